@@ -1,0 +1,159 @@
+//! The command line: parses arguments, resolves them into a context, calls the library
+//! and renders its results. Only this module prints.
+
+mod create;
+mod init;
+mod list;
+mod render;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use flagctl::repo::{ConfigError, Repo, discover_root};
+
+/// Lifecycle manager for ML feature flags kept as TOML files in git.
+#[derive(Parser)]
+#[command(name = "flagctl", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+pub struct Global {
+    /// The flag repository (default: the nearest folder with flagctl.toml, else the git work tree)
+    #[arg(long, global = true, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    /// Use this date as today (YYYY-MM-DD), so every result can be reproduced
+    #[arg(long, global = true, value_name = "DATE", value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to use colour (NO_COLOR is honoured with `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a commented flagctl.toml and an empty flags/ folder
+    Init(init::Args),
+    /// Create a flag from a template (asks for what is missing in a terminal)
+    Create(create::Args),
+    /// List flags with their status
+    List(list::ListArgs),
+    /// Show one flag with its computed status
+    Show(list::ShowArgs),
+    /// File-level checks only (invalid-flag, duplicate-key, unknown-kind): fast, for pre-commit
+    Validate,
+}
+
+/// What every command runs with: resolved options and today's date.
+pub struct Ctx {
+    pub global: Global,
+    pub today: NaiveDate,
+    /// Colour on stdout.
+    pub color: bool,
+}
+
+impl Ctx {
+    /// The repository root, from `--repo` or discovery.
+    pub fn root(&self) -> anyhow::Result<PathBuf> {
+        let cwd = std::env::current_dir()?;
+        discover_root(&cwd, self.global.repo.as_deref())
+    }
+
+    pub fn load(&self) -> anyhow::Result<Repo> {
+        Repo::load(&self.root()?)
+    }
+
+    pub fn format(&self) -> Format {
+        self.global.format
+    }
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("`{text}` is not a date; use YYYY-MM-DD"))
+}
+
+/// What a command reports back: its exit code.
+pub type Outcome = anyhow::Result<ExitCode>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+    };
+    let stderr_color = match cli.global.color {
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        _ => color,
+    };
+    let ctx = Ctx {
+        today: cli.global.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        global: cli.global,
+        color,
+    };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Create(args) => create::run(&ctx, args),
+        Command::List(args) => list::list(&ctx, args),
+        Command::Show(args) => list::show(&ctx, args),
+        Command::Validate => validate::run(&ctx),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            if let Some(config) = error.downcast_ref::<ConfigError>() {
+                render::config_error(config, stderr_color);
+            } else if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Refuses formats a command does not render.
+pub fn require_format(ctx: &Ctx, command: &str, allowed: &[Format]) -> anyhow::Result<()> {
+    if !allowed.contains(&ctx.format()) {
+        let names: Vec<String> = allowed
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        bail!("`{command}` has no such --format; use {}", names.join(" or "));
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! Rendering shared by the commands: findings, config errors, tables.
+
+use std::io::{IsTerminal, Write};
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use super::{Ctx, Format};
+use flagctl::checks::Finding;
+use flagctl::repo::{ConfigError, Repo};
+use flagctl::report::{self, Report};
+
+/// Prints an invalid `flagctl.toml` as diagnostics on stderr.
+pub fn config_error(error: &ConfigError, color: bool) {
+    let mut err = std::io::stderr().lock();
+    let _ = report::human_problems(&mut err, &error.file, &error.problems, color);
+    let _ = writeln!(
+        err,
+        "error: {} is not valid ({} problem{}); fix it, every command needs it",
+        error.file.path,
+        error.problems.len(),
+        if error.problems.len() == 1 { "" } else { "s" }
+    );
+}
+
+/// Prints findings in the requested format.
+pub fn findings(ctx: &Ctx, repo: &Repo, findings: &[Finding]) -> anyhow::Result<()> {
+    let report = Report {
+        as_of: ctx.today,
+        flags: repo.files.len(),
+        findings,
+        sources: repo.files.iter().map(|f| &f.source).collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    match ctx.format() {
+        Format::Human => report::human(&mut out, &report, ctx.color)?,
+        Format::Json => report::json(&mut out, &report)?,
+    }
+    Ok(())
+}
+
+/// A table: bordered in a terminal, plain aligned columns when piped.
+pub fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    if std::io::stdout().is_terminal() {
+        table
+            .load_style(presets::UTF8_HORIZONTAL_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        table
+            .load_style(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled);
+    }
+    table.set_header(header.to_vec());
+    table
+}
+
+/// Prints a table, trimming comfy-table's padding at line ends.
+pub fn print_table(table: &Table) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for line in table.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+pub fn json_out(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}

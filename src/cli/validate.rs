@@ -1,0 +1,22 @@
+//! `flagctl validate`: file-level checks only, for pre-commit hooks.
+
+use std::process::ExitCode;
+
+use super::{Ctx, Format, Outcome, render, require_format};
+use flagctl::checks::{Severities, Sink, Summary, check_files};
+
+pub fn run(ctx: &Ctx) -> Outcome {
+    require_format(ctx, "validate", &[Format::Human, Format::Json])?;
+    let repo = ctx.load()?;
+    let severities = Severities::from_config(&repo.config);
+    let mut sink = Sink::new(&severities);
+    check_files(&repo, &mut sink);
+    let findings = sink.into_findings();
+    render::findings(ctx, &repo, &findings)?;
+    Ok(exit_code(Summary::of(&findings)))
+}
+
+/// 1 when anything is at error level (SPEC §6).
+pub fn exit_code(summary: Summary) -> ExitCode {
+    if summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}

@@ -1,0 +1,14 @@
+//! flagctl: lifecycle manager for ML feature flags kept as TOML files in git.
+//!
+//! The library holds the model, loading, checks, evaluation and export. It never prints
+//! and never reads the clock: "today" is passed in by the caller.
+
+pub mod checks;
+pub mod create;
+pub mod eval;
+pub mod fsio;
+pub mod model;
+pub mod repo;
+pub mod report;
+pub mod status;
+pub mod templates;

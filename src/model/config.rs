@@ -1,0 +1,292 @@
+//! `flagctl.toml`: policy, kinds, owners, services, segments and severities (SPEC §3).
+//!
+//! Every part is optional; what is missing takes the defaults of SPEC §3. Declared kinds
+//! are added to (or replace) the default kinds of the same name.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::condition::{Condition, RawCondition, parse_conditions};
+use super::names::name_problem;
+use super::parse::from_toml;
+use super::{Problem, SourceFile};
+use crate::checks::{RuleId, Severity};
+
+pub const CONFIG_FILE: &str = "flagctl.toml";
+
+/// The validated configuration of a flag repository.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub flags_dir: String,
+    pub policy: Policy,
+    pub kinds: IndexMap<String, Kind>,
+    pub owners: IndexMap<String, Owner>,
+    pub services: IndexMap<String, ServiceConfig>,
+    pub segments: IndexMap<String, Vec<Condition>>,
+    pub severity: IndexMap<RuleId, Option<Severity>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    pub max_flags_per_service: usize,
+    pub warn_days: u32,
+    pub removal_grace_days: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_flags_per_service: 25,
+            warn_days: 7,
+            removal_grace_days: 30,
+        }
+    }
+}
+
+/// A kind of flag: temporary ones expire after `max_days`, permanent ones are reviewed
+/// every `review_days`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Temporary { max_days: u32 },
+    Permanent { review_days: u32 },
+}
+
+impl Kind {
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Kind::Temporary { .. })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    pub contact: Option<String>,
+    pub slack: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub max_flags: Option<usize>,
+    pub owners: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    flags_dir: Option<Spanned<String>>,
+    #[serde(default)]
+    policy: Policy,
+    #[serde(default)]
+    kinds: IndexMap<String, Spanned<RawKind>>,
+    #[serde(default)]
+    owners: IndexMap<String, Owner>,
+    #[serde(default)]
+    services: IndexMap<String, Spanned<ServiceConfig>>,
+    #[serde(default)]
+    segments: IndexMap<String, Spanned<RawSegment>>,
+    #[serde(default)]
+    severity: IndexMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKind {
+    #[serde(default)]
+    temporary: bool,
+    max_days: Option<u32>,
+    review_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSegment {
+    when: Vec<RawCondition>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let temporary = |max_days| Kind::Temporary { max_days };
+        let permanent = |review_days| Kind::Permanent { review_days };
+        let kinds = [
+            ("experiment", temporary(30)),
+            ("release", temporary(30)),
+            ("operational", temporary(7)),
+            ("kill-switch", permanent(90)),
+            ("regulatory", permanent(90)),
+            ("parameter", permanent(90)),
+        ];
+        Config {
+            flags_dir: "flags".into(),
+            policy: Policy::default(),
+            kinds: kinds.into_iter().map(|(n, k)| (n.to_string(), k)).collect(),
+            owners: IndexMap::new(),
+            services: IndexMap::new(),
+            segments: IndexMap::new(),
+            severity: IndexMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses and validates `flagctl.toml`, reporting every problem found.
+    pub fn parse(file: &SourceFile) -> Result<Config, Vec<Problem>> {
+        let raw: RawConfig = from_toml(&file.text).map_err(|p| vec![p])?;
+        let mut problems = Vec::new();
+        let mut config = Config::default();
+
+        if let Some(dir) = raw.flags_dir {
+            let path = std::path::Path::new(dir.get_ref());
+            let escapes = path.is_absolute()
+                || path
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir));
+            if escapes || dir.get_ref().is_empty() {
+                problems.push(
+                    Problem::new(dir.span(), "`flags_dir` must be a folder inside the repository")
+                        .with_help("use a relative path such as \"flags\""),
+                );
+            }
+            config.flags_dir = dir.into_inner().trim_end_matches('/').to_string();
+        }
+        config.policy = raw.policy;
+
+        for (name, kind) in raw.kinds {
+            let span = kind.span();
+            let kind = kind.into_inner();
+            let parsed = match (kind.temporary, kind.max_days, kind.review_days) {
+                (true, Some(max_days), None) => Ok(Kind::Temporary { max_days }),
+                (false, None, Some(review_days)) => Ok(Kind::Permanent { review_days }),
+                (true, _, _) => Err("a temporary kind needs `max_days` and no `review_days`"),
+                (false, _, _) => {
+                    Err("a permanent kind needs `review_days` (or `temporary = true` with `max_days`)")
+                }
+            };
+            match parsed {
+                Ok(parsed) => {
+                    config.kinds.insert(name, parsed);
+                }
+                Err(message) => problems.push(Problem::new(span, format!("kind `{name}`: {message}"))),
+            }
+        }
+
+        config.owners = raw.owners;
+        for (name, service) in raw.services {
+            if let Some(why) = name_problem(&name).or_else(|| {
+                name.starts_with('_')
+                    .then(|| "it must not start with `_`".to_string())
+            }) {
+                problems.push(Problem::new(
+                    service.span(),
+                    format!("service name `{name}` is not valid: {why}"),
+                ));
+            }
+            for owner in service.get_ref().owners.iter().flatten() {
+                if !config.owners.is_empty() && !config.owners.contains_key(owner) {
+                    problems.push(
+                        Problem::new(
+                            service.span(),
+                            format!("service `{name}` allows owner `{owner}`, who is not in [owners]"),
+                        )
+                        .with_help("declare the owner under [owners] or fix the name"),
+                    );
+                }
+            }
+            config.services.insert(name, service.into_inner());
+        }
+
+        for (name, segment) in raw.segments {
+            let conditions = parse_conditions(&segment.get_ref().when, &mut problems);
+            config.segments.insert(name, conditions);
+        }
+
+        for (rule, level) in raw.severity {
+            let Some(id) = RuleId::from_name(&rule) else {
+                let names = RuleId::ALL.map(RuleId::name);
+                let problem = Problem::new(level.span(), format!("unknown rule `{rule}`"));
+                problems.push(match super::names::did_you_mean(&rule, names) {
+                    Some(near) => problem.with_help(format!("did you mean `{near}`?")),
+                    None => problem.with_help(format!("rules: {}", names.join(", "))),
+                });
+                continue;
+            };
+            match level.get_ref().as_str() {
+                "error" => config.severity.insert(id, Some(Severity::Error)),
+                "warning" => config.severity.insert(id, Some(Severity::Warning)),
+                "off" => config.severity.insert(id, None),
+                other => {
+                    problems.push(
+                        Problem::new(level.span(), format!("unknown severity {other:?}"))
+                            .with_help("use \"error\", \"warning\" or \"off\""),
+                    );
+                    None
+                }
+            };
+        }
+
+        if problems.is_empty() { Ok(config) } else { Err(problems) }
+    }
+
+    /// The flag limit of a service: its own `max_flags`, else the policy's.
+    pub fn service_limit(&self, service: &str) -> usize {
+        self.services
+            .get(service)
+            .and_then(|s| s.max_flags)
+            .unwrap_or(self.policy.max_flags_per_service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Vec<Problem>> {
+        Config::parse(&SourceFile::new(CONFIG_FILE, text))
+    }
+
+    #[test]
+    fn an_empty_file_takes_every_default() {
+        let config = parse("").unwrap();
+        assert_eq!(config.flags_dir, "flags");
+        assert_eq!(config.policy.max_flags_per_service, 25);
+        assert_eq!(config.kinds["experiment"], Kind::Temporary { max_days: 30 });
+        assert_eq!(config.kinds["kill-switch"], Kind::Permanent { review_days: 90 });
+        assert_eq!(config.service_limit("any"), 25);
+    }
+
+    #[test]
+    fn declared_parts_override_defaults() {
+        let config = parse(
+            "[policy]\nwarn_days = 3\n[kinds.experiment]\ntemporary = true\nmax_days = 14\n\
+             [kinds.canary]\ntemporary = true\nmax_days = 2\n[services.ranking]\nmax_flags = 30\n\
+             [segments.sg]\nwhen = [{ attr = \"country\", in = [\"SG\"] }]\n[severity]\nexpiring-soon = \"error\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.policy.warn_days, 3);
+        assert_eq!(config.policy.removal_grace_days, 30);
+        assert_eq!(config.kinds["experiment"], Kind::Temporary { max_days: 14 });
+        assert_eq!(config.kinds["canary"], Kind::Temporary { max_days: 2 });
+        assert_eq!(config.service_limit("ranking"), 30);
+        assert_eq!(config.segments["sg"].len(), 1);
+        assert_eq!(config.severity[&RuleId::ExpiringSoon], Some(Severity::Error));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_place() {
+        let text = "[kinds.odd]\nmax_days = 3\n[severity]\nexpird = \"error\"\n[segments.x]\nwhen = [{ attr = \"a\", equals = 1 }]\n";
+        let problems = parse(text).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[0].message.contains("kind `odd`"));
+        assert!(problems[1].message.contains("unknown operator `equals`"));
+        assert!(problems[2].message.contains("unknown rule `expird`"));
+        assert_eq!(problems[2].help.as_deref(), Some("did you mean `expired`?"));
+    }
+
+    #[test]
+    fn unknown_sections_are_refused() {
+        let problems = parse("[polcy]\nwarn_days = 3\n").unwrap_err();
+        assert_eq!(problems[0].help.as_deref(), Some("did you mean `policy`?"));
+    }
+}

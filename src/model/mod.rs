@@ -1,0 +1,13 @@
+//! The data model of SPEC §2–3: flag files and `flagctl.toml`, parsed with spans.
+
+pub mod condition;
+pub mod config;
+pub mod flag;
+pub mod names;
+mod parse;
+pub mod source;
+
+pub use config::Config;
+pub use flag::Flag;
+pub use parse::Problem;
+pub use source::SourceFile;

@@ -1,0 +1,90 @@
+//! Committing exactly the files a command touched, and refusing when others are staged.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use git2::{Repository, Status, StatusOptions};
+
+/// The git repository around `root`, when there is one.
+pub fn open(root: &Path) -> Option<Repository> {
+    Repository::discover(root).ok().filter(|r| r.workdir().is_some())
+}
+
+/// Paths relative to the git work tree, for a path relative to the flag repository root.
+pub fn git_path(repo: &Repository, root: &Path, rel: &str) -> anyhow::Result<String> {
+    let workdir = repo.workdir().context("the git repository has no work tree")?;
+    let workdir = workdir.canonicalize()?;
+    let full = root.canonicalize()?.join(rel);
+    Ok(super::walk::relative(&workdir, &full))
+}
+
+/// Fails when the index holds staged changes to paths other than `allowed`, so that a
+/// commit of ours never carries someone else's work.
+pub fn ensure_nothing_else_staged(repo: &Repository, allowed: &[String]) -> anyhow::Result<()> {
+    let mut options = StatusOptions::new();
+    options.include_untracked(false).include_ignored(false);
+    let statuses = repo.statuses(Some(&mut options)).context("cannot read git status")?;
+    let staged = Status::INDEX_NEW
+        | Status::INDEX_MODIFIED
+        | Status::INDEX_DELETED
+        | Status::INDEX_RENAMED
+        | Status::INDEX_TYPECHANGE;
+    let others: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.status().intersects(staged))
+        .filter_map(|s| s.path().ok().map(str::to_string))
+        .filter(|p| !allowed.contains(p))
+        .collect();
+    if !others.is_empty() {
+        bail!(
+            "the git index holds other staged changes ({}); flagctl commits only the files it touches\n\
+             help: commit or unstage them first (`git restore --staged <file>`), or pass --no-commit",
+            others.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Whether `path` has changes in the work tree or index that are not committed.
+pub fn is_dirty(repo: &Repository, path: &str) -> anyhow::Result<bool> {
+    match repo.status_file(Path::new(path)) {
+        Ok(status) => Ok(!(status.is_empty() || status == Status::CURRENT)),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot read git status of {path}")),
+    }
+}
+
+/// Fails early, before anything is written, when git has no identity to commit with.
+pub fn ensure_identity(repo: &Repository) -> anyhow::Result<()> {
+    repo.signature().map(drop).context(
+        "git has no identity to commit with\n\
+         help: set it with `git config user.name NAME` and `git config user.email EMAIL`, or pass --no-commit",
+    )
+}
+
+/// Commits exactly `paths` (added, modified or deleted in the work tree) with `message`,
+/// using the repository's configured identity.
+pub fn commit_paths(repo: &Repository, paths: &[String], message: &str) -> anyhow::Result<git2::Oid> {
+    ensure_identity(repo)?;
+    let signature = repo.signature()?;
+    let mut index = repo.index().context("cannot open the git index")?;
+    let workdir = repo.workdir().context("the git repository has no work tree")?;
+    for path in paths {
+        if workdir.join(path).exists() {
+            index.add_path(Path::new(path))
+        } else {
+            index.remove_path(Path::new(path))
+        }
+        .with_context(|| format!("cannot stage {path}"))?;
+    }
+    index.write().context("cannot write the git index")?;
+    let tree = repo.find_tree(index.write_tree()?)?;
+    let parent = match repo.head() {
+        Ok(head) => Some(head.peel_to_commit()?),
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
+        Err(e) => return Err(e).context("cannot read HEAD"),
+    };
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+        .context("cannot commit")
+}

@@ -1,0 +1,166 @@
+//! A flag repository: its root, its configuration and its flag files, loaded once.
+
+mod discover;
+pub mod git;
+mod walk;
+
+pub use discover::discover_root;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::model::config::CONFIG_FILE;
+use crate::model::{Config, Flag, Problem, SourceFile};
+
+/// A loaded repository. Loading never stops at a bad flag file: its problems are kept
+/// beside it for the checks to report.
+#[derive(Debug)]
+pub struct Repo {
+    pub root: PathBuf,
+    pub config: Config,
+    /// `flagctl.toml`, when the repository has one.
+    pub config_file: Option<SourceFile>,
+    pub files: Vec<FlagFile>,
+}
+
+/// One file under the flags folder.
+#[derive(Debug)]
+pub struct FlagFile {
+    pub source: SourceFile,
+    pub service: String,
+    pub key: String,
+    /// Under `flags/_archive/`.
+    pub archived: bool,
+    pub flag: Result<Flag, Vec<Problem>>,
+}
+
+impl FlagFile {
+    /// The parsed flag, when the file fits the schema.
+    pub fn flag(&self) -> Option<&Flag> {
+        self.flag.as_ref().ok()
+    }
+}
+
+/// `flagctl.toml` does not fit: every command stops (exit 2) with these problems.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: SourceFile,
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} is not valid", self.file.path)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Repo {
+    /// Reads the configuration and every flag file of the work tree at `root`.
+    pub fn load(root: &Path) -> anyhow::Result<Repo> {
+        let (config, config_file) = load_config(root)?;
+        let flags_dir = root.join(&config.flags_dir);
+        let entries = walk::flag_files(root, &flags_dir)?;
+        let files = entries
+            .into_iter()
+            .map(|entry| entry.into_flag_file(&config))
+            .collect();
+        Ok(Repo {
+            root: root.to_path_buf(),
+            config,
+            config_file,
+            files,
+        })
+    }
+
+    /// Files that parsed, with their flags.
+    pub fn flags(&self) -> impl Iterator<Item = (&FlagFile, &Flag)> {
+        self.files.iter().filter_map(|f| Some((f, f.flag()?)))
+    }
+
+    /// The active (not archived) file of `key`, if any.
+    pub fn find(&self, key: &str) -> Option<&FlagFile> {
+        self.files.iter().find(|f| f.key == key && !f.archived)
+            .or_else(|| self.files.iter().find(|f| f.key == key))
+    }
+
+    /// Service names that hold active flags, sorted.
+    pub fn services(&self) -> Vec<&str> {
+        let mut services: Vec<&str> = self
+            .files
+            .iter()
+            .filter(|f| !f.archived)
+            .map(|f| f.service.as_str())
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        services
+    }
+}
+
+fn load_config(root: &Path) -> anyhow::Result<(Config, Option<SourceFile>)> {
+    let path = root.join(CONFIG_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Config::default(), None)),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let file = SourceFile::new(CONFIG_FILE, text);
+    match Config::parse(&file) {
+        Ok(config) => Ok((config, Some(file))),
+        Err(problems) => Err(ConfigError { file, problems }.into()),
+    }
+}
+
+/// A file found under the flags folder, before parsing.
+pub(crate) struct Entry {
+    pub path: String,
+    pub service: String,
+    pub key: String,
+    pub archived: bool,
+    pub text: Result<String, String>,
+}
+
+impl Entry {
+    fn into_flag_file(self, config: &Config) -> FlagFile {
+        let path_problem = layout_problem(&self.service, &self.key);
+        let (text, read_problem) = match self.text {
+            Ok(text) => (text, None),
+            Err(why) => (String::new(), Some(why)),
+        };
+        let source = SourceFile::new(self.path, text);
+        let flag = match (path_problem, read_problem) {
+            (None, None) => Flag::parse(&source, config),
+            (path, read) => Err(path
+                .into_iter()
+                .chain(read.map(|why| Problem::new(0..0, why)))
+                .collect()),
+        };
+        FlagFile {
+            source,
+            service: self.service,
+            key: self.key,
+            archived: self.archived,
+            flag,
+        }
+    }
+}
+
+/// A problem with where the file sits: its key or service name.
+fn layout_problem(service: &str, key: &str) -> Option<Problem> {
+    use crate::model::names::name_problem;
+    if let Some(why) = name_problem(key) {
+        return Some(
+            Problem::new(0..0, format!("`{key}` is not a valid flag key: {why}"))
+                .with_help("rename the file: keys match ^[a-z0-9][a-z0-9._-]{0,99}$"),
+        );
+    }
+    let why = name_problem(service)
+        .or_else(|| service.starts_with('_').then(|| "it must not start with `_`".into()))?;
+    Some(
+        Problem::new(0..0, format!("`{service}` is not a valid service name: {why}"))
+            .with_help("rename the folder: services match ^[a-z0-9][a-z0-9._-]{0,99}$"),
+    )
+}

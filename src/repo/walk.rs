@@ -1,0 +1,106 @@
+//! Walking the flags folder of a work tree: `<service>/<key>.toml` and
+//! `_archive/<service>/<key>.toml`. Symlinks are never followed out of the repository.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::Entry;
+
+pub const ARCHIVE_DIR: &str = "_archive";
+
+pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<Entry>> {
+    if !flags_dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let real_root = root
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", root.display()))?;
+    let mut entries = Vec::new();
+    let walker = walkdir::WalkDir::new(flags_dir)
+        .min_depth(1)
+        .max_depth(3)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
+    for item in walker {
+        let item = item.with_context(|| format!("cannot read {}", flags_dir.display()))?;
+        let path = item.path();
+        if path.extension().is_none_or(|ext| ext != "toml") {
+            continue;
+        }
+        let rel_root = relative(root, path);
+        let parts: Vec<String> = path
+            .strip_prefix(flags_dir)
+            .unwrap_or(path)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let (service, file, archived) = match parts.as_slice() {
+            [service, file] if service != ARCHIVE_DIR => (service, file, false),
+            [archive, service, file] if archive == ARCHIVE_DIR => (service, file, true),
+            [_, _] | [_, _, _] | [_] => {
+                if item.file_type().is_dir() {
+                    continue;
+                }
+                entries.push(Entry {
+                    path: rel_root,
+                    service: String::new(),
+                    key: String::new(),
+                    archived: false,
+                    text: Err(format!(
+                        "flag files live at {0}/<service>/<key>.toml or {0}/{ARCHIVE_DIR}/<service>/<key>.toml",
+                        relative(root, flags_dir)
+                    )),
+                });
+                continue;
+            }
+            _ => continue,
+        };
+        let text = if item.path_is_symlink() {
+            read_symlinked(&real_root, path)
+        } else if item.file_type().is_file() {
+            read(path)
+        } else {
+            continue;
+        };
+        entries.push(Entry {
+            path: rel_root,
+            service: service.clone(),
+            key: file.trim_end_matches(".toml").to_string(),
+            archived,
+            text,
+        });
+    }
+    Ok(entries)
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+            format!("the file is not UTF-8 (byte {}); save it as UTF-8", e.utf8_error().valid_up_to())
+        }),
+        Err(e) => Err(format!("cannot read the file: {e}")),
+    }
+}
+
+fn read_symlinked(real_root: &Path, path: &Path) -> Result<String, String> {
+    match path.canonicalize() {
+        Ok(target) if target.starts_with(real_root) && target.is_file() => read(&target),
+        Ok(target) if target.starts_with(real_root) => Err("the symlink does not lead to a file".into()),
+        Ok(target) => Err(format!(
+            "the symlink leads outside the repository ({}); it is not followed",
+            target.display()
+        )),
+        Err(e) => Err(format!("the symlink is broken: {e}")),
+    }
+}
+
+/// `path` relative to `root`, with `/` separators.
+pub(crate) fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
