@@ -51,6 +51,11 @@ pub fn table(header: &[&str]) -> Table {
             .set_content_arrangement(ContentArrangement::Disabled);
     }
     table.set_header(header.to_vec());
+    if !std::io::stdout().is_terminal() {
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 2));
+        }
+    }
     table
 }
 

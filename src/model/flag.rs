@@ -206,16 +206,14 @@ impl Flag {
             })
         });
 
-        for (key, value) in [("description", &raw.description), ("owner", &raw.owner)] {
-            if key == "description" && value.get_ref().trim().is_empty() {
-                problems.push(
-                    Problem::new(value.span(), "`description` is empty")
-                        .with_help("say what the flag changes and why"),
-                );
-            }
+        if raw.description.get_ref().trim().is_empty() {
+            problems.push(
+                Problem::new(raw.description.span(), "`description` is empty")
+                    .with_help("say what the flag changes and why"),
+            );
         }
 
-        check_dates(&raw, created.as_ref(), expires.as_ref(), review_by.as_ref(), config, &mut problems);
+        check_dates(&raw, created.as_ref(), expires.as_ref(), config, &mut problems);
 
         let variants = parse_variants(&raw.variants, &mut problems);
         let declared = |name: &Spanned<String>, what: &str, problems: &mut Vec<Problem>| {
@@ -288,7 +286,6 @@ fn check_dates(
     raw: &RawFlag,
     created: Option<&Spanned<NaiveDate>>,
     expires: Option<&Spanned<NaiveDate>>,
-    review_by: Option<&Spanned<NaiveDate>>,
     config: &Config,
     problems: &mut Vec<Problem>,
 ) {
@@ -336,7 +333,6 @@ fn check_dates(
         }
         None => {}
     }
-    let _ = review_by;
 }
 
 fn parse_variants(

@@ -13,12 +13,10 @@ pub fn name_problem(name: &str) -> Option<String> {
         Some(format!("it is {} characters long; at most 100 are allowed", name.len()))
     } else if !first_ok {
         Some("it must start with a lowercase letter or a digit".into())
-    } else if let Some(c) = name.chars().find(|&c| !valid_char(c)) {
-        Some(format!(
-            "{c:?} is not allowed; use lowercase letters, digits, '.', '_' and '-'"
-        ))
     } else {
-        None
+        name.chars().find(|&c| !valid_char(c)).map(|c| {
+            format!("{c:?} is not allowed; use lowercase letters, digits, '.', '_' and '-'")
+        })
     }
 }
 

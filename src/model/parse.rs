@@ -79,6 +79,31 @@ pub(crate) fn local_date(value: &Spanned<Datetime>, key: &str) -> Result<Spanned
         .ok_or_else(not_a_date)
 }
 
+/// A TOML value as JSON; date-times have no JSON form and are refused.
+pub(crate) fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    Ok(match value {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .ok_or_else(|| format!("{f} has no JSON form; use a finite number"))?,
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(_) => {
+            return Err("dates are not allowed here; write the date as a string".into());
+        }
+        toml::Value::Array(items) => {
+            J::Array(items.iter().map(toml_to_json).collect::<Result<_, _>>()?)
+        }
+        toml::Value::Table(table) => J::Object(
+            table
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), toml_to_json(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,29 +129,4 @@ mod tests {
         let problem = from_toml::<Sample>("kind = \"x\"\n").unwrap_err();
         assert!(problem.message.contains("missing required key `owner`"), "{}", problem.message);
     }
-}
-
-/// A TOML value as JSON; date-times have no JSON form and are refused.
-pub(crate) fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
-    use serde_json::Value as J;
-    Ok(match value {
-        toml::Value::String(s) => J::String(s.clone()),
-        toml::Value::Integer(i) => J::from(*i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(J::Number)
-            .ok_or_else(|| format!("{f} has no JSON form; use a finite number"))?,
-        toml::Value::Boolean(b) => J::Bool(*b),
-        toml::Value::Datetime(_) => {
-            return Err("dates are not allowed here; write the date as a string".into());
-        }
-        toml::Value::Array(items) => {
-            J::Array(items.iter().map(toml_to_json).collect::<Result<_, _>>()?)
-        }
-        toml::Value::Table(table) => J::Object(
-            table
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), toml_to_json(v)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-    })
 }

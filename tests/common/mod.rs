@@ -1,0 +1,85 @@
+//! Helpers for end-to-end tests: a temporary git repository and the flagctl binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+
+/// A temporary git repository with an identity, removed when dropped.
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestRepo {
+    pub fn new() -> TestRepo {
+        let repo = TestRepo { dir: tempfile::tempdir().unwrap() };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Test User"]);
+        repo.git(&["config", "user.email", "test@example.com"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    /// A repository with `flagctl init` run and committed.
+    pub fn initialised() -> TestRepo {
+        let repo = TestRepo::new();
+        repo.flagctl(&["init"]).assert().success();
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-qm", "init"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = StdCommand::new("git").args(args).current_dir(self.path()).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `flagctl` run in the repository, with no colour and no terminal.
+    pub fn flagctl(&self, args: &[&str]) -> Command {
+        let mut cmd = flagctl();
+        cmd.args(args).current_dir(self.path()).env("NO_COLOR", "1");
+        cmd
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    pub fn last_commit_message(&self) -> String {
+        self.git(&["log", "-1", "--format=%B"])
+    }
+
+    pub fn commit_count(&self) -> usize {
+        self.git(&["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+    }
+}
+
+pub fn flagctl() -> Command {
+    Command::cargo_bin("flagctl").unwrap()
+}
+
+/// The example repository at the top of the project.
+pub fn example_repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A valid experiment flag file created on `created`.
+pub fn experiment(owner: &str, created: &str, expires: &str) -> String {
+    format!(
+        "description = \"test flag\"\nkind = \"experiment\"\nowner = \"{owner}\"\ncreated = {created}\nexpires = {expires}\n\
+         default = \"off\"\n\n[variants]\noff = false\non = true\n"
+    )
+}
