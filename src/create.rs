@@ -2,7 +2,9 @@
 
 use anyhow::{Context, bail};
 use chrono::{Days, NaiveDate};
-use toml_edit::{DocumentMut, Item, Table, value};
+use toml_edit::{DocumentMut, value};
+
+use crate::edit::{date, replace_key, set};
 
 use crate::model::config::Kind;
 use crate::model::{Config, Flag, SourceFile};
@@ -38,19 +40,16 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
         Kind::Temporary { max_days } => ("expires", new.created + Days::new((*max_days).into())),
         Kind::Permanent { review_days } => ("review_by", new.created + Days::new((*review_days).into())),
     };
-    let date = |d: NaiveDate| -> Item {
-        value(d.to_string().parse::<toml_edit::Datetime>().expect("a date formats as a TOML date"))
-    };
     let root = doc.as_table_mut();
-    set(root, "description", value(new.description.as_str()));
-    set(root, "kind", value(new.kind.as_str()));
-    set(root, "owner", value(new.owner.as_str()));
-    set(root, "created", date(new.created));
+    set(root, "description", value(new.description.as_str()), &[]);
+    set(root, "kind", value(new.kind.as_str()), &["description"]);
+    set(root, "owner", value(new.owner.as_str()), &["kind"]);
+    set(root, "created", date(new.created), &["owner"]);
     root.remove("reviewed");
     root.remove("conclusion");
     root.remove("archived");
     let other = if due_key == "expires" { "review_by" } else { "expires" };
-    rename_or_set(root, other, due_key, date(due));
+    replace_key(root, other, due_key, date(due));
 
     let rendered = doc.to_string();
     let path = format!("{}/{}/{}.toml", config.flags_dir, new.service, new.key);
@@ -66,69 +65,6 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
         );
     }
     Ok(rendered)
-}
-
-/// Sets `key` keeping its place and comments when the template already has it.
-fn set(table: &mut Table, key: &str, item: Item) {
-    match table.get_mut(key) {
-        Some(existing) if existing.is_value() => {
-            let decor = existing.as_value().map(|v| v.decor().clone());
-            *existing = item;
-            if let (Some(decor), Some(v)) = (decor, existing.as_value_mut()) {
-                *v.decor_mut() = decor;
-            }
-        }
-        _ => {
-            table.insert(key, item);
-        }
-    }
-}
-
-/// Puts `new_key = item` where `old_key` stood (or sets it), so the date sits in its place.
-fn rename_or_set(table: &mut Table, old_key: &str, new_key: &str, item: Item) {
-    if !table.contains_key(old_key) {
-        set(table, new_key, item);
-        return;
-    }
-    let entries: Vec<(toml_edit::Key, Item)> = table
-        .iter()
-        .map(|(k, v)| (table.key(k).expect("key of an entry").clone(), v.clone()))
-        .collect();
-    table.clear();
-    for (key, entry) in entries {
-        if key.get() == old_key {
-            table.insert_formatted(&toml_edit::Key::new(new_key).with_leaf_decor(key.leaf_decor().clone()), item.clone());
-        } else {
-            table.insert_formatted(&key, entry);
-        }
-    }
-}
-
-/// Why `owner` may not own a flag in `service`, or `None` when it may.
-pub fn owner_problem(owner: &str, service: &str, config: &Config) -> Option<String> {
-    if owner.trim().is_empty() {
-        return Some("the owner is empty".into());
-    }
-    if config.owners.is_empty() {
-        let looks_like_contact = owner.starts_with('@') || owner.contains('@');
-        return (!looks_like_contact)
-            .then(|| format!("`{owner}` is neither an e-mail nor an @handle, and flagctl.toml declares no [owners]"));
-    }
-    if !config.owners.contains_key(owner) {
-        let names: Vec<&str> = config.owners.keys().map(String::as_str).collect();
-        let hint = crate::model::names::did_you_mean(owner, names.iter().copied())
-            .map(|n| format!("did you mean `{n}`? "))
-            .unwrap_or_default();
-        return Some(format!("`{owner}` is not in [owners]; {hint}owners: {}", names.join(", ")));
-    }
-    let allowed = config.services.get(service).and_then(|s| s.owners.as_ref());
-    match allowed {
-        Some(allowed) if !allowed.iter().any(|o| o == owner) => Some(format!(
-            "`{owner}` may not own flags in service `{service}`; allowed: {}",
-            allowed.join(", ")
-        )),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -176,17 +112,17 @@ mod tests {
         assert!(text.contains("expires = 2026-12-01\n"), "{text}");
         let text = render(&template("experiment"), &new_flag("kill-switch"), &config).unwrap();
         assert!(text.contains("review_by = 2027-01-30\n"), "{text}");
-        assert!(!text.contains("expires"), "{text}");
+        assert!(!text.contains("expires ="), "{text}");
         assert!(text.contains("description = 'Try \"v3\"'"), "{text}");
     }
 
     #[test]
     fn owners_are_checked_against_the_registry() {
         let mut config = Config::default();
-        assert!(owner_problem("ml@example.com", "x", &config).is_none());
-        assert!(owner_problem("team", "x", &config).is_some());
+        assert!(config.owner_problem("ml@example.com", "x").is_none());
+        assert!(config.owner_problem("team", "x").is_some());
         config.owners.insert("team-ranking".into(), Default::default());
-        assert!(owner_problem("team-ranking", "x", &config).is_none());
-        assert!(owner_problem("team-rankin", "x", &config).unwrap().contains("did you mean `team-ranking`"));
+        assert!(config.owner_problem("team-ranking", "x").is_none());
+        assert!(config.owner_problem("team-rankin", "x").unwrap().contains("did you mean `team-ranking`"));
     }
 }

@@ -5,9 +5,12 @@
 
 pub mod checks;
 pub mod create;
+pub mod edit;
 pub mod eval;
 pub mod fsio;
+pub mod lifecycle;
 pub mod model;
+pub mod remind;
 pub mod repo;
 pub mod report;
 pub mod status;

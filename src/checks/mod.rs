@@ -2,11 +2,44 @@
 //!
 //! Every check has the same shape, `check(ctx, sink)`, over data that is already loaded.
 
+mod conflicts;
+mod dependencies;
 mod files;
+mod lifecycle;
+mod owners;
 mod rules;
+mod services;
 
 pub use files::check_files;
+pub use lifecycle::relative_days;
 pub use rules::{RuleId, Severity};
+
+/// What the audit checks run over: the loaded repository and the day.
+pub struct AuditCtx<'a> {
+    pub repo: &'a crate::repo::Repo,
+    pub today: chrono::NaiveDate,
+}
+
+impl AuditCtx<'_> {
+    /// Active (not archived) flags that fit the schema.
+    pub fn active(&self) -> impl Iterator<Item = (&crate::repo::FlagFile, &crate::model::Flag)> {
+        self.repo.flags().filter(|(file, _)| !file.archived)
+    }
+
+    pub fn is_temporary(&self, flag: &crate::model::Flag) -> bool {
+        flag.kind_of(&self.repo.config).is_some_and(|k| k.is_temporary())
+    }
+}
+
+/// Every rule of SPEC §5 that needs neither history nor code references.
+pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
+    check_files(ctx.repo, sink);
+    owners::check(ctx, sink);
+    lifecycle::check(ctx, sink);
+    services::check(ctx, sink);
+    conflicts::check(ctx, sink);
+    dependencies::check(ctx, sink);
+}
 
 use std::ops::Range;
 

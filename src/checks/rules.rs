@@ -19,7 +19,7 @@ impl Severity {
 }
 
 macro_rules! rules {
-    ($($variant:ident = $name:literal, $severity:ident, $summary:literal;)*) => {
+    ($($variant:ident = $name:literal, $severity:ident, $summary:literal $help:literal;)*) => {
         /// An audit rule, by its kebab-case name.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum RuleId { $($variant),* }
@@ -39,32 +39,37 @@ macro_rules! rules {
             pub fn summary(self) -> &'static str {
                 match self { $(RuleId::$variant => $summary),* }
             }
+
+            /// What to do about a finding of the rule.
+            pub fn help(self) -> &'static str {
+                match self { $(RuleId::$variant => $help),* }
+            }
         }
     };
 }
 
 rules! {
-    InvalidFlag = "invalid-flag", Error, "A flag file does not parse or does not fit the schema.";
-    DuplicateKey = "duplicate-key", Error, "Two flag files share a key.";
-    UnknownKind = "unknown-kind", Error, "The flag's `kind` is not declared.";
-    MissingOwner = "missing-owner", Error, "The flag's `owner` is empty.";
-    UnknownOwner = "unknown-owner", Error, "The owner is not declared in [owners] or not allowed in the service.";
-    Expired = "expired", Error, "A live temporary flag is past its `expires` date.";
-    ExpiryTooLong = "expiry-too-long", Error, "`expires` is more than the kind's `max_days` after `created`.";
-    ExpiringSoon = "expiring-soon", Warning, "`expires` is within `warn_days`.";
-    ReviewOverdue = "review-overdue", Error, "A permanent flag is past its `review_by` date.";
-    ReviewTooFar = "review-too-far", Error, "`review_by` is more than `review_days` after `reviewed` (or `created`).";
-    ReviewDueSoon = "review-due-soon", Warning, "`review_by` is within `warn_days`.";
-    RemovalOverdue = "removal-overdue", Error, "A concluded flag is still active after `remove_by`.";
-    ServiceLimit = "service-limit", Error, "A service has more active flags than its limit.";
-    Conflict = "conflict", Error, "Two live flags conflict: declared, or controlling one resource without disjoint layer ranges.";
-    LayerOverlap = "layer-overlap", Error, "Ranges in one layer overlap or leave part of [0, 100) uncovered.";
-    MissingDependency = "missing-dependency", Error, "`requires` names an unknown or archived flag, or an undeclared variant.";
-    DependencyCycle = "dependency-cycle", Error, "`requires` forms a cycle.";
-    TemporaryDependency = "temporary-dependency", Warning, "A permanent flag requires a temporary one.";
-    CreatedMismatch = "created-mismatch", Error, "`created` is later than the commit that first added the flag.";
-    UnusedFlag = "unused-flag", Warning, "A live flag has no reference in the scanned code.";
-    ArchivedFlagReferenced = "archived-flag-referenced", Error, "Code still references an archived flag.";
+    InvalidFlag = "invalid-flag", Error, "A flag file does not parse or does not fit the schema." "Fix the file at the line shown: flag files follow SPEC §2 (`flagctl validate` explains each problem).";
+    DuplicateKey = "duplicate-key", Error, "Two flag files share a key." "Rename one of the flags; keys are unique across services and the archive because code refers to them.";
+    UnknownKind = "unknown-kind", Error, "The flag's `kind` is not declared." "Use a declared kind (experiment, release, operational, kill-switch, regulatory, parameter) or declare it under [kinds].";
+    MissingOwner = "missing-owner", Error, "The flag's `owner` is empty." "Set `owner` to the team that answers for the flag.";
+    UnknownOwner = "unknown-owner", Error, "The owner is not declared in [owners] or not allowed in the service." "Use an owner declared under [owners] and allowed by [services.NAME].owners.";
+    Expired = "expired", Error, "A live temporary flag is past its `expires` date." "Conclude it (`flagctl expire KEY --winner V`) and remove it, or `flagctl extend` it with a reason.";
+    ExpiryTooLong = "expiry-too-long", Error, "`expires` is more than the kind's `max_days` after `created`." "Move `expires` within the kind's `max_days` of `created`; extend later with `flagctl extend` if needed.";
+    ExpiringSoon = "expiring-soon", Warning, "`expires` is within `warn_days`." "Decide now: conclude, or extend with a reason.";
+    ReviewOverdue = "review-overdue", Error, "A permanent flag is past its `review_by` date." "Review the flag with its owner and run `flagctl review KEY`.";
+    ReviewTooFar = "review-too-far", Error, "`review_by` is more than `review_days` after `reviewed` (or `created`)." "Move `review_by` within `review_days` of the last review.";
+    ReviewDueSoon = "review-due-soon", Warning, "`review_by` is within `warn_days`." "Plan the review with the flag's owner.";
+    RemovalOverdue = "removal-overdue", Error, "A concluded flag is still active after `remove_by`." "Remove the flag's uses from code and `flagctl archive KEY`.";
+    ServiceLimit = "service-limit", Error, "A service has more active flags than its limit." "Archive concluded and unused flags of the service, or raise its `max_flags` with a reason.";
+    Conflict = "conflict", Error, "Two live flags conflict: declared, or controlling one resource without disjoint layer ranges." "Run the flags one after the other, or give them disjoint ranges of one `layer`.";
+    LayerOverlap = "layer-overlap", Error, "Ranges in one layer overlap or fall outside [0, 100)." "Give each flag of the layer a disjoint range within [0, 100).";
+    MissingDependency = "missing-dependency", Error, "`requires` names an unknown or archived flag, or an undeclared variant." "Point `requires` at an active flag and one of its declared variants, or remove it.";
+    DependencyCycle = "dependency-cycle", Error, "`requires` forms a cycle." "Remove one requirement of the cycle.";
+    TemporaryDependency = "temporary-dependency", Warning, "A permanent flag requires a temporary one." "Make the permanent flag depend only on permanent flags.";
+    CreatedMismatch = "created-mismatch", Error, "`created` is later than the commit that first added the flag." "Set `created` to the day the flag was first committed.";
+    UnusedFlag = "unused-flag", Warning, "A live flag has no reference in the scanned code." "Remove the flag, or reference it where it is used.";
+    ArchivedFlagReferenced = "archived-flag-referenced", Error, "Code still references an archived flag." "Remove the code that still reads the archived flag.";
 }
 
 impl RuleId {

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use dialoguer::{Input, Select, theme::ColorfulTheme};
 
 use super::{Ctx, Format, Outcome, render, require_format};
-use flagctl::create::{NewFlag, owner_problem, render as render_flag};
+use flagctl::create::{NewFlag, render as render_flag};
 use flagctl::model::names::name_problem;
 use flagctl::repo::{Repo, git};
 use flagctl::templates::{self, Template};
@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     let Some(kind_def) = repo.config.kinds.get(&kind) else {
         bail!("unknown kind `{kind}`; kinds: {}", repo.config.kinds.keys().cloned().collect::<Vec<_>>().join(", "));
     };
-    if let Some(why) = owner_problem(&owner, &service, &repo.config) {
+    if let Some(why) = repo.config.owner_problem(&owner, &service) {
         bail!("owner {why}");
     }
     let template_name = template_name.unwrap_or_else(|| templates::default_for_kind(&kind, kind_def.is_temporary()).to_string());

@@ -122,7 +122,7 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
     };
     let Some(flag) = file.flag() else {
         let findings = invalid_findings(&repo, file);
-        render::findings(ctx, &repo, &findings)?;
+        render::findings(ctx, &repo, &findings, &[])?;
         return Ok(ExitCode::from(1));
     };
     let status = status(file, &repo.config, ctx.today);

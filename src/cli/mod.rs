@@ -1,9 +1,12 @@
 //! The command line: parses arguments, resolves them into a context, calls the library
 //! and renders its results. Only this module prints.
 
+mod audit;
 mod create;
 mod init;
+mod lifecycle;
 mod list;
+mod remind;
 mod render;
 mod validate;
 
@@ -47,6 +50,14 @@ pub struct Global {
 pub enum Format {
     Human,
     Json,
+    /// GitHub Actions annotations (audit)
+    Github,
+    /// SARIF 2.1.0 (audit)
+    Sarif,
+    /// JUnit XML, one test case per flag (audit)
+    Junit,
+    /// Markdown (remind)
+    Markdown,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,6 +79,22 @@ enum Command {
     Show(list::ShowArgs),
     /// File-level checks only (invalid-flag, duplicate-key, unknown-kind): fast, for pre-commit
     Validate,
+    /// Every policy rule: expiry, reviews, owners, limits, conflicts, dependencies (the CI gate)
+    Audit(audit::Args),
+    /// Conclude a temporary flag: record the winner and results; it serves the winner
+    Expire(lifecycle::ExpireArgs),
+    /// Move a temporary flag's expiry (never past created + max_days without --force)
+    Extend(lifecycle::ExtendArgs),
+    /// Record a review of a permanent flag: reviewed = today, review_by = today + review_days
+    Review(lifecycle::ReviewArgs),
+    /// Disable a flag: it serves its default to everyone, and its dependants fall back
+    Kill(lifecycle::KillArgs),
+    /// Enable a killed flag again
+    Restore(lifecycle::RestoreArgs),
+    /// Move a flag to flags/_archive/ with its conclusion and results
+    Archive(lifecycle::ArchiveArgs),
+    /// A digest per owner of what needs action soon, printed or posted to a webhook
+    Remind(remind::Args),
 }
 
 /// What every command runs with: resolved options and today's date.
@@ -94,7 +121,7 @@ impl Ctx {
     }
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("`{text}` is not a date; use YYYY-MM-DD"))
 }
 
@@ -123,6 +150,14 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::list(&ctx, args),
         Command::Show(args) => list::show(&ctx, args),
         Command::Validate => validate::run(&ctx),
+        Command::Audit(args) => audit::run(&ctx, args),
+        Command::Expire(args) => lifecycle::expire(&ctx, args),
+        Command::Extend(args) => lifecycle::extend(&ctx, args),
+        Command::Review(args) => lifecycle::review(&ctx, args),
+        Command::Kill(args) => lifecycle::kill(&ctx, args),
+        Command::Restore(args) => lifecycle::restore(&ctx, args),
+        Command::Archive(args) => lifecycle::archive(&ctx, args),
+        Command::Remind(args) => remind::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

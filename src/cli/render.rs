@@ -23,17 +23,21 @@ pub fn config_error(error: &ConfigError, color: bool) {
 }
 
 /// Prints findings in the requested format.
-pub fn findings(ctx: &Ctx, repo: &Repo, findings: &[Finding]) -> anyhow::Result<()> {
+pub fn findings(ctx: &Ctx, repo: &Repo, findings: &[Finding], notes: &[String]) -> anyhow::Result<()> {
     let report = Report {
         as_of: ctx.today,
-        flags: repo.files.len(),
+        files: &repo.files,
         findings,
-        sources: repo.files.iter().map(|f| &f.source).collect(),
+        notes,
     };
     let mut out = std::io::stdout().lock();
     match ctx.format() {
         Format::Human => report::human(&mut out, &report, ctx.color)?,
         Format::Json => report::json(&mut out, &report)?,
+        Format::Github => report::github(&mut out, &report)?,
+        Format::Sarif => report::sarif(&mut out, &report)?,
+        Format::Junit => report::junit(&mut out, &report)?,
+        Format::Markdown => anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit"),
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ pub fn run(ctx: &Ctx) -> Outcome {
     let mut sink = Sink::new(&severities);
     check_files(&repo, &mut sink);
     let findings = sink.into_findings();
-    render::findings(ctx, &repo, &findings)?;
+    render::findings(ctx, &repo, &findings, &[])?;
     Ok(exit_code(Summary::of(&findings)))
 }
 

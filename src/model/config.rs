@@ -229,6 +229,34 @@ impl Config {
         if problems.is_empty() { Ok(config) } else { Err(problems) }
     }
 
+/// Why `owner` may not own a flag in `service`, or `None` when it may.
+    pub fn owner_problem(&self, owner: &str, service: &str) -> Option<String> {
+            let config = self;
+        if owner.trim().is_empty() {
+            return Some("the owner is empty".into());
+        }
+        if config.owners.is_empty() {
+            let looks_like_contact = owner.starts_with('@') || owner.contains('@');
+            return (!looks_like_contact)
+                .then(|| format!("`{owner}` is neither an e-mail nor an @handle, and flagctl.toml declares no [owners]"));
+        }
+        if !config.owners.contains_key(owner) {
+            let names: Vec<&str> = config.owners.keys().map(String::as_str).collect();
+            let hint = crate::model::names::did_you_mean(owner, names.iter().copied())
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            return Some(format!("`{owner}` is not in [owners]; {hint}owners: {}", names.join(", ")));
+        }
+        let allowed = config.services.get(service).and_then(|s| s.owners.as_ref());
+        match allowed {
+            Some(allowed) if !allowed.iter().any(|o| o == owner) => Some(format!(
+                "`{owner}` may not own flags in service `{service}`; allowed: {}",
+                allowed.join(", ")
+            )),
+            _ => None,
+        }
+    }
+
     /// The flag limit of a service: its own `max_flags`, else the policy's.
     pub fn service_limit(&self, service: &str) -> usize {
         self.services

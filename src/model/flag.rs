@@ -53,11 +53,12 @@ pub struct Requirement {
 }
 
 /// A mutually exclusive traffic slice: percent range `[from, to)` of a named layer.
+/// Ranges outside [0, 100) are left to the `layer-overlap` rule.
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub name: String,
-    pub from: u32,
-    pub to: u32,
+    pub from: i64,
+    pub to: i64,
     pub span: Range<usize>,
 }
 
@@ -86,11 +87,13 @@ pub struct Conclusion {
     pub span: Range<usize>,
 }
 
-/// Written by `flagctl archive`.
+/// Written by `flagctl archive`: when, the last commit that served the flag, and the
+/// results of a flag that had no conclusion.
 #[derive(Debug, Clone)]
 pub struct Archived {
     pub date: NaiveDate,
     pub commit: Option<String>,
+    pub results: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +173,7 @@ struct RawConclusion {
 struct RawArchived {
     date: Spanned<Datetime>,
     commit: Option<String>,
+    results: Option<String>,
 }
 
 impl Flag {
@@ -203,6 +207,7 @@ impl Flag {
             Some(Archived {
                 date: date(&a.get_ref().date, "date")?.into_inner(),
                 commit: a.get_ref().commit.clone(),
+                results: a.get_ref().results.clone(),
             })
         });
 
@@ -376,15 +381,15 @@ fn parse_variants(
 fn parse_layer(raw: &Spanned<RawLayer>, problems: &mut Vec<Problem>) -> Option<Layer> {
     let range = &raw.get_ref().range;
     match range.get_ref().as_slice() {
-        &[from, to] if (0..=100).contains(&from) && (0..=100).contains(&to) && from < to => Some(Layer {
+        &[from, to] if from < to => Some(Layer {
             name: raw.get_ref().name.clone(),
-            from: from as u32,
-            to: to as u32,
-            span: raw.span(),
+            from,
+            to,
+            span: range.span(),
         }),
         _ => {
             problems.push(
-                Problem::new(range.span(), "`range` must be [from, to) with 0 <= from < to <= 100")
+                Problem::new(range.span(), "`range` must be [from, to) with from < to")
                     .with_help("e.g. `range = [0, 20]` for the first fifth of the layer's traffic"),
             );
             None

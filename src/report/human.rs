@@ -12,28 +12,65 @@ use crate::model::{Problem, SourceFile};
 
 pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Result<()> {
     let mut files = SimpleFiles::new();
-    let ids: Vec<(&str, usize)> = report
-        .sources
+    let ids: std::collections::HashMap<&str, usize> = report
+        .files
         .iter()
-        .map(|s| (s.path.as_str(), files.add(s.path.as_str(), s.text.as_str())))
+        .map(|f| (f.source.path.as_str(), files.add(f.source.path.as_str(), f.source.text.as_str())))
         .collect();
     for finding in report.findings {
-        let file_id = ids.iter().find(|(path, _)| *path == finding.path).map(|(_, id)| *id);
+        let file_id = ids.get(finding.path.as_str()).copied();
         emit(out, &files, &diagnostic(finding, file_id), color)?;
     }
+    if report.findings.len() > 1 {
+        summary_table(out, report)?;
+    }
+    for note in report.notes {
+        writeln!(out, "note: {note}")?;
+    }
     let summary = report.summary();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let flags = report.files.len();
     if report.findings.is_empty() {
-        writeln!(out, "{} checked: no findings", plural(report.flags, "flag file"))
+        writeln!(out, "{} checked: no findings", plural(flags, "flag file"))
     } else {
         writeln!(
             out,
             "{}, {} in {}",
             plural(summary.errors, "error"),
             plural(summary.warnings, "warning"),
-            plural(report.flags, "flag file")
+            plural(flags, "flag file")
         )
     }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Errors and warnings by service and owner: who has what to do.
+fn summary_table(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let mut counts: std::collections::BTreeMap<(&str, &str), (usize, usize)> = Default::default();
+    for finding in report.findings {
+        let key = (
+            finding.service.as_deref().unwrap_or("-"),
+            finding.owner.as_deref().unwrap_or("-"),
+        );
+        let entry = counts.entry(key).or_default();
+        match finding.severity {
+            Severity::Error => entry.0 += 1,
+            Severity::Warning => entry.1 += 1,
+        }
+    }
+    let mut table = comfy_table::Table::new();
+    table
+        .load_style(comfy_table::presets::NOTHING)
+        .set_header(vec!["SERVICE", "OWNER", "ERRORS", "WARNINGS"]);
+    for ((service, owner), (errors, warnings)) in counts {
+        table.add_row(vec![service.to_string(), owner.to_string(), errors.to_string(), warnings.to_string()]);
+    }
+    for line in table.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    writeln!(out)
 }
 
 /// Problems of one file (such as an invalid `flagctl.toml`) as error diagnostics.

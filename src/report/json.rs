@@ -10,7 +10,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let value = json!({
         "schema": 1,
         "as_of": report.as_of.to_string(),
-        "flags": report.flags,
+        "flags": report.files.len(),
         "findings": report.findings,
         "summary": report.summary(),
     });

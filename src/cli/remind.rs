@@ -1,0 +1,86 @@
+//! `flagctl remind`: one digest per owner of what needs action soon.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::{Ctx, Format, Outcome, render, require_format};
+use flagctl::remind::{Digest, digests, markdown};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// What falls due within this many days (default: the policy's warn_days)
+    #[arg(long, value_name = "DAYS")]
+    within: Option<u32>,
+    /// POST each owner's digest as JSON to this http:// URL (Slack-compatible `text`)
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
+    /// Seconds to wait for the webhook
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Outcome {
+    require_format(ctx, "remind", &[Format::Human, Format::Markdown, Format::Json])?;
+    let repo = ctx.load()?;
+    let within = args.within.unwrap_or(repo.config.policy.warn_days);
+    let digests = digests(&repo, ctx.today, within);
+
+    if let Some(url) = &args.webhook {
+        return post(ctx, url, &digests, Duration::from_secs(args.timeout));
+    }
+    match ctx.format() {
+        Format::Json => render::json_out(&serde_json::json!({
+            "schema": 1, "as_of": ctx.today.to_string(), "within_days": within, "digests": digests,
+        }))?,
+        Format::Markdown => {
+            let texts: Vec<String> = digests.iter().map(|d| markdown(d, ctx.today)).collect();
+            print!("{}", texts.join("\n"));
+        }
+        _ => {
+            for digest in &digests {
+                let reach: Vec<&str> = [&digest.contact, &digest.slack].into_iter().flatten().map(String::as_str).collect();
+                println!("{}{}", digest.owner, if reach.is_empty() { String::new() } else { format!(" <{}>", reach.join(", ")) });
+                for a in &digest.actions {
+                    println!("  {:<19} {}\n  {:<19} → {}", a.action, a.message, "", a.fix);
+                }
+                println!();
+            }
+            if digests.is_empty() {
+                eprintln!("nothing due within {within} days");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Posts one message per owner; reports each failure and exits 1 if any.
+fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .build()
+        .into();
+    let mut failed = 0;
+    for digest in digests {
+        let message = serde_json::json!({
+            "text": markdown(digest, ctx.today),
+            "as_of": ctx.today.to_string(),
+            "owner": digest.owner,
+            "contact": digest.contact,
+            "slack": digest.slack,
+            "actions": digest.actions,
+        });
+        let result = agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(message.to_string());
+        match result {
+            Ok(_) => eprintln!("sent: {} ({} actions)", digest.owner, digest.actions.len()),
+            Err(e) => {
+                failed += 1;
+                eprintln!("failed: {}: {e}", digest.owner);
+            }
+        }
+    }
+    println!("{} of {} digests delivered to {url}", digests.len() - failed, digests.len());
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,87 @@
+//! In-place edits of TOML documents that keep comments and layout (toml_edit).
+
+use chrono::NaiveDate;
+use toml_edit::{Item, Key, Table, value};
+
+/// A TOML local date item.
+pub fn date(d: NaiveDate) -> Item {
+    value(d.to_string().parse::<toml_edit::Datetime>().expect("a date formats as a TOML date"))
+}
+
+/// Sets `key`, keeping its place and its comments when it exists; a new key goes after
+/// `after` when that key exists, else at the end of the table's values.
+pub fn set(table: &mut Table, key: &str, item: Item, after: &[&str]) {
+    if let Some(existing) = table.get_mut(key)
+        && existing.is_value()
+    {
+        let decor = existing.as_value().map(|v| v.decor().clone());
+        *existing = item;
+        if let (Some(decor), Some(v)) = (decor, existing.as_value_mut()) {
+            *v.decor_mut() = decor;
+        }
+        return;
+    }
+    table.insert(key, item);
+    if let Some(anchor) = after.iter().find(|a| table.contains_key(a)) {
+        move_after(table, key, anchor);
+    }
+}
+
+/// Replaces `old_key` by `new_key = item` in the same place (or sets `new_key`).
+pub fn replace_key(table: &mut Table, old_key: &str, new_key: &str, item: Item) {
+    if !table.contains_key(old_key) {
+        set(table, new_key, item, &[]);
+        return;
+    }
+    rebuild(table, |key, entry, out| {
+        if key.get() == old_key {
+            let new = Key::new(new_key).with_leaf_decor(key.leaf_decor().clone());
+            out.push((new, item.clone()));
+        } else {
+            out.push((key.clone(), entry.clone()));
+        }
+    });
+}
+
+/// Moves `key` to just after `anchor`.
+fn move_after(table: &mut Table, key: &str, anchor: &str) {
+    let Some((moved_key, moved)) = table.get_key_value(key).map(|(k, v)| (k.clone(), v.clone())) else {
+        return;
+    };
+    rebuild(table, |k, entry, out| {
+        if k.get() == key {
+            return;
+        }
+        out.push((k.clone(), entry.clone()));
+        if k.get() == anchor {
+            out.push((moved_key.clone(), moved.clone()));
+        }
+    });
+}
+
+fn rebuild(table: &mut Table, mut each: impl FnMut(&Key, &Item, &mut Vec<(Key, Item)>)) {
+    let mut entries = Vec::new();
+    for (name, entry) in table.iter() {
+        let key = table.key(name).expect("key of an entry");
+        each(key, entry, &mut entries);
+    }
+    table.clear();
+    for (key, entry) in entries {
+        table.insert_formatted(&key, entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_comments_and_places_new_keys() {
+        let mut doc: toml_edit::DocumentMut =
+            "# top\na = 1 # one\nb = 2\n\n[t]\nx = 1\n".parse().unwrap();
+        set(doc.as_table_mut(), "a", value(5), &[]);
+        set(doc.as_table_mut(), "c", value(3), &["a"]);
+        replace_key(doc.as_table_mut(), "b", "d", value(4));
+        assert_eq!(doc.to_string(), "# top\na = 5 # one\nc = 3\nd = 4\n\n[t]\nx = 1\n");
+    }
+}

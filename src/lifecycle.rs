@@ -1,0 +1,214 @@
+//! The lifecycle steps of SPEC §4 as in-place edits of a flag file. Each checks that the
+//! step applies to the flag and refuses (an `Err` naming what to do) when it does not.
+
+use anyhow::bail;
+use chrono::{Days, NaiveDate};
+use toml_edit::{DocumentMut, Item, Table, value};
+
+use crate::edit::{date, set};
+use crate::model::config::Kind;
+use crate::model::flag::State;
+use crate::model::{Config, Flag};
+
+/// Keys after which a new date key reads naturally, nearest first.
+const DATE_ANCHORS: [&str; 4] = ["reviewed", "review_by", "expires", "created"];
+
+fn kind<'c>(flag: &Flag, config: &'c Config) -> anyhow::Result<&'c Kind> {
+    match flag.kind_of(config) {
+        Some(kind) => Ok(kind),
+        None => bail!("kind `{}` is not declared; fix the flag first (`flagctl validate`)", flag.kind.get_ref()),
+    }
+}
+
+fn check_variant(flag: &Flag, variant: &str) -> anyhow::Result<()> {
+    if !flag.variants.contains_key(variant) {
+        let names: Vec<&str> = flag.variants.keys().map(String::as_str).collect();
+        bail!("`{variant}` is not a variant of this flag; variants: {}", names.join(", "));
+    }
+    Ok(())
+}
+
+/// `expire`: records the conclusion; the flag serves `winner` from `today` on.
+pub fn expire(
+    doc: &mut DocumentMut,
+    flag: &Flag,
+    config: &Config,
+    winner: &str,
+    results: Option<&str>,
+    today: NaiveDate,
+) -> anyhow::Result<NaiveDate> {
+    if !kind(flag, config)?.is_temporary() {
+        bail!(
+            "a {} flag is permanent and is not concluded; retire it with `flagctl archive`",
+            flag.kind.get_ref()
+        );
+    }
+    if let Some(c) = &flag.conclusion {
+        bail!("already concluded on {} with winner `{}`", c.date, c.winner);
+    }
+    check_variant(flag, winner)?;
+    let remove_by = today + Days::new(config.policy.removal_grace_days.into());
+    let mut conclusion = Table::new();
+    conclusion.insert("date", date(today));
+    conclusion.insert("winner", value(winner));
+    conclusion.insert("remove_by", date(remove_by));
+    if let Some(results) = results {
+        conclusion.insert("results", value(results));
+    }
+    doc.as_table_mut().insert("conclusion", Item::Table(conclusion));
+    Ok(remove_by)
+}
+
+/// `extend`: moves `expires` to `until`, never past created + max_days without `force`.
+pub fn extend(
+    doc: &mut DocumentMut,
+    flag: &Flag,
+    config: &Config,
+    until: NaiveDate,
+    force: bool,
+    today: NaiveDate,
+) -> anyhow::Result<NaiveDate> {
+    let Kind::Temporary { max_days } = kind(flag, config)? else {
+        bail!(
+            "a {} flag is permanent and has no expiry; use `flagctl review`",
+            flag.kind.get_ref()
+        );
+    };
+    if let Some(c) = &flag.conclusion {
+        bail!("concluded on {}; a concluded flag is archived, not extended", c.date);
+    }
+    let current = flag.expires.as_ref().map(|e| *e.get_ref());
+    if current.is_some_and(|c| until <= c) {
+        bail!("--until {until} is not after the current expiry ({})", current.expect("checked"));
+    }
+    if until < today {
+        bail!("--until {until} is in the past");
+    }
+    let limit = *flag.created.get_ref() + Days::new((*max_days).into());
+    if until > limit && !force {
+        bail!(
+            "--until {until} is past {limit}, the most a {} may live (created {} + {max_days} days)\n\
+             help: conclude it instead, or pass --force with a reason that justifies it",
+            flag.kind.get_ref(),
+            flag.created.get_ref()
+        );
+    }
+    set(doc.as_table_mut(), "expires", date(until), &["created"]);
+    Ok(current.unwrap_or(until))
+}
+
+/// `review`: `reviewed = today`, `review_by = today + review_days`.
+pub fn review(doc: &mut DocumentMut, flag: &Flag, config: &Config, today: NaiveDate) -> anyhow::Result<NaiveDate> {
+    let Kind::Permanent { review_days } = kind(flag, config)? else {
+        bail!(
+            "a {} flag is temporary and is not reviewed; use `flagctl extend` or `flagctl expire`",
+            flag.kind.get_ref()
+        );
+    };
+    let review_by = today + Days::new((*review_days).into());
+    let table = doc.as_table_mut();
+    set(table, "reviewed", date(today), &["created"]);
+    set(table, "review_by", date(review_by), &["reviewed"]);
+    Ok(review_by)
+}
+
+/// `kill` (`disabled = true`) and `restore` (`false`).
+pub fn set_state(doc: &mut DocumentMut, flag: &Flag, disabled: bool) -> anyhow::Result<()> {
+    match (flag.state, disabled) {
+        (State::Disabled, true) => bail!("already disabled; `flagctl restore` enables it"),
+        (State::Enabled, false) => bail!("not disabled; nothing to restore"),
+        (_, true) => set(doc.as_table_mut(), "state", value("disabled"), &DATE_ANCHORS),
+        (_, false) => {
+            doc.as_table_mut().remove("state");
+        }
+    }
+    Ok(())
+}
+
+/// `archive`: records when and the last commit that served the flag; results go into the
+/// conclusion when there is one, else into `[archived]`.
+pub fn archive(
+    doc: &mut DocumentMut,
+    flag: &Flag,
+    today: NaiveDate,
+    commit: Option<&str>,
+    results: Option<&str>,
+) -> anyhow::Result<()> {
+    if flag.archived.is_some() {
+        bail!("already archived");
+    }
+    let mut archived = Table::new();
+    archived.insert("date", date(today));
+    if let Some(commit) = commit {
+        archived.insert("commit", value(commit));
+    }
+    match (results, doc.get_mut("conclusion").and_then(Item::as_table_mut)) {
+        (Some(results), Some(conclusion)) => set(conclusion, "results", value(results), &[]),
+        (Some(results), None) => {
+            archived.insert("results", value(results));
+        }
+        (None, _) => {}
+    }
+    doc.as_table_mut().insert("archived", Item::Table(archived));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceFile;
+
+    const EXPERIMENT: &str = "# why we run it\ndescription = \"x\"\nkind = \"experiment\"\nowner = \"a@b.c\"\n\
+        created = 2026-11-01\nexpires = 2026-11-15 # first guess\ndefault = \"off\"\n\n[variants]\noff = false\non = true\n";
+    const SWITCH: &str = "description = \"x\"\nkind = \"kill-switch\"\nowner = \"a@b.c\"\ncreated = 2026-09-01\n\
+        review_by = 2026-11-30\ndefault = \"off\"\n\n[variants]\noff = false\non = true\n";
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn apply(text: &str, edit: impl FnOnce(&mut DocumentMut, &Flag, &Config) -> anyhow::Result<()>) -> anyhow::Result<String> {
+        let config = Config::default();
+        let flag = Flag::parse(&SourceFile::new("f.toml", text), &config).unwrap();
+        let mut doc: DocumentMut = text.parse().unwrap();
+        edit(&mut doc, &flag, &config)?;
+        let out = doc.to_string();
+        Flag::parse(&SourceFile::new("f.toml", out.as_str()), &config).expect("the edit keeps the flag valid");
+        Ok(out)
+    }
+
+    #[test]
+    fn expire_adds_the_conclusion_and_keeps_comments() {
+        let out = apply(EXPERIMENT, |d, f, c| expire(d, f, c, "on", Some("AUC +0.8%"), day("2026-11-20")).map(drop)).unwrap();
+        assert!(out.starts_with("# why we run it\n"));
+        assert!(out.contains("# first guess"));
+        assert!(out.ends_with("[conclusion]\ndate = 2026-11-20\nwinner = \"on\"\nremove_by = 2026-12-20\nresults = \"AUC +0.8%\"\n"), "{out}");
+        assert!(apply(EXPERIMENT, |d, f, c| expire(d, f, c, "maybe", None, day("2026-11-20")).map(drop)).is_err());
+        assert!(apply(SWITCH, |d, f, c| expire(d, f, c, "on", None, day("2026-11-20")).map(drop)).is_err());
+    }
+
+    #[test]
+    fn extend_stops_at_the_kinds_maximum() {
+        let out = apply(EXPERIMENT, |d, f, c| extend(d, f, c, day("2026-11-30"), false, day("2026-11-10")).map(drop)).unwrap();
+        assert!(out.contains("expires = 2026-11-30 # first guess"), "{out}");
+        let err = apply(EXPERIMENT, |d, f, c| extend(d, f, c, day("2026-12-02"), false, day("2026-11-10")).map(drop)).unwrap_err();
+        assert!(err.to_string().contains("past 2026-12-01"), "{err}");
+        assert!(apply(EXPERIMENT, |d, f, c| extend(d, f, c, day("2026-12-02"), true, day("2026-11-10")).map(drop)).is_ok());
+    }
+
+    #[test]
+    fn review_sets_both_dates() {
+        let out = apply(SWITCH, |d, f, c| review(d, f, c, day("2026-11-25")).map(drop)).unwrap();
+        assert!(out.contains("created = 2026-09-01\nreviewed = 2026-11-25\nreview_by = 2027-02-23\n"), "{out}");
+        assert!(apply(EXPERIMENT, |d, f, c| review(d, f, c, day("2026-11-25")).map(drop)).is_err());
+    }
+
+    #[test]
+    fn kill_and_restore_toggle_the_state() {
+        let killed = apply(SWITCH, |d, f, _| set_state(d, f, true)).unwrap();
+        assert!(killed.contains("review_by = 2026-11-30\nstate = \"disabled\"\n"), "{killed}");
+        assert!(apply(&killed, |d, f, _| set_state(d, f, true)).is_err());
+        let restored = apply(&killed, |d, f, _| set_state(d, f, false)).unwrap();
+        assert_eq!(restored, SWITCH);
+    }
+}

@@ -1,0 +1,61 @@
+//! `--format github`: GitHub Actions workflow commands, one annotation per finding.
+
+use std::io::Write;
+
+use super::Report;
+use crate::checks::Severity;
+
+/// Escapes the message of a workflow command.
+fn data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property value of a workflow command.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    for finding in report.findings {
+        let level = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut message = finding.message.clone();
+        if let Some(help) = &finding.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        writeln!(
+            out,
+            "::{level} file={},line={},col={},title={}::{}",
+            property(&finding.path),
+            finding.line,
+            finding.column,
+            property(finding.rule.name()),
+            data(&message)
+        )?;
+    }
+    for note in report.notes {
+        writeln!(out, "::notice title=flagctl::{}", data(note))?;
+    }
+    let summary = report.summary();
+    writeln!(
+        out,
+        "flagctl audit: {} errors, {} warnings in {} flag files",
+        summary.errors,
+        summary.warnings,
+        report.files.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_as_github_expects() {
+        assert_eq!(data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+    }
+}
