@@ -32,13 +32,18 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
         .text
         .replace("{{service}}", &new.service)
         .replace("{{key}}", &new.key);
-    let mut doc: DocumentMut = text
-        .parse()
-        .with_context(|| format!("template `{}` ({}) is not valid TOML", template.name, template.origin))?;
+    let mut doc: DocumentMut = text.parse().with_context(|| {
+        format!(
+            "template `{}` ({}) is not valid TOML",
+            template.name, template.origin
+        )
+    })?;
 
     let (due_key, due) = match kind {
         Kind::Temporary { max_days } => ("expires", new.created + Days::new((*max_days).into())),
-        Kind::Permanent { review_days } => ("review_by", new.created + Days::new((*review_days).into())),
+        Kind::Permanent { review_days } => {
+            ("review_by", new.created + Days::new((*review_days).into()))
+        }
     };
     let root = doc.as_table_mut();
     set(root, "description", value(new.description.as_str()), &[]);
@@ -48,7 +53,11 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
     root.remove("reviewed");
     root.remove("conclusion");
     root.remove("archived");
-    let other = if due_key == "expires" { "review_by" } else { "expires" };
+    let other = if due_key == "expires" {
+        "review_by"
+    } else {
+        "expires"
+    };
     replace_key(root, other, due_key, date(due));
 
     let rendered = doc.to_string();
@@ -61,7 +70,11 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
             template.origin,
             new.kind,
             first.message,
-            first.help.as_ref().map(|h| format!("\nhelp: {h}")).unwrap_or_default()
+            first
+                .help
+                .as_ref()
+                .map(|h| format!("\nhelp: {h}"))
+                .unwrap_or_default()
         );
     }
     Ok(rendered)
@@ -85,7 +98,11 @@ mod tests {
 
     fn template(name: &str) -> Template {
         let text = BUILT_IN.iter().find(|(n, _)| *n == name).unwrap().1;
-        Template { name: name.into(), text: text.into(), origin: "built-in".into() }
+        Template {
+            name: name.into(),
+            text: text.into(),
+            origin: "built-in".into(),
+        }
     }
 
     #[test]
@@ -121,8 +138,15 @@ mod tests {
         let mut config = Config::default();
         assert!(config.owner_problem("ml@example.com", "x").is_none());
         assert!(config.owner_problem("team", "x").is_some());
-        config.owners.insert("team-ranking".into(), Default::default());
+        config
+            .owners
+            .insert("team-ranking".into(), Default::default());
         assert!(config.owner_problem("team-ranking", "x").is_none());
-        assert!(config.owner_problem("team-rankin", "x").unwrap().contains("did you mean `team-ranking`"));
+        assert!(
+            config
+                .owner_problem("team-rankin", "x")
+                .unwrap()
+                .contains("did you mean `team-ranking`")
+        );
     }
 }

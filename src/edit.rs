@@ -5,7 +5,11 @@ use toml_edit::{Item, Key, Table, value};
 
 /// A TOML local date item.
 pub fn date(d: NaiveDate) -> Item {
-    value(d.to_string().parse::<toml_edit::Datetime>().expect("a date formats as a TOML date"))
+    value(
+        d.to_string()
+            .parse::<toml_edit::Datetime>()
+            .expect("a date formats as a TOML date"),
+    )
 }
 
 /// Sets `key`, keeping its place and its comments when it exists; a new key goes after
@@ -45,7 +49,10 @@ pub fn replace_key(table: &mut Table, old_key: &str, new_key: &str, item: Item) 
 
 /// Moves `key` to just after `anchor`.
 fn move_after(table: &mut Table, key: &str, anchor: &str) {
-    let Some((moved_key, moved)) = table.get_key_value(key).map(|(k, v)| (k.clone(), v.clone())) else {
+    let Some((moved_key, moved)) = table
+        .get_key_value(key)
+        .map(|(k, v)| (k.clone(), v.clone()))
+    else {
         return;
     };
     rebuild(table, |k, entry, out| {
@@ -82,6 +89,9 @@ mod tests {
         set(doc.as_table_mut(), "a", value(5), &[]);
         set(doc.as_table_mut(), "c", value(3), &["a"]);
         replace_key(doc.as_table_mut(), "b", "d", value(4));
-        assert_eq!(doc.to_string(), "# top\na = 5 # one\nc = 3\nd = 4\n\n[t]\nx = 1\n");
+        assert_eq!(
+            doc.to_string(),
+            "# top\na = 5 # one\nc = 3\nd = 4\n\n[t]\nx = 1\n"
+        );
     }
 }

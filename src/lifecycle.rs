@@ -16,14 +16,20 @@ const DATE_ANCHORS: [&str; 4] = ["reviewed", "review_by", "expires", "created"];
 fn kind<'c>(flag: &Flag, config: &'c Config) -> anyhow::Result<&'c Kind> {
     match flag.kind_of(config) {
         Some(kind) => Ok(kind),
-        None => bail!("kind `{}` is not declared; fix the flag first (`flagctl validate`)", flag.kind.get_ref()),
+        None => bail!(
+            "kind `{}` is not declared; fix the flag first (`flagctl validate`)",
+            flag.kind.get_ref()
+        ),
     }
 }
 
 fn check_variant(flag: &Flag, variant: &str) -> anyhow::Result<()> {
     if !flag.variants.contains_key(variant) {
         let names: Vec<&str> = flag.variants.keys().map(String::as_str).collect();
-        bail!("`{variant}` is not a variant of this flag; variants: {}", names.join(", "));
+        bail!(
+            "`{variant}` is not a variant of this flag; variants: {}",
+            names.join(", ")
+        );
     }
     Ok(())
 }
@@ -55,7 +61,8 @@ pub fn expire(
     if let Some(results) = results {
         conclusion.insert("results", value(results));
     }
-    doc.as_table_mut().insert("conclusion", Item::Table(conclusion));
+    doc.as_table_mut()
+        .insert("conclusion", Item::Table(conclusion));
     Ok(remove_by)
 }
 
@@ -75,11 +82,17 @@ pub fn extend(
         );
     };
     if let Some(c) = &flag.conclusion {
-        bail!("concluded on {}; a concluded flag is archived, not extended", c.date);
+        bail!(
+            "concluded on {}; a concluded flag is archived, not extended",
+            c.date
+        );
     }
     let current = flag.expires.as_ref().map(|e| *e.get_ref());
     if current.is_some_and(|c| until <= c) {
-        bail!("--until {until} is not after the current expiry ({})", current.expect("checked"));
+        bail!(
+            "--until {until} is not after the current expiry ({})",
+            current.expect("checked")
+        );
     }
     if until < today {
         bail!("--until {until} is in the past");
@@ -98,7 +111,12 @@ pub fn extend(
 }
 
 /// `review`: `reviewed = today`, `review_by = today + review_days`.
-pub fn review(doc: &mut DocumentMut, flag: &Flag, config: &Config, today: NaiveDate) -> anyhow::Result<NaiveDate> {
+pub fn review(
+    doc: &mut DocumentMut,
+    flag: &Flag,
+    config: &Config,
+    today: NaiveDate,
+) -> anyhow::Result<NaiveDate> {
     let Kind::Permanent { review_days } = kind(flag, config)? else {
         bail!(
             "a {} flag is temporary and is not reviewed; use `flagctl extend` or `flagctl expire`",
@@ -117,7 +135,12 @@ pub fn set_state(doc: &mut DocumentMut, flag: &Flag, disabled: bool) -> anyhow::
     match (flag.state, disabled) {
         (State::Disabled, true) => bail!("already disabled; `flagctl restore` enables it"),
         (State::Enabled, false) => bail!("not disabled; nothing to restore"),
-        (_, true) => set(doc.as_table_mut(), "state", value("disabled"), &DATE_ANCHORS),
+        (_, true) => set(
+            doc.as_table_mut(),
+            "state",
+            value("disabled"),
+            &DATE_ANCHORS,
+        ),
         (_, false) => {
             doc.as_table_mut().remove("state");
         }
@@ -142,7 +165,10 @@ pub fn archive(
     if let Some(commit) = commit {
         archived.insert("commit", value(commit));
     }
-    match (results, doc.get_mut("conclusion").and_then(Item::as_table_mut)) {
+    match (
+        results,
+        doc.get_mut("conclusion").and_then(Item::as_table_mut),
+    ) {
         (Some(results), Some(conclusion)) => set(conclusion, "results", value(results), &[]),
         (Some(results), None) => {
             archived.insert("results", value(results));
@@ -167,46 +193,105 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn apply(text: &str, edit: impl FnOnce(&mut DocumentMut, &Flag, &Config) -> anyhow::Result<()>) -> anyhow::Result<String> {
+    fn apply(
+        text: &str,
+        edit: impl FnOnce(&mut DocumentMut, &Flag, &Config) -> anyhow::Result<()>,
+    ) -> anyhow::Result<String> {
         let config = Config::default();
         let flag = Flag::parse(&SourceFile::new("f.toml", text), &config).unwrap();
         let mut doc: DocumentMut = text.parse().unwrap();
         edit(&mut doc, &flag, &config)?;
         let out = doc.to_string();
-        Flag::parse(&SourceFile::new("f.toml", out.as_str()), &config).expect("the edit keeps the flag valid");
+        Flag::parse(&SourceFile::new("f.toml", out.as_str()), &config)
+            .expect("the edit keeps the flag valid");
         Ok(out)
     }
 
     #[test]
     fn expire_adds_the_conclusion_and_keeps_comments() {
-        let out = apply(EXPERIMENT, |d, f, c| expire(d, f, c, "on", Some("AUC +0.8%"), day("2026-11-20")).map(drop)).unwrap();
+        let out = apply(EXPERIMENT, |d, f, c| {
+            expire(d, f, c, "on", Some("AUC +0.8%"), day("2026-11-20")).map(drop)
+        })
+        .unwrap();
         assert!(out.starts_with("# why we run it\n"));
         assert!(out.contains("# first guess"));
         assert!(out.ends_with("[conclusion]\ndate = 2026-11-20\nwinner = \"on\"\nremove_by = 2026-12-20\nresults = \"AUC +0.8%\"\n"), "{out}");
-        assert!(apply(EXPERIMENT, |d, f, c| expire(d, f, c, "maybe", None, day("2026-11-20")).map(drop)).is_err());
-        assert!(apply(SWITCH, |d, f, c| expire(d, f, c, "on", None, day("2026-11-20")).map(drop)).is_err());
+        assert!(
+            apply(EXPERIMENT, |d, f, c| expire(
+                d,
+                f,
+                c,
+                "maybe",
+                None,
+                day("2026-11-20")
+            )
+            .map(drop))
+            .is_err()
+        );
+        assert!(
+            apply(SWITCH, |d, f, c| expire(
+                d,
+                f,
+                c,
+                "on",
+                None,
+                day("2026-11-20")
+            )
+            .map(drop))
+            .is_err()
+        );
     }
 
     #[test]
     fn extend_stops_at_the_kinds_maximum() {
-        let out = apply(EXPERIMENT, |d, f, c| extend(d, f, c, day("2026-11-30"), false, day("2026-11-10")).map(drop)).unwrap();
+        let out = apply(EXPERIMENT, |d, f, c| {
+            extend(d, f, c, day("2026-11-30"), false, day("2026-11-10")).map(drop)
+        })
+        .unwrap();
         assert!(out.contains("expires = 2026-11-30 # first guess"), "{out}");
-        let err = apply(EXPERIMENT, |d, f, c| extend(d, f, c, day("2026-12-02"), false, day("2026-11-10")).map(drop)).unwrap_err();
+        let err = apply(EXPERIMENT, |d, f, c| {
+            extend(d, f, c, day("2026-12-02"), false, day("2026-11-10")).map(drop)
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("past 2026-12-01"), "{err}");
-        assert!(apply(EXPERIMENT, |d, f, c| extend(d, f, c, day("2026-12-02"), true, day("2026-11-10")).map(drop)).is_ok());
+        assert!(
+            apply(EXPERIMENT, |d, f, c| extend(
+                d,
+                f,
+                c,
+                day("2026-12-02"),
+                true,
+                day("2026-11-10")
+            )
+            .map(drop))
+            .is_ok()
+        );
     }
 
     #[test]
     fn review_sets_both_dates() {
-        let out = apply(SWITCH, |d, f, c| review(d, f, c, day("2026-11-25")).map(drop)).unwrap();
-        assert!(out.contains("created = 2026-09-01\nreviewed = 2026-11-25\nreview_by = 2027-02-23\n"), "{out}");
-        assert!(apply(EXPERIMENT, |d, f, c| review(d, f, c, day("2026-11-25")).map(drop)).is_err());
+        let out = apply(SWITCH, |d, f, c| {
+            review(d, f, c, day("2026-11-25")).map(drop)
+        })
+        .unwrap();
+        assert!(
+            out.contains("created = 2026-09-01\nreviewed = 2026-11-25\nreview_by = 2027-02-23\n"),
+            "{out}"
+        );
+        assert!(
+            apply(EXPERIMENT, |d, f, c| review(d, f, c, day("2026-11-25"))
+                .map(drop))
+            .is_err()
+        );
     }
 
     #[test]
     fn kill_and_restore_toggle_the_state() {
         let killed = apply(SWITCH, |d, f, _| set_state(d, f, true)).unwrap();
-        assert!(killed.contains("review_by = 2026-11-30\nstate = \"disabled\"\n"), "{killed}");
+        assert!(
+            killed.contains("review_by = 2026-11-30\nstate = \"disabled\"\n"),
+            "{killed}"
+        );
         assert!(apply(&killed, |d, f, _| set_state(d, f, true)).is_err());
         let restored = apply(&killed, |d, f, _| set_state(d, f, false)).unwrap();
         assert_eq!(restored, SWITCH);

@@ -43,23 +43,46 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
     let mut services_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (file, flag) in repo.flags().filter(|(f, _)| !f.archived) {
         let owner = flag.owner.get_ref().clone();
-        services_of.entry(owner.clone()).or_default().push(file.service.clone());
-        let Some(kind) = flag.kind_of(&repo.config) else { continue };
+        services_of
+            .entry(owner.clone())
+            .or_default()
+            .push(file.service.clone());
+        let Some(kind) = flag.kind_of(&repo.config) else {
+            continue;
+        };
         let (due, past, soon, [past_text, soon_text], fix) = if let Some(c) = &flag.conclusion {
-            let fix = format!("remove its uses from code, then `flagctl archive {}`", file.key);
+            let fix = format!(
+                "remove its uses from code, then `flagctl archive {}`",
+                file.key
+            );
             let texts = ["was due for removal on", "is due for removal on"];
-            (*c.remove_by.get_ref(), "removal-overdue", "removal-due", texts, fix)
+            (
+                *c.remove_by.get_ref(),
+                "removal-overdue",
+                "removal-due",
+                texts,
+                fix,
+            )
         } else {
             match (kind, &flag.expires, &flag.review_by) {
                 (Kind::Temporary { .. }, Some(expires), _) => {
-                    let fix = format!("`flagctl expire {} --winner VARIANT` or `flagctl extend`", file.key);
+                    let fix = format!(
+                        "`flagctl expire {} --winner VARIANT` or `flagctl extend`",
+                        file.key
+                    );
                     let texts = ["expired on", "expires on"];
                     (*expires.get_ref(), "expired", "expiring", texts, fix)
                 }
                 (Kind::Permanent { .. }, _, Some(review_by)) => {
                     let fix = format!("review it, then `flagctl review {}`", file.key);
                     let texts = ["was due for review on", "is due for review on"];
-                    (*review_by.get_ref(), "review-overdue", "review-due", texts, fix)
+                    (
+                        *review_by.get_ref(),
+                        "review-overdue",
+                        "review-due",
+                        texts,
+                        fix,
+                    )
                 }
                 _ => continue,
             }
@@ -68,7 +91,11 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
         if days > within {
             continue;
         }
-        let (action, what) = if days < 0 { (past, past_text) } else { (soon, soon_text) };
+        let (action, what) = if days < 0 {
+            (past, past_text)
+        } else {
+            (soon, soon_text)
+        };
         by_owner.entry(owner).or_default().push(Action {
             action,
             flag: Some(file.key.clone()),
@@ -81,7 +108,11 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
         });
     }
     for (service, count) in repo.services().into_iter().map(|s| {
-        let count = repo.files.iter().filter(|f| !f.archived && f.service == s).count();
+        let count = repo
+            .files
+            .iter()
+            .filter(|f| !f.archived && f.service == s)
+            .count();
         (s, count)
     }) {
         let limit = repo.config.service_limit(service);
@@ -97,8 +128,12 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
                     path: None,
                     due: None,
                     days: None,
-                    message: format!("service {service} has {count} active flags; its limit is {limit}"),
-                    fix: format!("archive flags you no longer need (`flagctl list --service {service}`)"),
+                    message: format!(
+                        "service {service} has {count} active flags; its limit is {limit}"
+                    ),
+                    fix: format!(
+                        "archive flags you no longer need (`flagctl list --service {service}`)"
+                    ),
                 });
             }
         }
@@ -120,14 +155,25 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
 
 /// A digest as markdown (also the `text` of a webhook message).
 pub fn markdown(digest: &Digest, today: NaiveDate) -> String {
-    let reach: Vec<&str> = [&digest.contact, &digest.slack].into_iter().flatten().map(String::as_str).collect();
-    let mut text = format!("**flagctl: {} flag action(s) for {}**", digest.actions.len(), digest.owner);
+    let reach: Vec<&str> = [&digest.contact, &digest.slack]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let mut text = format!(
+        "**flagctl: {} flag action(s) for {}**",
+        digest.actions.len(),
+        digest.owner
+    );
     if !reach.is_empty() {
         text.push_str(&format!(" ({})", reach.join(", ")));
     }
     text.push_str(&format!(" as of {today}\n"));
     for action in &digest.actions {
-        text.push_str(&format!("- `{}` {} — {}\n", action.action, action.message, action.fix));
+        text.push_str(&format!(
+            "- `{}` {} — {}\n",
+            action.action, action.message, action.fix
+        ));
     }
     text
 }

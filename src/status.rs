@@ -7,7 +7,9 @@ use crate::model::config::Kind;
 use crate::repo::FlagFile;
 
 /// Where a flag stands on a day, most urgent first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// The file does not fit the schema, or its kind is undeclared.
@@ -75,7 +77,11 @@ pub fn status(file: &FlagFile, config: &Config, today: NaiveDate) -> Status {
     }
     let (due, overdue, soon) = match kind {
         Kind::Temporary { .. } => (flag.expires.as_ref(), Status::Expired, Status::ExpiringSoon),
-        Kind::Permanent { .. } => (flag.review_by.as_ref(), Status::ReviewOverdue, Status::ReviewDueSoon),
+        Kind::Permanent { .. } => (
+            flag.review_by.as_ref(),
+            Status::ReviewOverdue,
+            Status::ReviewDueSoon,
+        ),
     };
     let days_left = due.map(|d| days_until(today, *d.get_ref()));
     match days_left {

@@ -9,8 +9,14 @@ pub const TEMPLATES_DIR: &str = "templates";
 /// The built-in templates, by name.
 pub const BUILT_IN: [(&str, &str); 6] = [
     ("experiment", include_str!("../templates/experiment.toml")),
-    ("model-rollout", include_str!("../templates/model-rollout.toml")),
-    ("feature-pipeline", include_str!("../templates/feature-pipeline.toml")),
+    (
+        "model-rollout",
+        include_str!("../templates/model-rollout.toml"),
+    ),
+    (
+        "feature-pipeline",
+        include_str!("../templates/feature-pipeline.toml"),
+    ),
     ("parameter", include_str!("../templates/parameter.toml")),
     ("kill-switch", include_str!("../templates/kill-switch.toml")),
     ("regulatory", include_str!("../templates/regulatory.toml")),
@@ -42,7 +48,9 @@ pub fn available(root: &Path) -> anyhow::Result<Vec<Template>> {
     };
     let mut own = Vec::new();
     for entry in entries {
-        let path = entry.with_context(|| format!("cannot read {}", dir.display()))?.path();
+        let path = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .path();
         let Some(name) = path
             .file_name()
             .and_then(|n| n.to_str())

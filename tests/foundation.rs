@@ -10,8 +10,18 @@ use serde_json::Value;
 
 fn create_args<'a>(key: &'a str, kind: &'a str) -> Vec<&'a str> {
     vec![
-        "create", key, "--kind", kind, "--service", "ranking", "--owner", "ml@example.com",
-        "--description", "Route traffic to ranker v2", "--as-of", "2026-11-01",
+        "create",
+        key,
+        "--kind",
+        kind,
+        "--service",
+        "ranking",
+        "--owner",
+        "ml@example.com",
+        "--description",
+        "Route traffic to ranker v2",
+        "--as-of",
+        "2026-11-01",
     ]
 }
 
@@ -22,26 +32,40 @@ fn init_writes_config_and_flags_folder() {
     assert!(repo.read("flagctl.toml").contains("[policy]"));
     assert!(repo.path().join("flags").is_dir());
     // A second init refuses rather than overwrite.
-    repo.flagctl(&["init"]).assert().code(2).stderr(predicate::str::contains("already exists"));
+    repo.flagctl(&["init"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
 }
 
 #[test]
 fn create_writes_and_commits_an_experiment() {
     let repo = TestRepo::initialised();
-    repo.flagctl(&create_args("ranker-v2", "experiment")).assert().success();
+    repo.flagctl(&create_args("ranker-v2", "experiment"))
+        .assert()
+        .success();
     let text = repo.read("flags/ranking/ranker-v2.toml");
     assert!(text.contains("created = 2026-11-01\n"), "{text}");
     assert!(text.contains("expires = 2026-12-01\n"), "{text}");
     assert!(text.contains("owner = \"ml@example.com\""), "{text}");
-    assert!(repo.last_commit_message().starts_with("flagctl create: ranker-v2\n"));
-    assert_eq!(repo.git(&["show", "--name-only", "--format=", "HEAD"]).trim(), "flags/ranking/ranker-v2.toml");
+    assert!(
+        repo.last_commit_message()
+            .starts_with("flagctl create: ranker-v2\n")
+    );
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"])
+            .trim(),
+        "flags/ranking/ranker-v2.toml"
+    );
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
 
 #[test]
 fn create_gives_a_kill_switch_a_review_date() {
     let repo = TestRepo::initialised();
-    repo.flagctl(&create_args("ranker-off", "kill-switch")).assert().success();
+    repo.flagctl(&create_args("ranker-off", "kill-switch"))
+        .assert()
+        .success();
     let text = repo.read("flags/ranking/ranker-off.toml");
     assert!(text.contains("review_by = 2027-01-30\n"), "{text}");
     assert!(!text.contains("expires"), "{text}");
@@ -50,12 +74,17 @@ fn create_gives_a_kill_switch_a_review_date() {
 #[test]
 fn create_refuses_an_existing_key_and_writes_nothing() {
     let repo = TestRepo::initialised();
-    repo.flagctl(&create_args("ranker-v2", "experiment")).assert().success();
+    repo.flagctl(&create_args("ranker-v2", "experiment"))
+        .assert()
+        .success();
     let before = repo.read("flags/ranking/ranker-v2.toml");
     let commits = repo.commit_count();
     let mut args = create_args("ranker-v2", "kill-switch");
     args[5] = "search";
-    repo.flagctl(&args).assert().code(2).stderr(predicate::str::contains("already exists"));
+    repo.flagctl(&args)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
     assert!(!repo.path().join("flags/search/ranker-v2.toml").exists());
     assert_eq!(repo.read("flags/ranking/ranker-v2.toml"), before);
     assert_eq!(repo.commit_count(), commits);
@@ -70,7 +99,13 @@ fn create_refuses_invalid_keys() {
             .code(2)
             .stderr(predicate::str::contains("not a valid flag key"));
     }
-    assert_eq!(std::fs::read_dir(repo.path().join("flags")).unwrap().count(), 1, "only .gitkeep");
+    assert_eq!(
+        std::fs::read_dir(repo.path().join("flags"))
+            .unwrap()
+            .count(),
+        1,
+        "only .gitkeep"
+    );
     assert!(!repo.path().join("x.toml").exists());
 }
 
@@ -84,7 +119,10 @@ fn create_refuses_when_other_changes_are_staged() {
         .code(2)
         .stderr(predicate::str::contains("notes.txt"));
     assert!(!repo.path().join("flags/ranking/ranker-v2.toml").exists());
-    assert_eq!(repo.git(&["diff", "--cached", "--name-only"]).trim(), "notes.txt");
+    assert_eq!(
+        repo.git(&["diff", "--cached", "--name-only"]).trim(),
+        "notes.txt"
+    );
 }
 
 #[test]
@@ -95,8 +133,15 @@ fn create_without_a_terminal_names_what_is_missing() {
         .timeout(Duration::from_secs(10))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--kind").and(predicate::str::contains("--owner")).and(predicate::str::contains("--description")));
-    assert!(start.elapsed() < Duration::from_secs(10), "it must not wait for input");
+        .stderr(
+            predicate::str::contains("--kind")
+                .and(predicate::str::contains("--owner"))
+                .and(predicate::str::contains("--description")),
+        );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "it must not wait for input"
+    );
 }
 
 #[test]
@@ -112,40 +157,57 @@ fn create_with_no_commit_only_writes() {
 #[test]
 fn create_checks_the_owner_against_the_registry() {
     let repo = TestRepo::initialised();
-    repo.write("flagctl.toml", "[owners.team-ranking]\ncontact = \"r@example.com\"\n");
+    repo.write(
+        "flagctl.toml",
+        "[owners.team-ranking]\ncontact = \"r@example.com\"\n",
+    );
     let mut args = create_args("ranker-v2", "experiment");
     args[7] = "team-rankin";
-    repo.flagctl(&args).assert().code(2).stderr(predicate::str::contains("did you mean `team-ranking`"));
+    repo.flagctl(&args)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `team-ranking`"));
     args[7] = "team-ranking";
     repo.flagctl(&args).assert().success();
 }
 
 fn broken_repo() -> TestRepo {
     let repo = TestRepo::initialised();
-    repo.write("flags/x/broken.toml", "description = \"broken\"\nkind = \"experiment\"\nowner = = \"me\"\n");
-    repo.write("flags/x/typo.toml", &experiment("me@example.com", "2026-11-01", "2026-11-20").replace("owner", "ownr"));
-    repo.write("flags/x/fine.toml", &experiment("me@example.com", "2026-11-01", "2026-11-20"));
+    repo.write(
+        "flags/x/broken.toml",
+        "description = \"broken\"\nkind = \"experiment\"\nowner = = \"me\"\n",
+    );
+    repo.write(
+        "flags/x/typo.toml",
+        &experiment("me@example.com", "2026-11-01", "2026-11-20").replace("owner", "ownr"),
+    );
+    repo.write(
+        "flags/x/fine.toml",
+        &experiment("me@example.com", "2026-11-01", "2026-11-20"),
+    );
     repo
 }
 
 #[test]
 fn validate_points_at_the_line_and_reports_every_file() {
     let repo = broken_repo();
-    repo.flagctl(&["validate"])
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::contains("flags/x/broken.toml:3:")
-                .and(predicate::str::contains("flags/x/typo.toml:3:1"))
-                .and(predicate::str::contains("did you mean `owner`?"))
-                .and(predicate::str::contains("2 errors, 0 warnings in 3 flag files")),
-        );
+    repo.flagctl(&["validate"]).assert().code(1).stdout(
+        predicate::str::contains("flags/x/broken.toml:3:")
+            .and(predicate::str::contains("flags/x/typo.toml:3:1"))
+            .and(predicate::str::contains("did you mean `owner`?"))
+            .and(predicate::str::contains(
+                "2 errors, 0 warnings in 3 flag files",
+            )),
+    );
 }
 
 #[test]
 fn validate_json_is_the_spec_object() {
     let repo = broken_repo();
-    let out = repo.flagctl(&["validate", "--format", "json", "--as-of", "2026-11-25"]).output().unwrap();
+    let out = repo
+        .flagctl(&["validate", "--format", "json", "--as-of", "2026-11-25"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["schema"], 1);
@@ -163,16 +225,34 @@ fn validate_json_is_the_spec_object() {
 #[test]
 fn validate_reports_duplicate_keys_and_unknown_kinds() {
     let repo = TestRepo::initialised();
-    repo.write("flags/a/same.toml", &experiment("me@example.com", "2026-11-01", "2026-11-20"));
-    repo.write("flags/b/same.toml", &experiment("me@example.com", "2026-11-01", "2026-11-20"));
-    repo.write("flags/b/odd.toml", &experiment("me@example.com", "2026-11-01", "2026-11-20").replace("\"experiment\"", "\"experimnt\""));
-    let out = repo.flagctl(&["validate", "--format", "json"]).output().unwrap();
+    repo.write(
+        "flags/a/same.toml",
+        &experiment("me@example.com", "2026-11-01", "2026-11-20"),
+    );
+    repo.write(
+        "flags/b/same.toml",
+        &experiment("me@example.com", "2026-11-01", "2026-11-20"),
+    );
+    repo.write(
+        "flags/b/odd.toml",
+        &experiment("me@example.com", "2026-11-01", "2026-11-20")
+            .replace("\"experiment\"", "\"experimnt\""),
+    );
+    let out = repo
+        .flagctl(&["validate", "--format", "json"])
+        .output()
+        .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let pairs: Vec<(String, String)> = json["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap().into(), f["path"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["path"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         pairs,
@@ -189,10 +269,10 @@ fn an_invalid_config_stops_every_command() {
     let repo = TestRepo::initialised();
     repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\n");
     for command in ["validate", "list"] {
-        repo.flagctl(&[command])
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("flagctl.toml:2:1").and(predicate::str::contains("did you mean `warn_days`")));
+        repo.flagctl(&[command]).assert().code(2).stderr(
+            predicate::str::contains("flagctl.toml:2:1")
+                .and(predicate::str::contains("did you mean `warn_days`")),
+        );
     }
 }
 
@@ -201,17 +281,32 @@ fn a_symlink_out_of_the_repository_is_not_followed() {
     let repo = TestRepo::initialised();
     let outside = tempfile::tempdir().unwrap();
     let secret = outside.path().join("secret.toml");
-    std::fs::write(&secret, experiment("me@example.com", "2026-11-01", "2026-11-20")).unwrap();
+    std::fs::write(
+        &secret,
+        experiment("me@example.com", "2026-11-01", "2026-11-20"),
+    )
+    .unwrap();
     std::fs::create_dir_all(repo.path().join("flags/x")).unwrap();
     std::os::unix::fs::symlink(&secret, repo.path().join("flags/x/secret.toml")).unwrap();
-    repo.flagctl(&["validate"]).assert().code(1).stdout(predicate::str::contains("outside the repository"));
+    repo.flagctl(&["validate"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("outside the repository"));
 }
 
 #[test]
 fn list_json_and_show_work_on_the_example_repository() {
     let root = example_repo();
     let out = flagctl()
-        .args(["--repo", root.to_str().unwrap(), "--as-of", "2026-11-25", "list", "--format", "json"])
+        .args([
+            "--repo",
+            root.to_str().unwrap(),
+            "--as-of",
+            "2026-11-25",
+            "list",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -225,10 +320,20 @@ fn list_json_and_show_work_on_the_example_repository() {
     assert_eq!(status_of("ranker-diversity-threshold"), "review-overdue");
 
     flagctl()
-        .args(["--repo", root.to_str().unwrap(), "--as-of", "2026-11-25", "show", "ranker-v2"])
+        .args([
+            "--repo",
+            root.to_str().unwrap(),
+            "--as-of",
+            "2026-11-25",
+            "show",
+            "ranker-v2",
+        ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("expires      2026-12-01 (in 6 days)").and(predicate::str::contains("sg-10pct")));
+        .stdout(
+            predicate::str::contains("expires      2026-12-01 (in 6 days)")
+                .and(predicate::str::contains("sg-10pct")),
+        );
     flagctl()
         .args(["--repo", root.to_str().unwrap(), "show", "ranker-v3"])
         .assert()
@@ -240,7 +345,15 @@ fn list_json_and_show_work_on_the_example_repository() {
 fn list_is_plain_text_when_piped_and_filters() {
     let root = example_repo();
     let out = flagctl()
-        .args(["--repo", root.to_str().unwrap(), "--as-of", "2026-11-25", "list", "--service", "fraud"])
+        .args([
+            "--repo",
+            root.to_str().unwrap(),
+            "--as-of",
+            "2026-11-25",
+            "list",
+            "--service",
+            "fraud",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();

@@ -9,7 +9,11 @@ use expectrl::{Expect, Session};
 
 fn spawn(repo_dir: &std::path::Path, args: &[&str]) -> expectrl::session::OsSession {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
-    command.args(args).current_dir(repo_dir).env("NO_COLOR", "1").env("TERM", "xterm");
+    command
+        .args(args)
+        .current_dir(repo_dir)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
     let mut session = Session::spawn(command).expect("spawn flagctl in a pty");
     session.set_expect_timeout(Some(Duration::from_secs(20)));
     session
@@ -39,8 +43,14 @@ fn create_asks_for_what_is_missing() {
     let text = repo.read("flags/ranking/ranker-v2.toml");
     assert!(text.contains("kind = \"experiment\""), "{text}");
     assert!(text.contains("expires = 2026-12-01"), "{text}");
-    assert!(text.contains("description = \"Route traffic to ranker v2\""), "{text}");
-    assert!(repo.last_commit_message().starts_with("flagctl create: ranker-v2"));
+    assert!(
+        text.contains("description = \"Route traffic to ranker v2\""),
+        "{text}"
+    );
+    assert!(
+        repo.last_commit_message()
+            .starts_with("flagctl create: ranker-v2")
+    );
 }
 
 #[test]

@@ -32,32 +32,74 @@ fn repo() -> TestRepo {
 #[test]
 fn expire_records_the_conclusion_and_commits_only_the_flag() {
     let repo = repo();
-    repo.flagctl(&["expire", "ranker-v2", "--winner", "candidate", "--results", "AUC +0.8%, p=0.01", "--as-of", "2026-11-20"])
-        .assert()
-        .success();
+    repo.flagctl(&[
+        "expire",
+        "ranker-v2",
+        "--winner",
+        "candidate",
+        "--results",
+        "AUC +0.8%, p=0.01",
+        "--as-of",
+        "2026-11-20",
+    ])
+    .assert()
+    .success();
     let text = repo.read("flags/ranking/ranker-v2.toml");
-    assert!(text.starts_with("# Ranker v2 against v1, see ML-123.\n"), "{text}");
-    assert!(text.contains("expires = 2026-11-20 # keep short\n") && text.contains("candidate = \"v2\" # the new model\n"), "{text}");
+    assert!(
+        text.starts_with("# Ranker v2 against v1, see ML-123.\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("expires = 2026-11-20 # keep short\n")
+            && text.contains("candidate = \"v2\" # the new model\n"),
+        "{text}"
+    );
     assert!(
         text.ends_with("[conclusion]\ndate = 2026-11-20\nwinner = \"candidate\"\nremove_by = 2026-12-20\nresults = \"AUC +0.8%, p=0.01\"\n"),
         "{text}"
     );
     let message = repo.last_commit_message();
-    assert!(message.starts_with("flagctl expire: ranker-v2\n\nWinner: candidate\n\nAUC +0.8%, p=0.01"), "{message}");
-    assert_eq!(repo.git(&["show", "--name-only", "--format=", "HEAD"]).trim(), "flags/ranking/ranker-v2.toml");
+    assert!(
+        message.starts_with("flagctl expire: ranker-v2\n\nWinner: candidate\n\nAUC +0.8%, p=0.01"),
+        "{message}"
+    );
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"])
+            .trim(),
+        "flags/ranking/ranker-v2.toml"
+    );
     // A concluded flag is never expired, even long after.
-    let out = repo.flagctl(&["audit", "--format", "json", "--as-of", "2026-12-01"]).output().unwrap();
+    let out = repo
+        .flagctl(&["audit", "--format", "json", "--as-of", "2026-12-01"])
+        .output()
+        .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(json["findings"].as_array().unwrap().iter().all(|f| f["flag"] != "ranker-v2"), "{json}");
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["flag"] != "ranker-v2"),
+        "{json}"
+    );
 }
 
 #[test]
 fn expire_refuses_bad_input_and_changes_nothing() {
     let repo = repo();
     let before = repo.read("flags/ranking/ranker-v2.toml");
-    repo.flagctl(&["expire", "ranker-v2", "--winner", "champion"]).assert().code(2).stderr(predicate::str::contains("variants: baseline, candidate"));
-    repo.flagctl(&["expire", "ranker-switch", "--winner", "on"]).assert().code(2).stderr(predicate::str::contains("permanent"));
-    repo.flagctl(&["expire", "ranker-v9", "--winner", "on"]).assert().code(2).stderr(predicate::str::contains("did you mean `ranker-v2`"));
+    repo.flagctl(&["expire", "ranker-v2", "--winner", "champion"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("variants: baseline, candidate"));
+    repo.flagctl(&["expire", "ranker-switch", "--winner", "on"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("permanent"));
+    repo.flagctl(&["expire", "ranker-v9", "--winner", "on"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `ranker-v2`"));
     assert_eq!(repo.read("flags/ranking/ranker-v2.toml"), before);
     assert_eq!(repo.commit_count(), 2);
 }
@@ -65,31 +107,77 @@ fn expire_refuses_bad_input_and_changes_nothing() {
 #[test]
 fn review_moves_the_review_date() {
     let repo = repo();
-    repo.flagctl(&["review", "ranker-switch", "--note", "still needed", "--as-of", "2026-11-25"]).assert().success();
+    repo.flagctl(&[
+        "review",
+        "ranker-switch",
+        "--note",
+        "still needed",
+        "--as-of",
+        "2026-11-25",
+    ])
+    .assert()
+    .success();
     let text = repo.read("flags/ranking/ranker-switch.toml");
-    assert!(text.contains("reviewed = 2026-11-25\nreview_by = 2027-02-23\n"), "{text}");
-    assert!(repo.last_commit_message().starts_with("flagctl review: ranker-switch\n\nstill needed"));
+    assert!(
+        text.contains("reviewed = 2026-11-25\nreview_by = 2027-02-23\n"),
+        "{text}"
+    );
+    assert!(
+        repo.last_commit_message()
+            .starts_with("flagctl review: ranker-switch\n\nstill needed")
+    );
 }
 
 #[test]
 fn extend_stays_within_the_maximum_unless_forced() {
     let repo = repo();
     let before = repo.read("flags/ranking/ranker-v2.toml");
-    repo.flagctl(&["extend", "ranker-v2", "--until", "2026-12-05", "--reason", "more data", "--as-of", "2026-11-18"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("past 2026-12-01"));
+    repo.flagctl(&[
+        "extend",
+        "ranker-v2",
+        "--until",
+        "2026-12-05",
+        "--reason",
+        "more data",
+        "--as-of",
+        "2026-11-18",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("past 2026-12-01"));
     assert_eq!(repo.read("flags/ranking/ranker-v2.toml"), before);
     assert_eq!(repo.commit_count(), 2);
-    repo.flagctl(&["extend", "ranker-v2", "--until", "2026-11-30", "--reason", "traffic dip in week 2", "--as-of", "2026-11-18"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("expires 2026-11-20 → 2026-11-30"));
-    assert!(repo.read("flags/ranking/ranker-v2.toml").contains("expires = 2026-11-30 # keep short"));
+    repo.flagctl(&[
+        "extend",
+        "ranker-v2",
+        "--until",
+        "2026-11-30",
+        "--reason",
+        "traffic dip in week 2",
+        "--as-of",
+        "2026-11-18",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("expires 2026-11-20 → 2026-11-30"));
+    assert!(
+        repo.read("flags/ranking/ranker-v2.toml")
+            .contains("expires = 2026-11-30 # keep short")
+    );
     assert!(repo.last_commit_message().contains("traffic dip in week 2"));
-    repo.flagctl(&["extend", "ranker-v2", "--until", "2026-12-05", "--reason", "holiday", "--force", "--as-of", "2026-11-18"])
-        .assert()
-        .success();
+    repo.flagctl(&[
+        "extend",
+        "ranker-v2",
+        "--until",
+        "2026-12-05",
+        "--reason",
+        "holiday",
+        "--force",
+        "--as-of",
+        "2026-11-18",
+    ])
+    .assert()
+    .success();
 }
 
 #[test]
@@ -99,23 +187,45 @@ fn kill_and_restore() {
         .assert()
         .success()
         .stdout(predicate::str::contains("ranker-canary fall back"));
-    assert!(repo.read("flags/ranking/ranker-switch.toml").contains("state = \"disabled\""));
-    assert!(repo.last_commit_message().starts_with("flagctl kill: ranker-switch\n\nINC-42 scores drift"));
-    repo.flagctl(&["kill", "ranker-switch", "--reason", "again"]).assert().code(2);
-    repo.flagctl(&["restore", "ranker-switch"]).assert().success();
+    assert!(
+        repo.read("flags/ranking/ranker-switch.toml")
+            .contains("state = \"disabled\"")
+    );
+    assert!(
+        repo.last_commit_message()
+            .starts_with("flagctl kill: ranker-switch\n\nINC-42 scores drift")
+    );
+    repo.flagctl(&["kill", "ranker-switch", "--reason", "again"])
+        .assert()
+        .code(2);
+    repo.flagctl(&["restore", "ranker-switch"])
+        .assert()
+        .success();
     assert_eq!(repo.read("flags/ranking/ranker-switch.toml"), SWITCH);
 }
 
 #[test]
 fn steps_refuse_dirty_files_and_other_staged_changes() {
     let repo = repo();
-    repo.write("flags/ranking/ranker-v2.toml", &format!("{EXPERIMENT}# local edit\n"));
-    repo.flagctl(&["kill", "ranker-v2", "--reason", "x"]).assert().code(2).stderr(predicate::str::contains("uncommitted changes"));
-    assert!(repo.read("flags/ranking/ranker-v2.toml").ends_with("# local edit\n"));
+    repo.write(
+        "flags/ranking/ranker-v2.toml",
+        &format!("{EXPERIMENT}# local edit\n"),
+    );
+    repo.flagctl(&["kill", "ranker-v2", "--reason", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("uncommitted changes"));
+    assert!(
+        repo.read("flags/ranking/ranker-v2.toml")
+            .ends_with("# local edit\n")
+    );
     repo.git(&["checkout", "--", "."]);
     repo.write("README.md", "notes\n");
     repo.git(&["add", "README.md"]);
-    repo.flagctl(&["kill", "ranker-v2", "--reason", "x"]).assert().code(2).stderr(predicate::str::contains("README.md"));
+    repo.flagctl(&["kill", "ranker-v2", "--reason", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("README.md"));
     assert_eq!(repo.read("flags/ranking/ranker-v2.toml"), EXPERIMENT);
 }
 
@@ -123,23 +233,49 @@ fn steps_refuse_dirty_files_and_other_staged_changes() {
 fn archive_moves_the_flag_and_breaks_its_dependants() {
     let repo = repo();
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
-    repo.flagctl(&["archive", "ranker-switch", "--results", "replaced by the v3 fallback", "--as-of", "2026-11-25"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("ranker-canary still require"));
-    assert!(!repo.path().join("flags/ranking/ranker-switch.toml").exists());
+    repo.flagctl(&[
+        "archive",
+        "ranker-switch",
+        "--results",
+        "replaced by the v3 fallback",
+        "--as-of",
+        "2026-11-25",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("ranker-canary still require"));
+    assert!(
+        !repo
+            .path()
+            .join("flags/ranking/ranker-switch.toml")
+            .exists()
+    );
     let text = repo.read("flags/_archive/ranking/ranker-switch.toml");
     assert!(text.contains(&format!("[archived]\ndate = 2026-11-25\ncommit = \"{head}\"\nresults = \"replaced by the v3 fallback\"\n")), "{text}");
     let status = repo.git(&["show", "-M", "--name-status", "--format=", "HEAD"]);
-    assert!(status.starts_with("R"), "one rename git can follow: {status}");
+    assert!(
+        status.starts_with("R"),
+        "one rename git can follow: {status}"
+    );
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
-    let out = repo.flagctl(&["audit", "--format", "json", "--as-of", "2026-11-25"]).output().unwrap();
+    let out = repo
+        .flagctl(&["audit", "--format", "json", "--as-of", "2026-11-25"])
+        .output()
+        .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let missing: Vec<&Value> = json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "missing-dependency").collect();
+    let missing: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "missing-dependency")
+        .collect();
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0]["flag"], "ranker-canary");
     assert!(missing[0]["message"].as_str().unwrap().contains("archived"));
-    repo.flagctl(&["kill", "ranker-switch", "--reason", "x"]).assert().code(2).stderr(predicate::str::contains("archived"));
+    repo.flagctl(&["kill", "ranker-switch", "--reason", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("archived"));
 }
 
 /// A one-request-at-a-time HTTP server on 127.0.0.1 that records request bodies.
@@ -165,7 +301,9 @@ fn webhook_server(requests: usize) -> (String, std::thread::JoinHandle<Vec<Value
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
             bodies.push(serde_json::from_slice(&body).unwrap());
-            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .unwrap();
         }
         bodies
     });
@@ -174,7 +312,10 @@ fn webhook_server(requests: usize) -> (String, std::thread::JoinHandle<Vec<Value
 
 fn remind_repo() -> TestRepo {
     let repo = repo();
-    repo.write("flags/search/other-owner.toml", &EXPERIMENT.replace("ml@example.com", "search@example.com"));
+    repo.write(
+        "flags/search/other-owner.toml",
+        &EXPERIMENT.replace("ml@example.com", "search@example.com"),
+    );
     repo
 }
 
@@ -187,34 +328,79 @@ fn remind_posts_one_digest_per_owner() {
         .success()
         .stdout(predicate::str::contains("2 of 2 digests delivered"));
     let bodies = server.join().unwrap();
-    let owners: Vec<&str> = bodies.iter().map(|b| b["owner"].as_str().unwrap()).collect();
+    let owners: Vec<&str> = bodies
+        .iter()
+        .map(|b| b["owner"].as_str().unwrap())
+        .collect();
     assert_eq!(owners, ["ml@example.com", "search@example.com"]);
-    assert!(bodies[0]["text"].as_str().unwrap().contains("ranker-v2 expired on 2026-11-20 (5 days ago)"));
-    let actions: Vec<&str> = bodies[0]["actions"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert!(
+        bodies[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("ranker-v2 expired on 2026-11-20 (5 days ago)")
+    );
+    let actions: Vec<&str> = bodies[0]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["expired", "review-due", "expiring"]);
 }
 
 #[test]
 fn remind_reports_an_unreachable_webhook() {
     let repo = remind_repo();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    repo.flagctl(&["remind", "--webhook", &format!("http://127.0.0.1:{port}/hook"), "--timeout", "2", "--as-of", "2026-11-25"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("failed: ml@example.com").and(predicate::str::contains("failed: search@example.com")));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    repo.flagctl(&[
+        "remind",
+        "--webhook",
+        &format!("http://127.0.0.1:{port}/hook"),
+        "--timeout",
+        "2",
+        "--as-of",
+        "2026-11-25",
+    ])
+    .assert()
+    .code(1)
+    .stderr(
+        predicate::str::contains("failed: ml@example.com")
+            .and(predicate::str::contains("failed: search@example.com")),
+    );
 }
 
 #[test]
 fn remind_prints_digests_in_each_format() {
     let repo = remind_repo();
-    let out = repo.flagctl(&["remind", "--format", "json", "--within", "10", "--as-of", "2026-11-25"]).output().unwrap();
+    let out = repo
+        .flagctl(&[
+            "remind",
+            "--format",
+            "json",
+            "--within",
+            "10",
+            "--as-of",
+            "2026-11-25",
+        ])
+        .output()
+        .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["within_days"], 10);
     let first = &json["digests"][0];
     assert_eq!(first["owner"], "ml@example.com");
-    assert_eq!(first["actions"].as_array().unwrap().len(), 3, "expired, review due, dependant expiring: {first}");
+    assert_eq!(
+        first["actions"].as_array().unwrap().len(),
+        3,
+        "expired, review due, dependant expiring: {first}"
+    );
     repo.flagctl(&["remind", "--format", "markdown", "--as-of", "2026-11-25"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("- `expired` ranker-v2 expired on 2026-11-20"));
+        .stdout(predicate::str::contains(
+            "- `expired` ranker-v2 expired on 2026-11-20",
+        ));
 }

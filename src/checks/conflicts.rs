@@ -40,7 +40,10 @@ fn declared_conflicts(ctx: &AuditCtx, sink: &mut Sink) {
                 continue;
             }
             // Report a pair declared on both sides once, on the first key.
-            let declared_back = live[other_key].conflicts_with.iter().any(|c| *c.get_ref() == file.key);
+            let declared_back = live[other_key]
+                .conflicts_with
+                .iter()
+                .any(|c| *c.get_ref() == file.key);
             if declared_back && other_key < file.key.as_str() {
                 continue;
             }
@@ -59,9 +62,15 @@ fn declared_conflicts(ctx: &AuditCtx, sink: &mut Sink) {
 
 fn shared_resources(ctx: &AuditCtx, sink: &mut Sink) {
     let mut by_resource: BTreeMap<&str, Vec<(&FlagFile, &Flag, usize)>> = BTreeMap::new();
-    for (file, flag) in ctx.active().filter(|(_, f)| is_live(f) && ctx.is_temporary(f)) {
+    for (file, flag) in ctx
+        .active()
+        .filter(|(_, f)| is_live(f) && ctx.is_temporary(f))
+    {
         for (index, resource) in flag.controls.iter().enumerate() {
-            by_resource.entry(resource.get_ref()).or_default().push((file, flag, index));
+            by_resource
+                .entry(resource.get_ref())
+                .or_default()
+                .push((file, flag, index));
         }
     }
     for (resource, flags) in by_resource {
@@ -80,7 +89,9 @@ fn shared_resources(ctx: &AuditCtx, sink: &mut Sink) {
                         "their ranges [{}, {}) and [{}, {}) of layer `{}` overlap",
                         a.from, a.to, b.from, b.to, a.name
                     ),
-                    (Some(a), Some(b)) => format!("they sit in different layers (`{}`, `{}`)", a.name, b.name),
+                    (Some(a), Some(b)) => {
+                        format!("they sit in different layers (`{}`, `{}`)", a.name, b.name)
+                    }
                     _ => "they do not split traffic in one layer".to_string(),
                 };
                 sink.push(
@@ -109,9 +120,14 @@ fn layers(ctx: &AuditCtx, sink: &mut Sink) {
                     RuleId::LayerOverlap,
                     file,
                     layer.span.clone(),
-                    format!("range [{}, {}) of layer `{}` falls outside [0, 100)", layer.from, layer.to, layer.name),
+                    format!(
+                        "range [{}, {}) of layer `{}` falls outside [0, 100)",
+                        layer.from, layer.to, layer.name
+                    ),
                 )
-                .with_help(Some("layer ranges are percentages of traffic: 0 <= from < to <= 100".into())),
+                .with_help(Some(
+                    "layer ranges are percentages of traffic: 0 <= from < to <= 100".into(),
+                )),
             );
         }
         if is_live(flag) {
@@ -132,7 +148,9 @@ fn layers(ctx: &AuditCtx, sink: &mut Sink) {
                             b.from, b.to, a.from, a.to, file_a.key
                         ),
                     )
-                    .with_help(Some("flags in one layer take disjoint slices of its traffic".into())),
+                    .with_help(Some(
+                        "flags in one layer take disjoint slices of its traffic".into(),
+                    )),
                 );
             }
         }

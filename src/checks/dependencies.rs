@@ -7,8 +7,10 @@ use crate::model::Flag;
 use crate::repo::FlagFile;
 
 pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
-    let active: HashMap<&str, (&FlagFile, &Flag)> =
-        ctx.active().map(|(file, flag)| (file.key.as_str(), (file, flag))).collect();
+    let active: HashMap<&str, (&FlagFile, &Flag)> = ctx
+        .active()
+        .map(|(file, flag)| (file.key.as_str(), (file, flag)))
+        .collect();
     let archived: HashMap<&str, &FlagFile> = ctx
         .repo
         .files
@@ -63,15 +65,24 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                 None if unparsed.contains(&target) => {}
                 None => {
                     let message = match archived.get(target) {
-                        Some(a) => format!("requires `{target}`, which is archived ({})", a.source.path),
+                        Some(a) => {
+                            format!("requires `{target}`, which is archived ({})", a.source.path)
+                        }
                         None => format!("requires `{target}`, which does not exist"),
                     };
                     let near = crate::model::names::did_you_mean(target, active.keys().copied())
                         .map(|k| format!("did you mean `{k}`? "))
                         .unwrap_or_default();
                     sink.push(
-                        Finding::at(RuleId::MissingDependency, file, requirement.flag.span(), message)
-                            .with_help(Some(format!("{near}remove the requirement or point it at an active flag"))),
+                        Finding::at(
+                            RuleId::MissingDependency,
+                            file,
+                            requirement.flag.span(),
+                            message,
+                        )
+                        .with_help(Some(format!(
+                            "{near}remove the requirement or point it at an active flag"
+                        ))),
                     );
                 }
             }
@@ -126,9 +137,17 @@ fn cycles(active: &HashMap<&str, (&FlagFile, &Flag)>, sink: &mut Sink) {
                     pending.push(edges(target));
                 }
                 Mark::OnStack => {
-                    let from = path.iter().position(|k| *k == target).expect("on the stack");
+                    let from = path
+                        .iter()
+                        .position(|k| *k == target)
+                        .expect("on the stack");
                     let mut cycle: Vec<&str> = path[from..].to_vec();
-                    let smallest = cycle.iter().enumerate().min_by_key(|(_, k)| **k).map(|(i, _)| i).unwrap_or(0);
+                    let smallest = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, k)| **k)
+                        .map(|(i, _)| i)
+                        .unwrap_or(0);
                     cycle.rotate_left(smallest);
                     if !reported.contains(&cycle) {
                         report_cycle(active, &cycle, sink);
@@ -152,7 +171,15 @@ fn report_cycle(active: &HashMap<&str, (&FlagFile, &Flag)>, cycle: &[&str], sink
     let mut path: Vec<&str> = cycle.to_vec();
     path.push(cycle[0]);
     sink.push(
-        Finding::at(RuleId::DependencyCycle, file, span, format!("`requires` forms a cycle: {}", path.join(" → ")))
-            .with_help(Some("a flag cannot depend on itself, directly or through others; remove one requirement".into())),
+        Finding::at(
+            RuleId::DependencyCycle,
+            file,
+            span,
+            format!("`requires` forms a cycle: {}", path.join(" → ")),
+        )
+        .with_help(Some(
+            "a flag cannot depend on itself, directly or through others; remove one requirement"
+                .into(),
+        )),
     );
 }

@@ -13,8 +13,13 @@ pub fn check_files(repo: &Repo, sink: &mut Sink) {
             Err(problems) => {
                 for problem in problems {
                     sink.push(
-                        Finding::at(RuleId::InvalidFlag, file, problem.span.clone(), &problem.message)
-                            .with_help(problem.help.clone()),
+                        Finding::at(
+                            RuleId::InvalidFlag,
+                            file,
+                            problem.span.clone(),
+                            &problem.message,
+                        )
+                        .with_help(problem.help.clone()),
                     );
                 }
             }
@@ -30,8 +35,13 @@ pub fn check_files(repo: &Repo, sink: &mut Sink) {
                         ),
                     };
                     sink.push(
-                        Finding::at(RuleId::UnknownKind, file, flag.kind.span(), format!("unknown kind `{kind}`"))
-                            .with_help(Some(help)),
+                        Finding::at(
+                            RuleId::UnknownKind,
+                            file,
+                            flag.kind.span(),
+                            format!("unknown kind `{kind}`"),
+                        )
+                        .with_help(Some(help)),
                     );
                 }
             }
@@ -54,7 +64,9 @@ pub fn check_files(repo: &Repo, sink: &mut Sink) {
                     0..0,
                     format!("key `{}` is also used by {}", file.key, others.join(", ")),
                 )
-                .with_help(Some("flag keys are unique across services and the archive; rename one".into())),
+                .with_help(Some(
+                    "flag keys are unique across services and the archive; rename one".into(),
+                )),
             );
         }
     }

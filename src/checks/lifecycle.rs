@@ -49,7 +49,9 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
         }
         match kind {
             Kind::Temporary { max_days } => {
-                let Some(expires) = &flag.expires else { continue };
+                let Some(expires) = &flag.expires else {
+                    continue;
+                };
                 let date = *expires.get_ref();
                 let lifetime = (date - created).num_days();
                 if lifetime > i64::from(*max_days) {
@@ -95,7 +97,9 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                 }
             }
             Kind::Permanent { review_days } => {
-                let Some(review_by) = &flag.review_by else { continue };
+                let Some(review_by) = &flag.review_by else {
+                    continue;
+                };
                 let date = *review_by.get_ref();
                 let (since_name, since) = match &flag.reviewed {
                     Some(r) => ("reviewed", *r.get_ref()),
@@ -125,7 +129,10 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                             RuleId::ReviewOverdue,
                             file,
                             review_by.span(),
-                            format!("{kind_name} review was due on {date} ({})", relative_days(days)),
+                            format!(
+                                "{kind_name} review was due on {date} ({})",
+                                relative_days(days)
+                            ),
                         )
                         .with_help(Some(format!(
                             "review it with its owner, then `flagctl review {}`",
@@ -137,7 +144,10 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                         RuleId::ReviewDueSoon,
                         file,
                         review_by.span(),
-                        format!("{kind_name} review is due on {date} ({})", relative_days(days)),
+                        format!(
+                            "{kind_name} review is due on {date} ({})",
+                            relative_days(days)
+                        ),
                     ));
                 }
             }

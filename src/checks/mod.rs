@@ -27,7 +27,8 @@ impl AuditCtx<'_> {
     }
 
     pub fn is_temporary(&self, flag: &crate::model::Flag) -> bool {
-        flag.kind_of(&self.repo.config).is_some_and(|k| k.is_temporary())
+        flag.kind_of(&self.repo.config)
+            .is_some_and(|k| k.is_temporary())
     }
 }
 
@@ -80,7 +81,11 @@ impl Severities {
     /// The defaults with `[severity]` of `flagctl.toml` applied.
     pub fn from_config(config: &crate::model::Config) -> Severities {
         Severities {
-            overrides: config.severity.iter().map(|(rule, s)| (*rule, *s)).collect(),
+            overrides: config
+                .severity
+                .iter()
+                .map(|(rule, s)| (*rule, *s))
+                .collect(),
             deny_warnings: false,
         }
     }
@@ -92,7 +97,11 @@ impl Severities {
             .get(&rule)
             .copied()
             .unwrap_or(Some(rule.default_severity()))?;
-        Some(if self.deny_warnings { Severity::Error } else { severity })
+        Some(if self.deny_warnings {
+            Severity::Error
+        } else {
+            severity
+        })
     }
 
     pub fn set(&mut self, rule: RuleId, severity: Option<Severity>) {
@@ -123,8 +132,22 @@ impl<'a> Sink<'a> {
     /// The findings sorted by path, line, rule (SPEC §6).
     pub fn into_findings(mut self) -> Vec<Finding> {
         self.findings.sort_by(|a, b| {
-            (&a.path, a.line, a.rule.name(), a.column, &a.flag, &a.message)
-                .cmp(&(&b.path, b.line, b.rule.name(), b.column, &b.flag, &b.message))
+            (
+                &a.path,
+                a.line,
+                a.rule.name(),
+                a.column,
+                &a.flag,
+                &a.message,
+            )
+                .cmp(&(
+                    &b.path,
+                    b.line,
+                    b.rule.name(),
+                    b.column,
+                    &b.flag,
+                    &b.message,
+                ))
         });
         self.findings.dedup();
         self.findings
@@ -153,14 +176,22 @@ impl Summary {
 
 impl Finding {
     /// A finding about one file, at a byte range of it.
-    pub fn at(rule: RuleId, file: &crate::repo::FlagFile, span: Range<usize>, message: impl Into<String>) -> Finding {
+    pub fn at(
+        rule: RuleId,
+        file: &crate::repo::FlagFile,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Finding {
         let (line, column) = file.source.line_col(span.start);
         Finding {
             rule,
             severity: rule.default_severity(),
             flag: (!file.key.is_empty()).then(|| file.key.clone()),
             service: (!file.service.is_empty()).then(|| file.service.clone()),
-            owner: file.flag().map(|f| f.owner.get_ref().clone()).filter(|o| !o.is_empty()),
+            owner: file
+                .flag()
+                .map(|f| f.owner.get_ref().clone())
+                .filter(|o| !o.is_empty()),
             path: file.source.path.clone(),
             line,
             column,

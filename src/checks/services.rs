@@ -7,7 +7,12 @@ use crate::repo::FlagFile;
 
 pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
     let mut by_service: BTreeMap<&str, Vec<&FlagFile>> = BTreeMap::new();
-    for file in ctx.repo.files.iter().filter(|f| !f.archived && !f.service.is_empty()) {
+    for file in ctx
+        .repo
+        .files
+        .iter()
+        .filter(|f| !f.archived && !f.service.is_empty())
+    {
         by_service.entry(&file.service).or_default().push(file);
     }
     for (service, mut files) in by_service {
@@ -16,7 +21,12 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
             continue;
         }
         // The newest flag is the one that broke the limit.
-        files.sort_by_key(|f| (f.flag().map(|fl| *fl.created.get_ref()), f.source.path.clone()));
+        files.sort_by_key(|f| {
+            (
+                f.flag().map(|fl| *fl.created.get_ref()),
+                f.source.path.clone(),
+            )
+        });
         let newest = files.last().expect("over a limit means at least one file");
         sink.push(
             Finding::at(

@@ -34,7 +34,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     require_format(
         ctx,
         "audit",
-        &[Format::Human, Format::Json, Format::Github, Format::Sarif, Format::Junit],
+        &[
+            Format::Human,
+            Format::Json,
+            Format::Github,
+            Format::Sarif,
+            Format::Junit,
+        ],
     )?;
     let repo = ctx.load()?;
     let mut severities = Severities::from_config(&repo.config);
@@ -51,7 +57,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         severities.deny_warnings();
     }
     let mut sink = Sink::new(&severities);
-    audit(&AuditCtx { repo: &repo, today: ctx.today }, &mut sink);
+    audit(
+        &AuditCtx {
+            repo: &repo,
+            today: ctx.today,
+        },
+        &mut sink,
+    );
     let findings = sink.into_findings();
     render::findings(ctx, &repo, &findings, &[])?;
     Ok(exit_code(Summary::of(&findings)))

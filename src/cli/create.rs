@@ -49,18 +49,33 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
         ask_missing(&repo, &available, &mut args)?;
     } else {
         let mut missing = Vec::new();
-        if args.key.is_none() { missing.push("KEY"); }
-        if args.kind.is_none() && args.template.is_none() { missing.push("--kind"); }
-        if args.service.is_none() { missing.push("--service"); }
-        if args.owner.is_none() { missing.push("--owner"); }
-        if args.description.is_none() { missing.push("--description"); }
+        if args.key.is_none() {
+            missing.push("KEY");
+        }
+        if args.kind.is_none() && args.template.is_none() {
+            missing.push("--kind");
+        }
+        if args.service.is_none() {
+            missing.push("--service");
+        }
+        if args.owner.is_none() {
+            missing.push("--owner");
+        }
+        if args.description.is_none() {
+            missing.push("--description");
+        }
         if !missing.is_empty() {
             bail!(
                 "missing {} (not a terminal, so nothing can be asked)\n\
                  usage: flagctl create KEY --kind KIND --service SERVICE --owner OWNER --description TEXT [--template T]\n\
                  kinds: {}",
                 missing.join(", "),
-                repo.config.kinds.keys().cloned().collect::<Vec<_>>().join(", ")
+                repo.config
+                    .kinds
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }
@@ -73,14 +88,21 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     if let Some(why) = name_problem(&key) {
         bail!("`{key}` is not a valid flag key: {why}");
     }
-    if let Some(why) = name_problem(&service).or_else(|| service.starts_with('_').then(|| "it must not start with `_`".into())) {
+    if let Some(why) = name_problem(&service).or_else(|| {
+        service
+            .starts_with('_')
+            .then(|| "it must not start with `_`".into())
+    }) {
         bail!("`{service}` is not a valid service name: {why}");
     }
     if description.trim().is_empty() {
         bail!("the description is empty; say what the flag changes and why");
     }
     if let Some(existing) = repo.files.iter().find(|f| f.key == key) {
-        bail!("flag `{key}` already exists at {}; keys are unique across services and the archive", existing.source.path);
+        bail!(
+            "flag `{key}` already exists at {}; keys are unique across services and the archive",
+            existing.source.path
+        );
     }
     let template_name = args.template.clone();
     let kind = match (args.kind, &template_name) {
@@ -89,19 +111,39 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
         (None, None) => unreachable!("checked above"),
     };
     let Some(kind_def) = repo.config.kinds.get(&kind) else {
-        bail!("unknown kind `{kind}`; kinds: {}", repo.config.kinds.keys().cloned().collect::<Vec<_>>().join(", "));
+        bail!(
+            "unknown kind `{kind}`; kinds: {}",
+            repo.config
+                .kinds
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     };
     if let Some(why) = repo.config.owner_problem(&owner, &service) {
         bail!("owner {why}");
     }
-    let template_name = template_name.unwrap_or_else(|| templates::default_for_kind(&kind, kind_def.is_temporary()).to_string());
+    let template_name = template_name
+        .unwrap_or_else(|| templates::default_for_kind(&kind, kind_def.is_temporary()).to_string());
     let template = find_template(&available, &template_name)?;
-    let new = NewFlag { key: key.clone(), service: service.clone(), kind, owner, description: description.clone(), created: ctx.today };
+    let new = NewFlag {
+        key: key.clone(),
+        service: service.clone(),
+        kind,
+        owner,
+        description: description.clone(),
+        created: ctx.today,
+    };
     let text = render_flag(template, &new, &repo.config)?;
 
     let rel = format!("{}/{service}/{key}.toml", repo.config.flags_dir);
     let path = repo.root.join(&rel);
-    let git = if args.no_commit { None } else { git::open(&repo.root) };
+    let git = if args.no_commit {
+        None
+    } else {
+        git::open(&repo.root)
+    };
     let git_path = match &git {
         Some(g) => {
             let p = git::git_path(g, &repo.root, &rel)?;
@@ -126,12 +168,24 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
         _ => None,
     };
     if ctx.format() == Format::Json {
-        render::json_out(&serde_json::json!({ "key": key, "path": rel, "template": template.name, "commit": commit }))?;
+        render::json_out(
+            &serde_json::json!({ "key": key, "path": rel, "template": template.name, "commit": commit }),
+        )?;
     } else {
         match &commit {
-            Some(c) => println!("Created {rel} from template `{}` and committed it ({})", template.name, &c[..7]),
-            None if args.no_commit => println!("Created {rel} from template `{}` (not committed)", template.name),
-            None => println!("Created {rel} from template `{}` (not a git repository: not committed)", template.name),
+            Some(c) => println!(
+                "Created {rel} from template `{}` and committed it ({})",
+                template.name,
+                &c[..7]
+            ),
+            None if args.no_commit => println!(
+                "Created {rel} from template `{}` (not committed)",
+                template.name
+            ),
+            None => println!(
+                "Created {rel} from template `{}` (not a git repository: not committed)",
+                template.name
+            ),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -146,31 +200,56 @@ fn find_template<'a>(available: &'a [Template], name: &str) -> anyhow::Result<&'
 
 /// The kind a template declares (`kind = "…"`).
 fn kind_of_template(template: &Template) -> anyhow::Result<String> {
-    let doc: toml_edit::DocumentMut = template.text.parse().with_context(|| format!("template `{}` ({}) is not valid TOML", template.name, template.origin))?;
+    let doc: toml_edit::DocumentMut = template.text.parse().with_context(|| {
+        format!(
+            "template `{}` ({}) is not valid TOML",
+            template.name, template.origin
+        )
+    })?;
     doc.get("kind")
         .and_then(|k| k.as_str())
         .map(str::to_string)
-        .with_context(|| format!("template `{}` declares no `kind`; pass --kind", template.name))
+        .with_context(|| {
+            format!(
+                "template `{}` declares no `kind`; pass --kind",
+                template.name
+            )
+        })
 }
 
 /// The first comment line of a template: what it is for.
 fn blurb(template: &Template) -> String {
     let first = template.text.lines().next().unwrap_or_default();
-    first.strip_prefix('#').map(str::trim).unwrap_or_default().to_string()
+    first
+        .strip_prefix('#')
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn ask_missing(repo: &Repo, available: &[Template], args: &mut Args) -> anyhow::Result<()> {
     let theme = ColorfulTheme::default();
     if args.kind.is_none() && args.template.is_none() {
-        let items: Vec<String> = available.iter().map(|t| format!("{} — {}", t.name, blurb(t))).collect();
-        let choice = Select::with_theme(&theme).with_prompt("Template").items(&items).default(0).interact()?;
+        let items: Vec<String> = available
+            .iter()
+            .map(|t| format!("{} — {}", t.name, blurb(t)))
+            .collect();
+        let choice = Select::with_theme(&theme)
+            .with_prompt("Template")
+            .items(&items)
+            .default(0)
+            .interact()?;
         args.template = Some(available[choice].name.clone());
     }
     if args.service.is_none() {
         let services = repo.services();
         let mut items: Vec<String> = services.iter().map(|s| s.to_string()).collect();
         items.push("a new service…".into());
-        let choice = Select::with_theme(&theme).with_prompt("Service").items(&items).default(0).interact()?;
+        let choice = Select::with_theme(&theme)
+            .with_prompt("Service")
+            .items(&items)
+            .default(0)
+            .interact()?;
         args.service = Some(if choice + 1 == items.len() {
             Input::<String>::with_theme(&theme)
                 .with_prompt("New service name")
@@ -183,9 +262,15 @@ fn ask_missing(repo: &Repo, available: &[Template], args: &mut Args) -> anyhow::
     if args.owner.is_none() {
         let owners: Vec<&String> = repo.config.owners.keys().collect();
         args.owner = Some(if owners.is_empty() {
-            Input::<String>::with_theme(&theme).with_prompt("Owner (e-mail or @handle)").interact_text()?
+            Input::<String>::with_theme(&theme)
+                .with_prompt("Owner (e-mail or @handle)")
+                .interact_text()?
         } else {
-            let choice = Select::with_theme(&theme).with_prompt("Owner").items(&owners).default(0).interact()?;
+            let choice = Select::with_theme(&theme)
+                .with_prompt("Owner")
+                .items(&owners)
+                .default(0)
+                .interact()?;
             owners[choice].clone()
         });
     }
@@ -206,7 +291,13 @@ fn ask_missing(repo: &Repo, available: &[Template], args: &mut Args) -> anyhow::
         args.description = Some(
             Input::<String>::with_theme(&theme)
                 .with_prompt("Description")
-                .validate_with(|d: &String| if d.trim().is_empty() { Err("say what the flag changes and why") } else { Ok(()) })
+                .validate_with(|d: &String| {
+                    if d.trim().is_empty() {
+                        Err("say what the flag changes and why")
+                    } else {
+                        Ok(())
+                    }
+                })
                 .interact_text()?,
         );
     }

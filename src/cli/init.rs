@@ -61,16 +61,22 @@ pub fn run(ctx: &Ctx, _args: Args) -> Outcome {
     };
     let config = root.join(CONFIG_FILE);
     if config.exists() {
-        bail!("{} already exists; this is already a flag repository", config.display());
+        bail!(
+            "{} already exists; this is already a flag repository",
+            config.display()
+        );
     }
     flagctl::fsio::write_atomic(&config, CONFIG_TEMPLATE, false)?;
     let flags = root.join("flags");
-    std::fs::create_dir_all(&flags).with_context(|| format!("cannot create {}", flags.display()))?;
+    std::fs::create_dir_all(&flags)
+        .with_context(|| format!("cannot create {}", flags.display()))?;
     let keep = flags.join(".gitkeep");
     if !keep.exists() {
         std::fs::write(&keep, "").with_context(|| format!("cannot write {}", keep.display()))?;
     }
     println!("Initialised a flag repository in {}", root.display());
-    println!("next: flagctl create KEY --kind experiment --service SERVICE --owner OWNER --description TEXT");
+    println!(
+        "next: flagctl create KEY --kind experiment --service SERVICE --owner OWNER --description TEXT"
+    );
     Ok(ExitCode::SUCCESS)
 }

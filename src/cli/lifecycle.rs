@@ -111,11 +111,15 @@ fn results(text: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Option
 fn target<'r>(repo: &'r Repo, key: &str) -> anyhow::Result<(&'r FlagFile, &'r Flag)> {
     let Some(file) = repo.files.iter().find(|f| f.key == key && !f.archived) else {
         if let Some(archived) = repo.files.iter().find(|f| f.key == key) {
-            bail!("`{key}` is archived ({}); archived flags do not change", archived.source.path);
+            bail!(
+                "`{key}` is archived ({}); archived flags do not change",
+                archived.source.path
+            );
         }
-        let near = flagctl::model::names::did_you_mean(key, repo.files.iter().map(|f| f.key.as_str()))
-            .map(|k| format!("; did you mean `{k}`?"))
-            .unwrap_or_default();
+        let near =
+            flagctl::model::names::did_you_mean(key, repo.files.iter().map(|f| f.key.as_str()))
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_default();
         bail!("no flag `{key}`{near}");
     };
     match &file.flag {
@@ -137,8 +141,18 @@ struct Change {
 
 /// Checks git, writes the change atomically and commits exactly its paths. On a failed
 /// commit the work tree is put back as it was.
-fn write_and_commit(repo: &Repo, change: &Change, original: &str, message: &str, commit: &CommitArgs) -> anyhow::Result<Option<String>> {
-    let git = if commit.no_commit { None } else { git::open(&repo.root) };
+fn write_and_commit(
+    repo: &Repo,
+    change: &Change,
+    original: &str,
+    message: &str,
+    commit: &CommitArgs,
+) -> anyhow::Result<Option<String>> {
+    let git = if commit.no_commit {
+        None
+    } else {
+        git::open(&repo.root)
+    };
     let mut git_paths = Vec::new();
     if let Some(g) = &git {
         for rel in std::iter::once(&change.rel).chain(change.moved_from.as_ref()) {
@@ -159,7 +173,8 @@ fn write_and_commit(repo: &Repo, change: &Change, original: &str, message: &str,
     let moving = change.moved_from.is_some();
     write_atomic(&path, &change.text, !moving)?;
     if let Some(from) = &change.moved_from {
-        std::fs::remove_file(repo.root.join(from)).with_context(|| format!("cannot remove {from}"))?;
+        std::fs::remove_file(repo.root.join(from))
+            .with_context(|| format!("cannot remove {from}"))?;
     }
     let Some(g) = git else { return Ok(None) };
     match git::commit_paths(&g, &git_paths, message) {
@@ -198,21 +213,50 @@ fn step(
         .with_context(|| format!("{} is not valid TOML", file.source.path))?;
     let done = edit(&mut doc, flag, &repo)?;
     let text = doc.to_string();
-    if let Err(problems) = Flag::parse(&SourceFile::new(&file.source.path, text.as_str()), &repo.config) {
-        bail!("the edit would leave {} invalid: {}", file.source.path, problems[0].message);
+    if let Err(problems) = Flag::parse(
+        &SourceFile::new(&file.source.path, text.as_str()),
+        &repo.config,
+    ) {
+        bail!(
+            "the edit would leave {} invalid: {}",
+            file.source.path,
+            problems[0].message
+        );
     }
     let message = match &body {
         Some(body) => format!("flagctl {verb}: {key}\n\n{body}\n"),
         None => format!("flagctl {verb}: {key}\n"),
     };
-    let change = Change { rel: file.source.path.clone(), text, moved_from: None };
+    let change = Change {
+        rel: file.source.path.clone(),
+        text,
+        moved_from: None,
+    };
     let commit_id = write_and_commit(&repo, &change, &file.source.text, &message, commit)?;
-    report(ctx, verb, key, &change.rel, &done, commit_id.as_deref(), commit.no_commit)
+    report(
+        ctx,
+        verb,
+        key,
+        &change.rel,
+        &done,
+        commit_id.as_deref(),
+        commit.no_commit,
+    )
 }
 
-fn report(ctx: &Ctx, verb: &str, key: &str, rel: &str, done: &str, commit: Option<&str>, no_commit: bool) -> Outcome {
+fn report(
+    ctx: &Ctx,
+    verb: &str,
+    key: &str,
+    rel: &str,
+    done: &str,
+    commit: Option<&str>,
+    no_commit: bool,
+) -> Outcome {
     if ctx.format() == Format::Json {
-        render::json_out(&serde_json::json!({ "verb": verb, "key": key, "path": rel, "done": done, "commit": commit }))?;
+        render::json_out(
+            &serde_json::json!({ "verb": verb, "key": key, "path": rel, "done": done, "commit": commit }),
+        )?;
     } else {
         let tail = match commit {
             Some(c) => format!("committed {}", &c[..7]),
@@ -226,42 +270,110 @@ fn report(ctx: &Ctx, verb: &str, key: &str, rel: &str, done: &str, commit: Optio
 
 pub fn expire(ctx: &Ctx, args: ExpireArgs) -> Outcome {
     let results = results(args.results, args.results_file)?;
-    let body = Some(format!("Winner: {}{}", args.winner, results.as_ref().map(|r| format!("\n\n{r}")).unwrap_or_default()));
-    step(ctx, "expire", &args.key, body, &args.commit, |doc, flag, repo| {
-        let remove_by = lifecycle::expire(doc, flag, &repo.config, &args.winner, results.as_deref(), ctx.today)?;
-        Ok(format!("concluded; serves `{}` to everyone; archive it by {remove_by}", args.winner))
-    })
+    let body = Some(format!(
+        "Winner: {}{}",
+        args.winner,
+        results
+            .as_ref()
+            .map(|r| format!("\n\n{r}"))
+            .unwrap_or_default()
+    ));
+    step(
+        ctx,
+        "expire",
+        &args.key,
+        body,
+        &args.commit,
+        |doc, flag, repo| {
+            let remove_by = lifecycle::expire(
+                doc,
+                flag,
+                &repo.config,
+                &args.winner,
+                results.as_deref(),
+                ctx.today,
+            )?;
+            Ok(format!(
+                "concluded; serves `{}` to everyone; archive it by {remove_by}",
+                args.winner
+            ))
+        },
+    )
 }
 
 pub fn extend(ctx: &Ctx, args: ExtendArgs) -> Outcome {
-    let body = Some(format!("{}{}", args.reason, if args.force { "\n\nForced past the kind's maximum lifetime." } else { "" }));
-    step(ctx, "extend", &args.key, body, &args.commit, |doc, flag, repo| {
-        let old = lifecycle::extend(doc, flag, &repo.config, args.until, args.force, ctx.today)?;
-        Ok(format!("expires {old} → {}", args.until))
-    })
+    let body = Some(format!(
+        "{}{}",
+        args.reason,
+        if args.force {
+            "\n\nForced past the kind's maximum lifetime."
+        } else {
+            ""
+        }
+    ));
+    step(
+        ctx,
+        "extend",
+        &args.key,
+        body,
+        &args.commit,
+        |doc, flag, repo| {
+            let old =
+                lifecycle::extend(doc, flag, &repo.config, args.until, args.force, ctx.today)?;
+            Ok(format!("expires {old} → {}", args.until))
+        },
+    )
 }
 
 pub fn review(ctx: &Ctx, args: ReviewArgs) -> Outcome {
-    step(ctx, "review", &args.key, args.note.clone(), &args.commit, |doc, flag, repo| {
-        let next = lifecycle::review(doc, flag, &repo.config, ctx.today)?;
-        Ok(format!("reviewed {}; next review by {next}", ctx.today))
-    })
+    step(
+        ctx,
+        "review",
+        &args.key,
+        args.note.clone(),
+        &args.commit,
+        |doc, flag, repo| {
+            let next = lifecycle::review(doc, flag, &repo.config, ctx.today)?;
+            Ok(format!("reviewed {}; next review by {next}", ctx.today))
+        },
+    )
 }
 
 pub fn kill(ctx: &Ctx, args: KillArgs) -> Outcome {
-    step(ctx, "kill", &args.key, Some(args.reason.clone()), &args.commit, |doc, flag, repo| {
-        lifecycle::set_state(doc, flag, true)?;
-        let dependants = dependants(repo, &args.key);
-        let note = if dependants.is_empty() { String::new() } else { format!("; {} fall back to their defaults", dependants.join(", ")) };
-        Ok(format!("disabled: serves `{}` to everyone{note}", flag.default.get_ref()))
-    })
+    step(
+        ctx,
+        "kill",
+        &args.key,
+        Some(args.reason.clone()),
+        &args.commit,
+        |doc, flag, repo| {
+            lifecycle::set_state(doc, flag, true)?;
+            let dependants = dependants(repo, &args.key);
+            let note = if dependants.is_empty() {
+                String::new()
+            } else {
+                format!("; {} fall back to their defaults", dependants.join(", "))
+            };
+            Ok(format!(
+                "disabled: serves `{}` to everyone{note}",
+                flag.default.get_ref()
+            ))
+        },
+    )
 }
 
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Outcome {
-    step(ctx, "restore", &args.key, args.reason.clone(), &args.commit, |doc, flag, _| {
-        lifecycle::set_state(doc, flag, false)?;
-        Ok("enabled again".into())
-    })
+    step(
+        ctx,
+        "restore",
+        &args.key,
+        args.reason.clone(),
+        &args.commit,
+        |doc, flag, _| {
+            lifecycle::set_state(doc, flag, false)?;
+            Ok("enabled again".into())
+        },
+    )
 }
 
 /// Active flags that require `key`.
@@ -277,11 +389,29 @@ pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
     let results = results(args.results, args.results_file)?;
     let repo = ctx.load()?;
     let (file, flag) = target(&repo, &args.key)?;
-    let last_commit = git::open(&repo.root)
-        .and_then(|g| g.head().ok()?.peel_to_commit().ok().map(|c| c.id().to_string()));
-    let mut doc: DocumentMut = file.source.text.parse().with_context(|| format!("{} is not valid TOML", file.source.path))?;
-    lifecycle::archive(&mut doc, flag, ctx.today, last_commit.as_deref(), results.as_deref())?;
-    let rel = format!("{}/_archive/{}/{}.toml", repo.config.flags_dir, file.service, file.key);
+    let last_commit = git::open(&repo.root).and_then(|g| {
+        g.head()
+            .ok()?
+            .peel_to_commit()
+            .ok()
+            .map(|c| c.id().to_string())
+    });
+    let mut doc: DocumentMut = file
+        .source
+        .text
+        .parse()
+        .with_context(|| format!("{} is not valid TOML", file.source.path))?;
+    lifecycle::archive(
+        &mut doc,
+        flag,
+        ctx.today,
+        last_commit.as_deref(),
+        results.as_deref(),
+    )?;
+    let rel = format!(
+        "{}/_archive/{}/{}.toml",
+        repo.config.flags_dir, file.service, file.key
+    );
     if repo.root.join(&rel).exists() {
         bail!("{rel} already exists; remove or rename it first");
     }
@@ -293,7 +423,11 @@ pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
         body.push_str(&format!("\n\n{r}"));
     }
     let message = format!("flagctl archive: {}\n\n{body}\n", args.key);
-    let change = Change { rel: rel.clone(), text: doc.to_string(), moved_from: Some(file.source.path.clone()) };
+    let change = Change {
+        rel: rel.clone(),
+        text: doc.to_string(),
+        moved_from: Some(file.source.path.clone()),
+    };
     let commit = write_and_commit(&repo, &change, &file.source.text, &message, &args.commit)?;
     let dependants = dependants(&repo, &args.key);
     if !dependants.is_empty() {
@@ -303,5 +437,13 @@ pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
             args.key
         );
     }
-    report(ctx, "archive", &args.key, &rel, &format!("moved to {rel}"), commit.as_deref(), args.commit.no_commit)
+    report(
+        ctx,
+        "archive",
+        &args.key,
+        &rel,
+        &format!("moved to {rel}"),
+        commit.as_deref(),
+        args.commit.no_commit,
+    )
 }

@@ -78,13 +78,21 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
         .filter(|(f, _)| args.service.as_ref().is_none_or(|s| *s == f.service))
         .filter(|(f, _)| {
             let flag = f.flag();
-            args.owner.as_ref().is_none_or(|o| flag.is_some_and(|fl| fl.owner.get_ref() == o))
-                && args.kind.as_ref().is_none_or(|k| flag.is_some_and(|fl| fl.kind.get_ref() == k))
+            args.owner
+                .as_ref()
+                .is_none_or(|o| flag.is_some_and(|fl| fl.owner.get_ref() == o))
+                && args
+                    .kind
+                    .as_ref()
+                    .is_none_or(|k| flag.is_some_and(|fl| fl.kind.get_ref() == k))
         })
         .collect();
 
     if ctx.format() == Format::Json {
-        let flags: Vec<Value> = selected.iter().map(|(f, _)| summary_json(ctx, &repo, f)).collect();
+        let flags: Vec<Value> = selected
+            .iter()
+            .map(|(f, _)| summary_json(ctx, &repo, f))
+            .collect();
         render::json_out(&json!({ "schema": 1, "as_of": ctx.today.to_string(), "flags": flags }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -151,10 +159,20 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
     }
 
     let owner = flag.owner.get_ref();
-    let contact = repo.config.owners.get(owner).and_then(|o| o.contact.clone().or(o.slack.clone()));
+    let contact = repo
+        .config
+        .owners
+        .get(owner)
+        .and_then(|o| o.contact.clone().or(o.slack.clone()));
     let kind = match flag.kind_of(&repo.config) {
-        Some(flagctl::model::config::Kind::Temporary { max_days }) => format!("{} (temporary, at most {max_days} days)", flag.kind.get_ref()),
-        Some(flagctl::model::config::Kind::Permanent { review_days }) => format!("{} (permanent, reviewed every {review_days} days)", flag.kind.get_ref()),
+        Some(flagctl::model::config::Kind::Temporary { max_days }) => format!(
+            "{} (temporary, at most {max_days} days)",
+            flag.kind.get_ref()
+        ),
+        Some(flagctl::model::config::Kind::Permanent { review_days }) => format!(
+            "{} (permanent, reviewed every {review_days} days)",
+            flag.kind.get_ref()
+        ),
         None => format!("{} (undeclared kind)", flag.kind.get_ref()),
     };
     let mut lines: Vec<(&str, String)> = vec![
@@ -163,9 +181,19 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
         ("description", flag.description.clone()),
         ("service", file.service.clone()),
         ("kind", kind),
-        ("owner", contact.map_or(owner.clone(), |c| format!("{owner} ({c})"))),
+        (
+            "owner",
+            contact.map_or(owner.clone(), |c| format!("{owner} ({c})")),
+        ),
         ("status", status.name().to_string()),
-        ("state", if flag.state == State::Disabled { "disabled (serves the default to everyone)".into() } else { "enabled".into() }),
+        (
+            "state",
+            if flag.state == State::Disabled {
+                "disabled (serves the default to everyone)".into()
+            } else {
+                "enabled".into()
+            },
+        ),
         ("created", flag.created.get_ref().to_string()),
     ];
     let dated = |d: chrono::NaiveDate| {
@@ -176,23 +204,60 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
             n => format!("{d} ({} days ago)", -n),
         }
     };
-    if let Some(d) = &flag.expires { lines.push(("expires", dated(*d.get_ref()))); }
-    if let Some(d) = &flag.reviewed { lines.push(("reviewed", d.get_ref().to_string())); }
-    if let Some(d) = &flag.review_by { lines.push(("review_by", dated(*d.get_ref()))); }
-    if !flag.tags.is_empty() { lines.push(("tags", flag.tags.join(", "))); }
-    if let Some(t) = &flag.ticket { lines.push(("ticket", t.clone())); }
-    let join = |items: &[toml::Spanned<String>]| items.iter().map(|i| i.get_ref().as_str()).collect::<Vec<_>>().join(", ");
-    if !flag.controls.is_empty() { lines.push(("controls", join(&flag.controls))); }
-    if !flag.conflicts_with.is_empty() { lines.push(("conflicts_with", join(&flag.conflicts_with))); }
+    if let Some(d) = &flag.expires {
+        lines.push(("expires", dated(*d.get_ref())));
+    }
+    if let Some(d) = &flag.reviewed {
+        lines.push(("reviewed", d.get_ref().to_string()));
+    }
+    if let Some(d) = &flag.review_by {
+        lines.push(("review_by", dated(*d.get_ref())));
+    }
+    if !flag.tags.is_empty() {
+        lines.push(("tags", flag.tags.join(", ")));
+    }
+    if let Some(t) = &flag.ticket {
+        lines.push(("ticket", t.clone()));
+    }
+    let join = |items: &[toml::Spanned<String>]| {
+        items
+            .iter()
+            .map(|i| i.get_ref().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !flag.controls.is_empty() {
+        lines.push(("controls", join(&flag.controls)));
+    }
+    if !flag.conflicts_with.is_empty() {
+        lines.push(("conflicts_with", join(&flag.conflicts_with)));
+    }
     if !flag.requires.is_empty() {
-        let text = flag.requires.iter().map(|r| format!("{} = {}", r.flag.get_ref(), r.variant.get_ref())).collect::<Vec<_>>().join(", ");
+        let text = flag
+            .requires
+            .iter()
+            .map(|r| format!("{} = {}", r.flag.get_ref(), r.variant.get_ref()))
+            .collect::<Vec<_>>()
+            .join(", ");
         lines.push(("requires", text));
     }
-    if let Some(l) = &flag.layer { lines.push(("layer", format!("{} [{}, {})", l.name, l.from, l.to))); }
+    if let Some(l) = &flag.layer {
+        lines.push(("layer", format!("{} [{}, {})", l.name, l.from, l.to)));
+    }
     lines.push(("default", flag.default.get_ref().clone()));
     if let Some(c) = &flag.conclusion {
-        lines.push(("concluded", format!("{} — winner `{}`, remove by {}", c.date, c.winner, dated(*c.remove_by.get_ref()))));
-        if let Some(r) = &c.results { lines.push(("results", r.clone())); }
+        lines.push((
+            "concluded",
+            format!(
+                "{} — winner `{}`, remove by {}",
+                c.date,
+                c.winner,
+                dated(*c.remove_by.get_ref())
+            ),
+        ));
+        if let Some(r) = &c.results {
+            lines.push(("results", r.clone()));
+        }
     }
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut text = String::new();
@@ -201,17 +266,37 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
     }
     text.push_str("\nvariants\n");
     for (name, value) in &flag.variants {
-        let marker = if name == flag.default.get_ref() { " (default)" } else { "" };
+        let marker = if name == flag.default.get_ref() {
+            " (default)"
+        } else {
+            ""
+        };
         text.push_str(&format!("  {name}{marker} = {value}\n"));
     }
     if !flag.rules.is_empty() {
         text.push_str("\nrules (first match wins)\n");
         for (i, rule) in flag.rules.iter().enumerate() {
             let name = rule.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
-            let mut when: Vec<String> = rule.segment.iter().map(|s| format!("segment {s}")).collect();
-            when.extend(rule.when.iter().map(|c| format!("{} {} {}", c.attr, c.op.name(), c.value)));
-            let when = if when.is_empty() { "everyone".to_string() } else { when.join(" and ") };
-            text.push_str(&format!("  {}. {name}: {when} → {}\n", i + 1, action_text(&rule.action)));
+            let mut when: Vec<String> = rule
+                .segment
+                .iter()
+                .map(|s| format!("segment {s}"))
+                .collect();
+            when.extend(
+                rule.when
+                    .iter()
+                    .map(|c| format!("{} {} {}", c.attr, c.op.name(), c.value)),
+            );
+            let when = if when.is_empty() {
+                "everyone".to_string()
+            } else {
+                when.join(" and ")
+            };
+            text.push_str(&format!(
+                "  {}. {name}: {when} → {}\n",
+                i + 1,
+                action_text(&rule.action)
+            ));
         }
     }
     print!("{text}");

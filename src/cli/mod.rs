@@ -122,7 +122,8 @@ impl Ctx {
 }
 
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("`{text}` is not a date; use YYYY-MM-DD"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date; use YYYY-MM-DD"))
 }
 
 /// What a command reports back: its exit code.
@@ -133,14 +134,21 @@ pub fn main() -> ExitCode {
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
     };
     let stderr_color = match cli.global.color {
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
         _ => color,
     };
     let ctx = Ctx {
-        today: cli.global.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        today: cli
+            .global
+            .as_of
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
         global: cli.global,
         color,
     };
@@ -188,7 +196,10 @@ pub fn require_format(ctx: &Ctx, command: &str, allowed: &[Format]) -> anyhow::R
             .iter()
             .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
             .collect();
-        bail!("`{command}` has no such --format; use {}", names.join(" or "));
+        bail!(
+            "`{command}` has no such --format; use {}",
+            names.join(" or ")
+        );
     }
     Ok(())
 }

@@ -20,7 +20,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
-    require_format(ctx, "remind", &[Format::Human, Format::Markdown, Format::Json])?;
+    require_format(
+        ctx,
+        "remind",
+        &[Format::Human, Format::Markdown, Format::Json],
+    )?;
     let repo = ctx.load()?;
     let within = args.within.unwrap_or(repo.config.policy.warn_days);
     let digests = digests(&repo, ctx.today, within);
@@ -38,8 +42,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         }
         _ => {
             for digest in &digests {
-                let reach: Vec<&str> = [&digest.contact, &digest.slack].into_iter().flatten().map(String::as_str).collect();
-                println!("{}{}", digest.owner, if reach.is_empty() { String::new() } else { format!(" <{}>", reach.join(", ")) });
+                let reach: Vec<&str> = [&digest.contact, &digest.slack]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                println!(
+                    "{}{}",
+                    digest.owner,
+                    if reach.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" <{}>", reach.join(", "))
+                    }
+                );
                 for a in &digest.actions {
                     println!("  {:<19} {}\n  {:<19} → {}", a.action, a.message, "", a.fix);
                 }
@@ -81,6 +97,14 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
             }
         }
     }
-    println!("{} of {} digests delivered to {url}", digests.len() - failed, digests.len());
-    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    println!(
+        "{} of {} digests delivered to {url}",
+        digests.len() - failed,
+        digests.len()
+    );
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

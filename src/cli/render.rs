@@ -23,22 +23,30 @@ pub fn config_error(error: &ConfigError, color: bool) {
 }
 
 /// Prints findings in the requested format.
-pub fn findings(ctx: &Ctx, repo: &Repo, findings: &[Finding], notes: &[String]) -> anyhow::Result<()> {
+pub fn findings(
+    ctx: &Ctx,
+    repo: &Repo,
+    findings: &[Finding],
+    notes: &[String],
+) -> anyhow::Result<()> {
     let report = Report {
         as_of: ctx.today,
         files: &repo.files,
         findings,
         notes,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match ctx.format() {
         Format::Human => report::human(&mut out, &report, ctx.color)?,
         Format::Json => report::json(&mut out, &report)?,
         Format::Github => report::github(&mut out, &report)?,
         Format::Sarif => report::sarif(&mut out, &report)?,
         Format::Junit => report::junit(&mut out, &report)?,
-        Format::Markdown => anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit"),
+        Format::Markdown => {
+            anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit")
+        }
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -65,16 +73,17 @@ pub fn table(header: &[&str]) -> Table {
 
 /// Prints a table, trimming comfy-table's padding at line ends.
 pub fn print_table(table: &Table) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in table.lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
-    Ok(())
+    out.flush()
 }
 
 pub fn json_out(value: &serde_json::Value) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }

@@ -18,5 +18,9 @@ pub fn run(ctx: &Ctx) -> Outcome {
 
 /// 1 when anything is at error level (SPEC §6).
 pub fn exit_code(summary: Summary) -> ExitCode {
-    if summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if summary.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

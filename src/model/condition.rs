@@ -118,7 +118,8 @@ pub struct Condition {
 }
 
 /// A condition as written: `{ attr = NAME, OP = VALUE }`.
-pub(crate) type RawCondition = toml::Spanned<indexmap::IndexMap<String, toml::Spanned<toml::Value>>>;
+pub(crate) type RawCondition =
+    toml::Spanned<indexmap::IndexMap<String, toml::Spanned<toml::Value>>>;
 
 /// Turns written conditions into [`Condition`]s, collecting every problem.
 pub(crate) fn parse_conditions(
@@ -185,13 +186,17 @@ fn check_operand(op: Op, value: &Value) -> Result<(), String> {
     let scalar = |v: &Value| v.is_string() || v.is_number() || v.is_boolean();
     let ok = match op.operand() {
         Operand::Scalar => scalar(value),
-        Operand::List => value.as_array().is_some_and(|items| items.iter().all(scalar)),
+        Operand::List => value
+            .as_array()
+            .is_some_and(|items| items.iter().all(scalar)),
         Operand::String => value.is_string(),
         Operand::Number => value.is_number(),
         Operand::Semver => {
             return match value.as_str() {
                 Some(text) if parse_semver(text).is_some() => Ok(()),
-                Some(text) => Err(format!("needs a semantic version like \"1.2.3\", not {text:?}")),
+                Some(text) => Err(format!(
+                    "needs a semantic version like \"1.2.3\", not {text:?}"
+                )),
                 None => Err("needs a semantic version string like \"1.2.3\"".into()),
             };
         }
@@ -202,7 +207,11 @@ fn check_operand(op: Op, value: &Value) -> Result<(), String> {
         Operand::String => "a string",
         _ => "a number",
     };
-    if ok { Ok(()) } else { Err(format!("needs {expected}")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("needs {expected}"))
+    }
 }
 
 /// Parses a semantic version as flagd does, accepting a leading `v`.

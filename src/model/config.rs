@@ -145,8 +145,11 @@ impl Config {
                     .any(|c| matches!(c, std::path::Component::ParentDir));
             if escapes || dir.get_ref().is_empty() {
                 problems.push(
-                    Problem::new(dir.span(), "`flags_dir` must be a folder inside the repository")
-                        .with_help("use a relative path such as \"flags\""),
+                    Problem::new(
+                        dir.span(),
+                        "`flags_dir` must be a folder inside the repository",
+                    )
+                    .with_help("use a relative path such as \"flags\""),
                 );
             }
             config.flags_dir = dir.into_inner().trim_end_matches('/').to_string();
@@ -160,15 +163,17 @@ impl Config {
                 (true, Some(max_days), None) => Ok(Kind::Temporary { max_days }),
                 (false, None, Some(review_days)) => Ok(Kind::Permanent { review_days }),
                 (true, _, _) => Err("a temporary kind needs `max_days` and no `review_days`"),
-                (false, _, _) => {
-                    Err("a permanent kind needs `review_days` (or `temporary = true` with `max_days`)")
-                }
+                (false, _, _) => Err(
+                    "a permanent kind needs `review_days` (or `temporary = true` with `max_days`)",
+                ),
             };
             match parsed {
                 Ok(parsed) => {
                     config.kinds.insert(name, parsed);
                 }
-                Err(message) => problems.push(Problem::new(span, format!("kind `{name}`: {message}"))),
+                Err(message) => {
+                    problems.push(Problem::new(span, format!("kind `{name}`: {message}")))
+                }
             }
         }
 
@@ -188,7 +193,9 @@ impl Config {
                     problems.push(
                         Problem::new(
                             service.span(),
-                            format!("service `{name}` allows owner `{owner}`, who is not in [owners]"),
+                            format!(
+                                "service `{name}` allows owner `{owner}`, who is not in [owners]"
+                            ),
                         )
                         .with_help("declare the owner under [owners] or fix the name"),
                     );
@@ -226,12 +233,16 @@ impl Config {
             };
         }
 
-        if problems.is_empty() { Ok(config) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
     }
 
-/// Why `owner` may not own a flag in `service`, or `None` when it may.
+    /// Why `owner` may not own a flag in `service`, or `None` when it may.
     pub fn owner_problem(&self, owner: &str, service: &str) -> Option<String> {
-            let config = self;
+        let config = self;
         if owner.trim().is_empty() {
             return Some("the owner is empty".into());
         }
@@ -245,7 +256,10 @@ impl Config {
             let hint = crate::model::names::did_you_mean(owner, names.iter().copied())
                 .map(|n| format!("did you mean `{n}`? "))
                 .unwrap_or_default();
-            return Some(format!("`{owner}` is not in [owners]; {hint}owners: {}", names.join(", ")));
+            return Some(format!(
+                "`{owner}` is not in [owners]; {hint}owners: {}",
+                names.join(", ")
+            ));
         }
         let allowed = config.services.get(service).and_then(|s| s.owners.as_ref());
         match allowed {
@@ -280,7 +294,10 @@ mod tests {
         assert_eq!(config.flags_dir, "flags");
         assert_eq!(config.policy.max_flags_per_service, 25);
         assert_eq!(config.kinds["experiment"], Kind::Temporary { max_days: 30 });
-        assert_eq!(config.kinds["kill-switch"], Kind::Permanent { review_days: 90 });
+        assert_eq!(
+            config.kinds["kill-switch"],
+            Kind::Permanent { review_days: 90 }
+        );
         assert_eq!(config.service_limit("any"), 25);
     }
 
@@ -298,7 +315,10 @@ mod tests {
         assert_eq!(config.kinds["canary"], Kind::Temporary { max_days: 2 });
         assert_eq!(config.service_limit("ranking"), 30);
         assert_eq!(config.segments["sg"].len(), 1);
-        assert_eq!(config.severity[&RuleId::ExpiringSoon], Some(Severity::Error));
+        assert_eq!(
+            config.severity[&RuleId::ExpiringSoon],
+            Some(Severity::Error)
+        );
     }
 
     #[test]

@@ -184,9 +184,7 @@ impl Flag {
         let raw: RawFlag = from_toml(&file.text).map_err(|p| vec![p])?;
         let mut problems = Vec::new();
         let mut date = |value: &Spanned<Datetime>, key: &str| {
-            local_date(value, key)
-                .map_err(|p| problems.push(p))
-                .ok()
+            local_date(value, key).map_err(|p| problems.push(p)).ok()
         };
         let created = date(&raw.created, "created");
         let expires = raw.expires.as_ref().and_then(|d| date(d, "expires"));
@@ -218,7 +216,13 @@ impl Flag {
             );
         }
 
-        check_dates(&raw, created.as_ref(), expires.as_ref(), config, &mut problems);
+        check_dates(
+            &raw,
+            created.as_ref(),
+            expires.as_ref(),
+            config,
+            &mut problems,
+        );
 
         let variants = parse_variants(&raw.variants, &mut problems);
         let declared = |name: &Spanned<String>, what: &str, problems: &mut Vec<Problem>| {
@@ -240,11 +244,18 @@ impl Flag {
             declared(&c.get_ref().winner, "winner", &mut problems);
         }
 
-        let layer = raw.layer.as_ref().and_then(|l| parse_layer(l, &mut problems));
+        let layer = raw
+            .layer
+            .as_ref()
+            .and_then(|l| parse_layer(l, &mut problems));
         let rules = raw
             .rules
             .iter()
-            .filter_map(|rule| parse_rule(rule, config, &mut problems, &mut |n, w, p| declared(n, w, p)))
+            .filter_map(|rule| {
+                parse_rule(rule, config, &mut problems, &mut |n, w, p| {
+                    declared(n, w, p)
+                })
+            })
             .collect();
         let requires = raw
             .requires
@@ -312,13 +323,18 @@ fn check_dates(
             if raw.expires.is_none() {
                 problems.push(
                     Problem::new(raw.kind.span(), format!("a {kind} flag needs `expires`"))
-                        .with_help(format!("add `expires = <date>`, at most {max_days} days after `created`")),
+                        .with_help(format!(
+                            "add `expires = <date>`, at most {max_days} days after `created`"
+                        )),
                 );
             }
             if let Some(review_by) = &raw.review_by {
                 problems.push(
-                    Problem::new(review_by.span(), format!("a {kind} flag is temporary and has no `review_by`"))
-                        .with_help("temporary flags expire; remove `review_by`"),
+                    Problem::new(
+                        review_by.span(),
+                        format!("a {kind} flag is temporary and has no `review_by`"),
+                    )
+                    .with_help("temporary flags expire; remove `review_by`"),
                 );
             }
         }
@@ -326,13 +342,18 @@ fn check_dates(
             if raw.review_by.is_none() {
                 problems.push(
                     Problem::new(raw.kind.span(), format!("a {kind} flag needs `review_by`"))
-                        .with_help(format!("add `review_by = <date>`, at most {review_days} days after `created`")),
+                        .with_help(format!(
+                            "add `review_by = <date>`, at most {review_days} days after `created`"
+                        )),
                 );
             }
             if let Some(expires) = &raw.expires {
                 problems.push(
-                    Problem::new(expires.span(), format!("a {kind} flag is permanent and does not expire"))
-                        .with_help("remove `expires`; permanent flags are reviewed (`review_by`)"),
+                    Problem::new(
+                        expires.span(),
+                        format!("a {kind} flag is permanent and does not expire"),
+                    )
+                    .with_help("remove `expires`; permanent flags are reviewed (`review_by`)"),
                 );
             }
         }
@@ -354,7 +375,10 @@ fn parse_variants(
     let mut first_type: Option<(&str, &str)> = None;
     for (name, value) in raw.get_ref() {
         if let Some(why) = super::names::name_problem(name) {
-            problems.push(Problem::new(value.span(), format!("variant name `{name}` is not valid: {why}")));
+            problems.push(Problem::new(
+                value.span(),
+                format!("variant name `{name}` is not valid: {why}"),
+            ));
         }
         let type_name = value.get_ref().type_str();
         match first_type {
@@ -411,12 +435,21 @@ fn parse_rule(
         && !config.segments.contains_key(segment.get_ref())
     {
         let names: Vec<&str> = config.segments.keys().map(String::as_str).collect();
-        let problem = Problem::new(segment.span(), format!("unknown segment `{}`", segment.get_ref()));
-        problems.push(match super::names::did_you_mean(segment.get_ref(), names.iter().copied()) {
-            Some(near) => problem.with_help(format!("did you mean `{near}`?")),
-            None if names.is_empty() => problem.with_help("declare it under [segments] in flagctl.toml"),
-            None => problem.with_help(format!("segments in flagctl.toml: {}", names.join(", "))),
-        });
+        let problem = Problem::new(
+            segment.span(),
+            format!("unknown segment `{}`", segment.get_ref()),
+        );
+        problems.push(
+            match super::names::did_you_mean(segment.get_ref(), names.iter().copied()) {
+                Some(near) => problem.with_help(format!("did you mean `{near}`?")),
+                None if names.is_empty() => {
+                    problem.with_help("declare it under [segments] in flagctl.toml")
+                }
+                None => {
+                    problem.with_help(format!("segments in flagctl.toml: {}", names.join(", ")))
+                }
+            },
+        );
     }
     let when = parse_conditions(&rule.when, problems);
     let action = match (&rule.serve, &rule.rollout) {
@@ -427,8 +460,13 @@ fn parse_rule(
         (None, Some(rollout)) => parse_rollout(raw.span(), rollout, problems, declared),
         _ => {
             problems.push(
-                Problem::new(raw.span(), "a rule needs exactly one of `serve` or `rollout`")
-                    .with_help("`serve = \"variant\"`, or `rollout = [{ variant = \"a\", weight = 10 }, …]`"),
+                Problem::new(
+                    raw.span(),
+                    "a rule needs exactly one of `serve` or `rollout`",
+                )
+                .with_help(
+                    "`serve = \"variant\"`, or `rollout = [{ variant = \"a\", weight = 10 }, …]`",
+                ),
             );
             None
         }
@@ -459,8 +497,11 @@ fn parse_rollout(
         match u32::try_from(*weight.get_ref()) {
             Ok(w) => entries.push((variant.get_ref().clone(), w)),
             Err(_) => problems.push(
-                Problem::new(weight.span(), format!("weight {} is not a non-negative integer", weight.get_ref()))
-                    .with_help("weights are relative shares such as 10 and 90"),
+                Problem::new(
+                    weight.span(),
+                    format!("weight {} is not a non-negative integer", weight.get_ref()),
+                )
+                .with_help("weights are relative shares such as 10 and 90"),
             ),
         }
     }
@@ -514,7 +555,11 @@ bucket_by = "user_id"
     }
 
     fn messages(text: &str) -> Vec<String> {
-        parse(text).unwrap_err().into_iter().map(|p| p.message).collect()
+        parse(text)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.message)
+            .collect()
     }
 
     #[test]
@@ -522,7 +567,10 @@ bucket_by = "user_id"
         let flag = parse(GOOD).unwrap();
         assert_eq!(flag.created.get_ref().to_string(), "2026-11-01");
         assert_eq!(flag.variants.len(), 2);
-        assert_eq!(flag.rules[1].action, Action::Rollout(vec![("candidate".into(), 10), ("baseline".into(), 90)]));
+        assert_eq!(
+            flag.rules[1].action,
+            Action::Rollout(vec![("candidate".into(), 10), ("baseline".into(), 90)])
+        );
         assert_eq!(flag.layer.as_ref().map(|l| (l.from, l.to)), Some((0, 20)));
         assert_eq!(flag.requires[0].variant.get_ref(), "on");
         assert_eq!(flag.state, State::Enabled);
@@ -537,10 +585,28 @@ bucket_by = "user_id"
             .replace("expires = 2026-12-01", "expires = 2026-10-01")
             .replace("ends_with = ", "endswith = ");
         let found = messages(&text);
-        assert!(found.iter().any(|m| m.contains("before `created`")), "{found:?}");
-        assert!(found.iter().any(|m| m.contains("unknown segment `sg-user`")), "{found:?}");
-        assert!(found.iter().any(|m| m.contains("unknown operator `endswith`")), "{found:?}");
-        assert!(found.iter().any(|m| m.contains("serve `champion` is not a declared variant")), "{found:?}");
+        assert!(
+            found.iter().any(|m| m.contains("before `created`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("unknown segment `sg-user`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("unknown operator `endswith`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("serve `champion` is not a declared variant")),
+            "{found:?}"
+        );
         assert!(found.iter().any(|m| m.contains("weight -1")), "{found:?}");
     }
 
@@ -549,15 +615,28 @@ bucket_by = "user_id"
         let found = messages(&GOOD.replace("expires = 2026-12-01\n", ""));
         assert_eq!(found, ["a experiment flag needs `expires`"]);
         let found = messages(&GOOD.replace("kind = \"experiment\"", "kind = \"kill-switch\""));
-        assert!(found.iter().any(|m| m.contains("needs `review_by`")), "{found:?}");
+        assert!(
+            found.iter().any(|m| m.contains("needs `review_by`")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn wrong_types_and_mixed_variants_are_refused() {
-        assert!(messages(&GOOD.replace("created = 2026-11-01", "created = \"2026-11-01\""))[0].contains("invalid type"));
+        assert!(
+            messages(&GOOD.replace("created = 2026-11-01", "created = \"2026-11-01\""))[0]
+                .contains("invalid type")
+        );
         let found = messages(&GOOD.replace("candidate = { model", "candidate = 3 #"));
-        assert!(found[0].contains("variant `candidate` is a integer"), "{found:?}");
-        let found = messages(&GOOD.replace("weight = 10", "weight = 0").replace("weight = 90", "weight = 0"));
+        assert!(
+            found[0].contains("variant `candidate` is a integer"),
+            "{found:?}"
+        );
+        let found = messages(
+            &GOOD
+                .replace("weight = 10", "weight = 0")
+                .replace("weight = 90", "weight = 0"),
+        );
         assert_eq!(found, ["the rollout's weights sum to 0"]);
         let found = messages(&GOOD.replace("range = [0, 20]", "range = [30, 20]"));
         assert!(found[0].contains("`range` must be"), "{found:?}");

@@ -10,7 +10,10 @@ pub fn name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         Some("it is empty".into())
     } else if name.len() > 100 {
-        Some(format!("it is {} characters long; at most 100 are allowed", name.len()))
+        Some(format!(
+            "it is {} characters long; at most 100 are allowed",
+            name.len()
+        ))
     } else if !first_ok {
         Some("it must start with a lowercase letter or a digit".into())
     } else {
@@ -21,7 +24,10 @@ pub fn name_problem(name: &str) -> Option<String> {
 }
 
 /// The nearest of `candidates` to `word`, when one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))

@@ -45,7 +45,10 @@ pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
                     None => problem.with_help(format!("known keys: {}", expected.join(", "))),
                 }
             }
-            None => Problem::new(span, message.replace("missing field", "missing required key")),
+            None => Problem::new(
+                span,
+                message.replace("missing field", "missing required key"),
+            ),
         }
     })
 }
@@ -64,11 +67,15 @@ fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
 }
 
 /// A TOML local date (`2026-11-01`) as a chrono date, or a problem at its span.
-pub(crate) fn local_date(value: &Spanned<Datetime>, key: &str) -> Result<Spanned<NaiveDate>, Problem> {
+pub(crate) fn local_date(
+    value: &Spanned<Datetime>,
+    key: &str,
+) -> Result<Spanned<NaiveDate>, Problem> {
     let datetime = value.get_ref();
     let not_a_date = || {
-        Problem::new(value.span(), format!("`{key}` must be a local date"))
-            .with_help(format!("write it as `{key} = 2026-11-01`, without time or offset"))
+        Problem::new(value.span(), format!("`{key}` must be a local date")).with_help(format!(
+            "write it as `{key} = 2026-11-01`, without time or offset"
+        ))
     };
     if datetime.time.is_some() || datetime.offset.is_some() {
         return Err(not_a_date());
@@ -127,6 +134,10 @@ mod tests {
     #[test]
     fn missing_keys_are_named() {
         let problem = from_toml::<Sample>("kind = \"x\"\n").unwrap_err();
-        assert!(problem.message.contains("missing required key `owner`"), "{}", problem.message);
+        assert!(
+            problem.message.contains("missing required key `owner`"),
+            "{}",
+            problem.message
+        );
     }
 }

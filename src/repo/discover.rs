@@ -15,7 +15,10 @@ pub fn discover_root(start: &Path, explicit: Option<&Path>) -> anyhow::Result<Pa
         }
         return Ok(dir.to_path_buf());
     }
-    if let Some(dir) = start.ancestors().find(|dir| dir.join(CONFIG_FILE).is_file()) {
+    if let Some(dir) = start
+        .ancestors()
+        .find(|dir| dir.join(CONFIG_FILE).is_file())
+    {
         return Ok(dir.to_path_buf());
     }
     if let Ok(repo) = git2::Repository::discover(start)

@@ -7,12 +7,16 @@ use git2::{Repository, Status, StatusOptions};
 
 /// The git repository around `root`, when there is one.
 pub fn open(root: &Path) -> Option<Repository> {
-    Repository::discover(root).ok().filter(|r| r.workdir().is_some())
+    Repository::discover(root)
+        .ok()
+        .filter(|r| r.workdir().is_some())
 }
 
 /// Paths relative to the git work tree, for a path relative to the flag repository root.
 pub fn git_path(repo: &Repository, root: &Path, rel: &str) -> anyhow::Result<String> {
-    let workdir = repo.workdir().context("the git repository has no work tree")?;
+    let workdir = repo
+        .workdir()
+        .context("the git repository has no work tree")?;
     let workdir = workdir.canonicalize()?;
     let full = root.canonicalize()?.join(rel);
     Ok(super::walk::relative(&workdir, &full))
@@ -23,7 +27,9 @@ pub fn git_path(repo: &Repository, root: &Path, rel: &str) -> anyhow::Result<Str
 pub fn ensure_nothing_else_staged(repo: &Repository, allowed: &[String]) -> anyhow::Result<()> {
     let mut options = StatusOptions::new();
     options.include_untracked(false).include_ignored(false);
-    let statuses = repo.statuses(Some(&mut options)).context("cannot read git status")?;
+    let statuses = repo
+        .statuses(Some(&mut options))
+        .context("cannot read git status")?;
     let staged = Status::INDEX_NEW
         | Status::INDEX_MODIFIED
         | Status::INDEX_DELETED
@@ -64,11 +70,17 @@ pub fn ensure_identity(repo: &Repository) -> anyhow::Result<()> {
 
 /// Commits exactly `paths` (added, modified or deleted in the work tree) with `message`,
 /// using the repository's configured identity.
-pub fn commit_paths(repo: &Repository, paths: &[String], message: &str) -> anyhow::Result<git2::Oid> {
+pub fn commit_paths(
+    repo: &Repository,
+    paths: &[String],
+    message: &str,
+) -> anyhow::Result<git2::Oid> {
     ensure_identity(repo)?;
     let signature = repo.signature()?;
     let mut index = repo.index().context("cannot open the git index")?;
-    let workdir = repo.workdir().context("the git repository has no work tree")?;
+    let workdir = repo
+        .workdir()
+        .context("the git repository has no work tree")?;
     for path in paths {
         if workdir.join(path).exists() {
             index.add_path(Path::new(path))
@@ -85,6 +97,13 @@ pub fn commit_paths(repo: &Repository, paths: &[String], message: &str) -> anyho
         Err(e) => return Err(e).context("cannot read HEAD"),
     };
     let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
-        .context("cannot commit")
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )
+    .context("cannot commit")
 }

@@ -9,6 +9,7 @@ pub use discover::discover_root;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use rayon::prelude::*;
 
 use crate::model::config::CONFIG_FILE;
 use crate::model::{Config, Flag, Problem, SourceFile};
@@ -63,8 +64,9 @@ impl Repo {
         let (config, config_file) = load_config(root)?;
         let flags_dir = root.join(&config.flags_dir);
         let entries = walk::flag_files(root, &flags_dir)?;
+        // Reading and parsing dominate loading a large repository; files are independent.
         let files = entries
-            .into_iter()
+            .into_par_iter()
             .map(|entry| entry.into_flag_file(&config))
             .collect();
         Ok(Repo {
@@ -82,7 +84,9 @@ impl Repo {
 
     /// The active (not archived) file of `key`, if any.
     pub fn find(&self, key: &str) -> Option<&FlagFile> {
-        self.files.iter().find(|f| f.key == key && !f.archived)
+        self.files
+            .iter()
+            .find(|f| f.key == key && !f.archived)
             .or_else(|| self.files.iter().find(|f| f.key == key))
     }
 
@@ -120,13 +124,14 @@ pub(crate) struct Entry {
     pub service: String,
     pub key: String,
     pub archived: bool,
-    pub text: Result<String, String>,
+    /// The file to read, or why it is not read.
+    pub file: Result<PathBuf, String>,
 }
 
 impl Entry {
     fn into_flag_file(self, config: &Config) -> FlagFile {
         let path_problem = layout_problem(&self.service, &self.key);
-        let (text, read_problem) = match self.text {
+        let (text, read_problem) = match self.file.and_then(|path| walk::read(&path)) {
             Ok(text) => (text, None),
             Err(why) => (String::new(), Some(why)),
         };
@@ -157,10 +162,16 @@ fn layout_problem(service: &str, key: &str) -> Option<Problem> {
                 .with_help("rename the file: keys match ^[a-z0-9][a-z0-9._-]{0,99}$"),
         );
     }
-    let why = name_problem(service)
-        .or_else(|| service.starts_with('_').then(|| "it must not start with `_`".into()))?;
+    let why = name_problem(service).or_else(|| {
+        service
+            .starts_with('_')
+            .then(|| "it must not start with `_`".into())
+    })?;
     Some(
-        Problem::new(0..0, format!("`{service}` is not a valid service name: {why}"))
-            .with_help("rename the folder: services match ^[a-z0-9][a-z0-9._-]{0,99}$"),
+        Problem::new(
+            0..0,
+            format!("`{service}` is not a valid service name: {why}"),
+        )
+        .with_help("rename the folder: services match ^[a-z0-9][a-z0-9._-]{0,99}$"),
     )
 }

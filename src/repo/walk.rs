@@ -48,7 +48,7 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
                     service: String::new(),
                     key: String::new(),
                     archived: false,
-                    text: Err(format!(
+                    file: Err(format!(
                         "flag files live at {0}/<service>/<key>.toml or {0}/{ARCHIVE_DIR}/<service>/<key>.toml",
                         relative(root, flags_dir)
                     )),
@@ -58,9 +58,9 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
             _ => continue,
         };
         let text = if item.path_is_symlink() {
-            read_symlinked(&real_root, path)
+            symlink_target(&real_root, path)
         } else if item.file_type().is_file() {
-            read(path)
+            Ok(path.to_path_buf())
         } else {
             continue;
         };
@@ -69,25 +69,31 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
             service: service.clone(),
             key: file.trim_end_matches(".toml").to_string(),
             archived,
-            text,
+            file: text,
         });
     }
     Ok(entries)
 }
 
-fn read(path: &Path) -> Result<String, String> {
+/// Reads a file found by the walk as UTF-8 text, or says why it cannot.
+pub(crate) fn read(path: &Path) -> Result<String, String> {
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
-            format!("the file is not UTF-8 (byte {}); save it as UTF-8", e.utf8_error().valid_up_to())
+            format!(
+                "the file is not UTF-8 (byte {}); save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            )
         }),
         Err(e) => Err(format!("cannot read the file: {e}")),
     }
 }
 
-fn read_symlinked(real_root: &Path, path: &Path) -> Result<String, String> {
+fn symlink_target(real_root: &Path, path: &Path) -> Result<std::path::PathBuf, String> {
     match path.canonicalize() {
-        Ok(target) if target.starts_with(real_root) && target.is_file() => read(&target),
-        Ok(target) if target.starts_with(real_root) => Err("the symlink does not lead to a file".into()),
+        Ok(target) if target.starts_with(real_root) && target.is_file() => Ok(target),
+        Ok(target) if target.starts_with(real_root) => {
+            Err("the symlink does not lead to a file".into())
+        }
         Ok(target) => Err(format!(
             "the symlink leads outside the repository ({}); it is not followed",
             target.display()

@@ -15,7 +15,12 @@ pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
     let ids: std::collections::HashMap<&str, usize> = report
         .files
         .iter()
-        .map(|f| (f.source.path.as_str(), files.add(f.source.path.as_str(), f.source.text.as_str())))
+        .map(|f| {
+            (
+                f.source.path.as_str(),
+                files.add(f.source.path.as_str(), f.source.text.as_str()),
+            )
+        })
         .collect();
     for finding in report.findings {
         let file_id = ids.get(finding.path.as_str()).copied();
@@ -65,7 +70,12 @@ fn summary_table(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         .load_style(comfy_table::presets::NOTHING)
         .set_header(vec!["SERVICE", "OWNER", "ERRORS", "WARNINGS"]);
     for ((service, owner), (errors, warnings)) in counts {
-        table.add_row(vec![service.to_string(), owner.to_string(), errors.to_string(), warnings.to_string()]);
+        table.add_row(vec![
+            service.to_string(),
+            owner.to_string(),
+            errors.to_string(),
+            warnings.to_string(),
+        ]);
     }
     for line in table.lines() {
         writeln!(out, "{}", line.trim_end())?;
@@ -74,7 +84,12 @@ fn summary_table(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
 }
 
 /// Problems of one file (such as an invalid `flagctl.toml`) as error diagnostics.
-pub fn problems(out: &mut dyn Write, file: &SourceFile, problems: &[Problem], color: bool) -> std::io::Result<()> {
+pub fn problems(
+    out: &mut dyn Write,
+    file: &SourceFile,
+    problems: &[Problem],
+    color: bool,
+) -> std::io::Result<()> {
     let mut files = SimpleFiles::new();
     let id = files.add(file.path.as_str(), file.text.as_str());
     for problem in problems {
@@ -98,7 +113,10 @@ fn diagnostic(finding: &Finding, file_id: Option<usize>) -> Diagnostic<usize> {
     let labels = match file_id {
         Some(id) => vec![Label::primary(id, finding.span.clone())],
         None => {
-            notes.push(format!("at {}:{}:{}", finding.path, finding.line, finding.column));
+            notes.push(format!(
+                "at {}:{}:{}",
+                finding.path, finding.line, finding.column
+            ));
             Vec::new()
         }
     };
@@ -111,7 +129,12 @@ fn diagnostic(finding: &Finding, file_id: Option<usize>) -> Diagnostic<usize> {
         .with_notes(notes)
 }
 
-fn emit(out: &mut dyn Write, files: &SimpleFiles<&str, &str>, diagnostic: &Diagnostic<usize>, color: bool) -> std::io::Result<()> {
+fn emit(
+    out: &mut dyn Write,
+    files: &SimpleFiles<&str, &str>,
+    diagnostic: &Diagnostic<usize>,
+    color: bool,
+) -> std::io::Result<()> {
     let config = Config::default();
     let result = if color {
         let styles = Styles::default();
