@@ -8,6 +8,7 @@ pub mod create;
 pub mod edit;
 pub mod eval;
 pub mod fsio;
+pub mod history;
 pub mod lifecycle;
 pub mod model;
 pub mod remind;

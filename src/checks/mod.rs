@@ -5,6 +5,7 @@
 mod conflicts;
 mod dependencies;
 mod files;
+mod history;
 mod lifecycle;
 mod owners;
 mod rules;
@@ -18,6 +19,8 @@ pub use rules::{RuleId, Severity};
 pub struct AuditCtx<'a> {
     pub repo: &'a crate::repo::Repo,
     pub today: chrono::NaiveDate,
+    /// Git history, when there is one to read: enables `created-mismatch`.
+    pub history: Option<&'a crate::history::History>,
 }
 
 impl AuditCtx<'_> {
@@ -40,6 +43,9 @@ pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
     services::check(ctx, sink);
     conflicts::check(ctx, sink);
     dependencies::check(ctx, sink);
+    if let Some(history) = ctx.history {
+        history::check(ctx, history, sink);
+    }
 }
 
 use std::ops::Range;

@@ -2,7 +2,12 @@
 
 use super::validate::exit_code;
 use super::{Ctx, Format, Outcome, render, require_format};
-use flagctl::checks::{AuditCtx, RuleId, Severities, Severity, Sink, Summary, audit};
+use std::collections::HashSet;
+
+use anyhow::Context;
+
+use flagctl::checks::{AuditCtx, Finding, RuleId, Severities, Severity, Sink, Summary, audit};
+use flagctl::repo::{Repo, git};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,6 +23,9 @@ pub struct Args {
     /// Treat every warning as an error
     #[arg(long)]
     deny_warnings: bool,
+    /// Report only findings that the change since REV introduces (for pull requests)
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
 }
 
 fn parse_rule(name: &str) -> Result<RuleId, String> {
@@ -56,15 +64,39 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     if args.deny_warnings {
         severities.deny_warnings();
     }
-    let mut sink = Sink::new(&severities);
-    audit(
-        &AuditCtx {
-            repo: &repo,
-            today: ctx.today,
-        },
-        &mut sink,
-    );
-    let findings = sink.into_findings();
-    render::findings(ctx, &repo, &findings, &[])?;
+    let (history, note) = super::history::load(&repo)?;
+    let run_audit = |repo: &Repo| {
+        let mut sink = Sink::new(&severities);
+        let history = history.as_ref();
+        audit(
+            &AuditCtx {
+                repo,
+                today: ctx.today,
+                history,
+            },
+            &mut sink,
+        );
+        sink.into_findings()
+    };
+    let mut findings = run_audit(&repo);
+    let mut notes: Vec<String> = note.into_iter().collect();
+    if let Some(base) = &args.base {
+        let git = git::open(&repo.root)
+            .with_context(|| format!("--base {base}: not a git repository"))?;
+        let before = run_audit(&Repo::load_at(&repo.root, &git, base)?);
+        let identity = |f: &Finding| (f.rule, f.flag.clone().unwrap_or_else(|| f.path.clone()));
+        let known: HashSet<_> = before.iter().map(identity).collect();
+        let total = findings.len();
+        findings.retain(|f| !known.contains(&identity(f)));
+        notes.push(format!(
+            "--base {base}: {} pre-existing finding(s) left out; {} introduced since",
+            total - findings.len(),
+            findings.len()
+        ));
+    }
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    render::findings(ctx, &repo, &findings, &notes)?;
     Ok(exit_code(Summary::of(&findings)))
 }

@@ -43,7 +43,7 @@ fn interactive() -> bool {
 
 pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     require_format(ctx, "create", &[Format::Human, Format::Json])?;
-    let repo = ctx.load()?;
+    let repo = ctx.load_for_change("create")?;
     let available = templates::available(&repo.root)?;
     if interactive() {
         ask_missing(&repo, &available, &mut args)?;

@@ -55,6 +55,9 @@ review_days = 90
 "##;
 
 pub fn run(ctx: &Ctx, _args: Args) -> Outcome {
+    if ctx.global.rev.is_some() {
+        bail!("`init` writes files; --rev is only for read-only commands");
+    }
     let root = match &ctx.global.repo {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()?,

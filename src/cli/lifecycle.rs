@@ -204,7 +204,7 @@ fn step(
     edit: impl FnOnce(&mut DocumentMut, &Flag, &Repo) -> anyhow::Result<String>,
 ) -> Outcome {
     require_format(ctx, verb, &[Format::Human, Format::Json])?;
-    let repo = ctx.load()?;
+    let repo = ctx.load_for_change(verb)?;
     let (file, flag) = target(&repo, key)?;
     let mut doc: DocumentMut = file
         .source
@@ -387,7 +387,7 @@ fn dependants(repo: &Repo, key: &str) -> Vec<String> {
 pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
     require_format(ctx, "archive", &[Format::Human, Format::Json])?;
     let results = results(args.results, args.results_file)?;
-    let repo = ctx.load()?;
+    let repo = ctx.load_for_change("archive")?;
     let (file, flag) = target(&repo, &args.key)?;
     let last_commit = git::open(&repo.root).and_then(|g| {
         g.head()

@@ -3,6 +3,7 @@
 
 mod audit;
 mod create;
+mod history;
 mod init;
 mod lifecycle;
 mod list;
@@ -14,7 +15,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -35,6 +36,9 @@ pub struct Global {
     /// The flag repository (default: the nearest folder with flagctl.toml, else the git work tree)
     #[arg(long, global = true, value_name = "DIR")]
     repo: Option<PathBuf>,
+    /// Read flags from this commit (any revspec) instead of the work tree; read-only commands
+    #[arg(long, global = true, value_name = "REV")]
+    rev: Option<String>,
     /// Use this date as today (YYYY-MM-DD), so every result can be reproduced
     #[arg(long, global = true, value_name = "DATE", value_parser = parse_date)]
     as_of: Option<NaiveDate>,
@@ -81,6 +85,8 @@ enum Command {
     Validate,
     /// Every policy rule: expiry, reviews, owners, limits, conflicts, dependencies (the CI gate)
     Audit(audit::Args),
+    /// The commits that changed a flag, with the fields each changed
+    History(history::Args),
     /// Conclude a temporary flag: record the winner and results; it serves the winner
     Expire(lifecycle::ExpireArgs),
     /// Move a temporary flag's expiry (never past created + max_days without --force)
@@ -112,7 +118,25 @@ impl Ctx {
         discover_root(&cwd, self.global.repo.as_deref())
     }
 
+    /// The repository, from the work tree or from `--rev`.
     pub fn load(&self) -> anyhow::Result<Repo> {
+        let root = self.root()?;
+        match &self.global.rev {
+            Some(rev) => {
+                let git = flagctl::repo::git::open(&root).with_context(|| {
+                    format!("--rev {rev}: {} is not in a git repository", root.display())
+                })?;
+                Repo::load_at(&root, &git, rev)
+            }
+            None => Repo::load(&root),
+        }
+    }
+
+    /// The work tree, for commands that change files: `--rev` makes no sense there.
+    pub fn load_for_change(&self, command: &str) -> anyhow::Result<Repo> {
+        if self.global.rev.is_some() {
+            bail!("`{command}` changes files; --rev is only for read-only commands");
+        }
         Repo::load(&self.root()?)
     }
 
@@ -159,6 +183,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => list::show(&ctx, args),
         Command::Validate => validate::run(&ctx),
         Command::Audit(args) => audit::run(&ctx, args),
+        Command::History(args) => history::run(&ctx, args),
         Command::Expire(args) => lifecycle::expire(&ctx, args),
         Command::Extend(args) => lifecycle::extend(&ctx, args),
         Command::Review(args) => lifecycle::review(&ctx, args),

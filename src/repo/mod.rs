@@ -2,6 +2,7 @@
 
 mod discover;
 pub mod git;
+mod tree;
 mod walk;
 
 pub use discover::discover_root;
@@ -23,6 +24,16 @@ pub struct Repo {
     /// `flagctl.toml`, when the repository has one.
     pub config_file: Option<SourceFile>,
     pub files: Vec<FlagFile>,
+    /// The commit the files were read from (`--rev`), or `None` for the work tree.
+    pub revision: Option<Revision>,
+}
+
+/// A commit that a repository was read from.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    /// What the user asked for (`HEAD~3`, `main`, …).
+    pub spec: String,
+    pub id: git2::Oid,
 }
 
 /// One file under the flags folder.
@@ -61,20 +72,64 @@ impl std::error::Error for ConfigError {}
 impl Repo {
     /// Reads the configuration and every flag file of the work tree at `root`.
     pub fn load(root: &Path) -> anyhow::Result<Repo> {
-        let (config, config_file) = load_config(root)?;
-        let flags_dir = root.join(&config.flags_dir);
-        let entries = walk::flag_files(root, &flags_dir)?;
+        let config_text = match std::fs::read_to_string(root.join(CONFIG_FILE)) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read {}", root.join(CONFIG_FILE).display()));
+            }
+        };
+        let (config, config_file) = parse_config(config_text)?;
+        let entries = walk::flag_files(root, &root.join(&config.flags_dir))?;
+        Ok(Repo::assemble(root, config, config_file, entries, None))
+    }
+
+    /// Reads the repository at `root` as it was in commit `rev` (any revspec), straight
+    /// from git's object database: no checkout, the work tree is not looked at.
+    pub fn load_at(root: &Path, git: &git2::Repository, rev: &str) -> anyhow::Result<Repo> {
+        let commit = git
+            .revparse_single(rev)
+            .and_then(|object| object.peel_to_commit())
+            .with_context(|| format!("--rev {rev}: no such commit"))?;
+        let tree = commit.tree()?;
+        let prefix = git::git_path(git, root, "")?;
+        let config_text = tree::read_text(git, &tree, &tree::join(&prefix, CONFIG_FILE))?;
+        let (config, config_file) = parse_config(config_text)?;
+        let flags_dir = tree::join(&prefix, &config.flags_dir);
+        let entries = tree::flag_files(git, &tree, &flags_dir, &prefix)?;
+        let revision = Revision {
+            spec: rev.to_string(),
+            id: commit.id(),
+        };
+        Ok(Repo::assemble(
+            root,
+            config,
+            config_file,
+            entries,
+            Some(revision),
+        ))
+    }
+
+    fn assemble(
+        root: &Path,
+        config: Config,
+        config_file: Option<SourceFile>,
+        entries: Vec<Entry>,
+        revision: Option<Revision>,
+    ) -> Repo {
         // Reading and parsing dominate loading a large repository; files are independent.
         let files = entries
             .into_par_iter()
             .map(|entry| entry.into_flag_file(&config))
             .collect();
-        Ok(Repo {
+        Repo {
             root: root.to_path_buf(),
             config,
             config_file,
             files,
-        })
+            revision,
+        }
     }
 
     /// Files that parsed, with their flags.
@@ -104,12 +159,9 @@ impl Repo {
     }
 }
 
-fn load_config(root: &Path) -> anyhow::Result<(Config, Option<SourceFile>)> {
-    let path = root.join(CONFIG_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Config::default(), None)),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+fn parse_config(text: Option<String>) -> anyhow::Result<(Config, Option<SourceFile>)> {
+    let Some(text) = text else {
+        return Ok((Config::default(), None));
     };
     let file = SourceFile::new(CONFIG_FILE, text);
     match Config::parse(&file) {
@@ -124,14 +176,24 @@ pub(crate) struct Entry {
     pub service: String,
     pub key: String,
     pub archived: bool,
-    /// The file to read, or why it is not read.
-    pub file: Result<PathBuf, String>,
+    /// Where the text is, or why it cannot be read.
+    pub body: Result<Body, String>,
+}
+
+/// The text of an entry: a file of the work tree, read when parsed, or a blob's text.
+pub(crate) enum Body {
+    Disk(PathBuf),
+    Text(String),
 }
 
 impl Entry {
     fn into_flag_file(self, config: &Config) -> FlagFile {
         let path_problem = layout_problem(&self.service, &self.key);
-        let (text, read_problem) = match self.file.and_then(|path| walk::read(&path)) {
+        let text = self.body.and_then(|body| match body {
+            Body::Disk(path) => walk::read(&path),
+            Body::Text(text) => Ok(text),
+        });
+        let (text, read_problem) = match text {
             Ok(text) => (text, None),
             Err(why) => (String::new(), Some(why)),
         };

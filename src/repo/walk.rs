@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::Entry;
+use super::{Body, Entry};
 
 pub const ARCHIVE_DIR: &str = "_archive";
 
@@ -48,19 +48,16 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
                     service: String::new(),
                     key: String::new(),
                     archived: false,
-                    file: Err(format!(
-                        "flag files live at {0}/<service>/<key>.toml or {0}/{ARCHIVE_DIR}/<service>/<key>.toml",
-                        relative(root, flags_dir)
-                    )),
+                    body: Err(misplaced(&relative(root, flags_dir))),
                 });
                 continue;
             }
             _ => continue,
         };
-        let text = if item.path_is_symlink() {
-            symlink_target(&real_root, path)
+        let body = if item.path_is_symlink() {
+            symlink_target(&real_root, path).map(Body::Disk)
         } else if item.file_type().is_file() {
-            Ok(path.to_path_buf())
+            Ok(Body::Disk(path.to_path_buf()))
         } else {
             continue;
         };
@@ -69,10 +66,17 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
             service: service.clone(),
             key: file.trim_end_matches(".toml").to_string(),
             archived,
-            file: text,
+            body,
         });
     }
     Ok(entries)
+}
+
+/// Why a `.toml` file at the wrong depth is not a flag.
+pub(crate) fn misplaced(flags_dir: &str) -> String {
+    format!(
+        "flag files live at {flags_dir}/<service>/<key>.toml or {flags_dir}/{ARCHIVE_DIR}/<service>/<key>.toml"
+    )
 }
 
 /// Reads a file found by the walk as UTF-8 text, or says why it cannot.

@@ -1,0 +1,142 @@
+//! Reading git history for the commands that use it, and `flagctl history KEY`.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use serde_json::json;
+
+use super::{Ctx, Format, Outcome, render, require_format};
+use flagctl::history::{self, ChangeKind, History, field_changes};
+use flagctl::repo::{Repo, git};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The flag key
+    key: String,
+}
+
+/// The history that ends at the repository's commit (`--rev`) or HEAD, or a note saying
+/// why there is none. A progress bar shows on a terminal when the pass takes a while.
+pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
+    let git = git::open(&repo.root);
+    if let Some(why) = history::unavailable(git.as_ref()) {
+        return Ok((None, Some(why.to_string())));
+    }
+    let git = git.expect("available means there is a repository");
+    let tip = match &repo.revision {
+        Some(revision) => revision.id,
+        None => match git.head().ok().and_then(|h| h.target()) {
+            Some(id) => id,
+            None => {
+                return Ok((
+                    None,
+                    Some("no commits yet: history checks were skipped".into()),
+                ));
+            }
+        },
+    };
+    let flags_path = git::git_path(&git, &repo.root, &repo.config.flags_dir)?;
+    let started = Instant::now();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("reading history {bar:30} {pos}/{len} commits")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let mut progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            // Only a pass that takes more than a moment earns a bar.
+            if bar.is_hidden() && started.elapsed() > Duration::from_millis(300) {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let history = history::build(&git, tip, &flags_path, &mut progress)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok((Some(history), None))
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Outcome {
+    require_format(ctx, "history", &[Format::Human, Format::Json])?;
+    let repo = ctx.load()?;
+    let (history, note) = load(&repo)?;
+    let Some(history) = history else {
+        bail!("{}", note.unwrap_or_default());
+    };
+    let changes = history.changes(&args.key);
+    if changes.is_empty() {
+        let near = flagctl::model::names::did_you_mean(
+            &args.key,
+            history.flags.keys().map(String::as_str),
+        )
+        .map(|k| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
+        bail!("no commit touched a flag `{}`{near}", args.key);
+    }
+    let git = git::open(&repo.root).expect("history was read from it");
+    let text = |blob: Option<git2::Oid>| -> Option<String> {
+        let blob = git.find_blob(blob?).ok()?;
+        String::from_utf8(blob.content().to_vec()).ok()
+    };
+    let mut entries = Vec::new();
+    for change in changes.iter().rev() {
+        let commit = &history.commits[change.commit];
+        let fields = field_changes(
+            text(change.old_blob).as_deref(),
+            text(change.new_blob).as_deref(),
+        );
+        let what = match change.kind {
+            ChangeKind::Added => format!("added at {}", change.new_path.as_deref().unwrap_or("?")),
+            ChangeKind::Deleted => {
+                format!("deleted from {}", change.old_path.as_deref().unwrap_or("?"))
+            }
+            ChangeKind::Moved => format!(
+                "moved {} → {}",
+                change.old_path.as_deref().unwrap_or("?"),
+                change.new_path.as_deref().unwrap_or("?")
+            ),
+            ChangeKind::Modified => "changed".to_string(),
+        };
+        entries.push((commit, what, fields));
+    }
+    if ctx.format() == Format::Json {
+        let items: Vec<_> = entries
+            .iter()
+            .map(|(c, what, fields)| {
+                json!({
+                    "commit": c.id.to_string(), "date": c.time.to_rfc3339(), "author": c.author,
+                    "verb": c.verb(), "subject": c.summary, "change": what, "fields": fields,
+                })
+            })
+            .collect();
+        render::json_out(&json!({ "flag": args.key, "commits": items }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (commit, what, fields) in entries {
+        let id = commit.id.to_string();
+        let label = commit
+            .verb()
+            .map_or_else(|| commit.summary.clone(), |v| format!("flagctl {v}"));
+        println!(
+            "{} {} {:<20} {label}",
+            &id[..7],
+            commit.time.format("%Y-%m-%d %H:%M"),
+            commit.author
+        );
+        println!("    {what}");
+        if !matches!(what.as_str(), w if w.starts_with("added")) {
+            for field in fields {
+                println!("    {field}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
