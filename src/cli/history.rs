@@ -82,10 +82,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         bail!("no commit touched a flag `{}`{near}", args.key);
     }
     let git = git::open(&repo.root).expect("history was read from it");
-    let text = |blob: Option<git2::Oid>| -> Option<String> {
-        let blob = git.find_blob(blob?).ok()?;
-        String::from_utf8(blob.content().to_vec()).ok()
-    };
+    let text = |blob| history::blob_text(&git, blob);
     let mut entries = Vec::new();
     for change in changes.iter().rev() {
         let commit = &history.commits[change.commit];

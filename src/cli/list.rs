@@ -134,6 +134,7 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
         return Ok(ExitCode::from(1));
     };
     let status = status(file, &repo.config, ctx.today);
+    let provenance = provenance(&repo, &file.key)?;
     if ctx.format() == Format::Json {
         let mut value = summary_json(ctx, &repo, file);
         let extra = json!({
@@ -150,6 +151,10 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
             "variants": flag.variants,
             "rules": flag.rules.iter().map(|r| json!({"name": r.name, "segment": r.segment, "conditions": r.when.len(), "action": action_text(&r.action)})).collect::<Vec<_>>(),
             "conclusion": flag.conclusion.as_ref().map(|c| json!({"date": c.date.to_string(), "winner": c.winner, "remove_by": c.remove_by.get_ref().to_string(), "results": c.results})),
+            "history": provenance.as_ref().map(|p| json!({
+                "created_by": p.created_by, "created_in": p.created_in, "last_changed": p.last_changed,
+                "last_commit": p.last_commit, "extensions": p.extensions,
+            })),
         });
         if let (Value::Object(base), Value::Object(extra)) = (&mut value, extra) {
             base.extend(extra);
@@ -259,6 +264,23 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
             lines.push(("results", r.clone()));
         }
     }
+    match &provenance {
+        Some(p) => {
+            lines.push((
+                "created by",
+                format!("{} in {}", p.created_by, &p.created_in[..7]),
+            ));
+            lines.push((
+                "last changed",
+                format!("{} in {}", p.last_changed, &p.last_commit[..7]),
+            ));
+            lines.push(("extensions", p.extensions.to_string()));
+        }
+        None => lines.push((
+            "history",
+            "not committed yet, or no git history here".into(),
+        )),
+    }
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut text = String::new();
     for (name, value) in &lines {
@@ -301,6 +323,32 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
     }
     print!("{text}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who added a flag, when it last changed and how often it was extended, from git.
+struct Provenance {
+    created_by: String,
+    created_in: String,
+    last_changed: String,
+    last_commit: String,
+    extensions: usize,
+}
+
+fn provenance(repo: &Repo, key: &str) -> anyhow::Result<Option<Provenance>> {
+    let (Some(history), _) = super::history::load(repo)? else {
+        return Ok(None);
+    };
+    let (Some(first), Some(last)) = (history.first_added(key), history.last_changed(key)) else {
+        return Ok(None);
+    };
+    let git = flagctl::repo::git::open(&repo.root).expect("history was read from it");
+    Ok(Some(Provenance {
+        created_by: first.author.clone(),
+        created_in: first.id.to_string(),
+        last_changed: last.date().to_string(),
+        last_commit: last.id.to_string(),
+        extensions: flagctl::history::extensions(&git, history.changes(key)),
+    }))
 }
 
 fn action_text(action: &Action) -> String {

@@ -219,6 +219,28 @@ pub fn build(
     Ok(history)
 }
 
+/// The text of a blob, when it is UTF-8.
+pub fn blob_text(git: &Repository, blob: Option<Oid>) -> Option<String> {
+    let blob = git.find_blob(blob?).ok()?;
+    String::from_utf8(blob.content().to_vec()).ok()
+}
+
+/// How many changes moved `expires` later: the flag's extensions.
+pub fn extensions(git: &Repository, changes: &[Change]) -> usize {
+    let expires = |blob| -> Option<toml::value::Datetime> {
+        let table: toml::Table = blob_text(git, blob)?.parse().ok()?;
+        table.get("expires")?.as_datetime().copied()
+    };
+    changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Added && c.kind != ChangeKind::Deleted)
+        .filter(|c| match (expires(c.old_blob), expires(c.new_blob)) {
+            (Some(old), Some(new)) => new.to_string() > old.to_string(),
+            _ => false,
+        })
+        .count()
+}
+
 /// The last first-parent commit at or before `time`, walking back from `tip`.
 pub fn commit_at(
     git: &Repository,

@@ -32,6 +32,29 @@ impl TestRepo {
         repo
     }
 
+    /// Stages everything and commits it with author and committer date `date` (RFC 3339
+    /// or `YYYY-MM-DD`, taken as noon UTC).
+    pub fn commit_all_at(&self, message: &str, date: &str) {
+        let date = if date.len() == 10 {
+            format!("{date}T12:00:00+00:00")
+        } else {
+            date.to_string()
+        };
+        self.git(&["add", "-A"]);
+        let out = StdCommand::new("git")
+            .args(["commit", "-qm", message])
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git commit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
