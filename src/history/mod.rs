@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
-use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository, Sort};
+use git2::{ObjectType, Oid, Repository, Tree};
 
 /// A commit of the first-parent chain.
 #[derive(Debug, Clone)]
@@ -103,120 +103,336 @@ fn key_of(path: &str) -> Option<String> {
     name.strip_suffix(".toml").map(str::to_string)
 }
 
-/// Walks the first-parent history that ends at `tip` once, oldest first, diffing only the
-/// flags folder (`flags_path`, relative to the git work tree) and only where its tree
-/// changed. `progress(done, total)` is called as commits are read.
+/// A file of the flags folder that differs between two trees.
+struct FileDelta {
+    path: String,
+    old: Option<Oid>,
+    new: Option<Oid>,
+}
+
+/// The `.toml` files that differ between two trees, descending only into subtrees whose
+/// ids differ: a commit that touches one flag costs one service folder, not the folder.
+fn diff_trees<'r>(
+    git: &'r Repository,
+    old: Option<&Tree<'r>>,
+    new: Option<&Tree<'r>>,
+    prefix: &str,
+    trees: &mut Trees<'r>,
+    out: &mut Vec<FileDelta>,
+) -> anyhow::Result<()> {
+    use std::cmp::Ordering;
+    // Both trees list entries in git's order (a folder sorts as if named `name/`), so one
+    // merge pass pairs them without copying names.
+    fn git_order(a: &git2::TreeEntry, b: &git2::TreeEntry) -> Ordering {
+        let (a_tree, b_tree) = (
+            a.kind() == Some(ObjectType::Tree),
+            b.kind() == Some(ObjectType::Tree),
+        );
+        if a_tree == b_tree {
+            // The same suffix on both sides keeps the order of the names.
+            return a.name_bytes().cmp(b.name_bytes());
+        }
+        let suffix = |is_tree: bool| if is_tree { &b"/"[..] } else { &b""[..] };
+        a.name_bytes()
+            .iter()
+            .chain(suffix(a_tree))
+            .cmp(b.name_bytes().iter().chain(suffix(b_tree)))
+    }
+    let len = |t: Option<&Tree>| t.map_or(0, Tree::len);
+    let (mut i, mut j) = (0, 0);
+    while i < len(old) || j < len(new) {
+        let left = old.and_then(|t| t.get(i));
+        let right = new.and_then(|t| t.get(j));
+        let order = match (&left, &right) {
+            (Some(l), Some(r)) => git_order(l, r),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        let (left, right) = match order {
+            Ordering::Less => (left, None),
+            Ordering::Greater => (None, right),
+            Ordering::Equal => (left, right),
+        };
+        if left.is_some() {
+            i += 1;
+        }
+        if right.is_some() {
+            j += 1;
+        }
+        if let (Some(l), Some(r)) = (&left, &right)
+            && l.id() == r.id()
+        {
+            continue;
+        }
+        let entry = left.as_ref().or(right.as_ref()).expect("one side exists");
+        let name = String::from_utf8_lossy(entry.name_bytes());
+        let path = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.kind() == Some(ObjectType::Tree) {
+            let old_subtree = left
+                .as_ref()
+                .map(|e| trees.get(git, e.id(), false))
+                .transpose()?;
+            let new_subtree = right
+                .as_ref()
+                .map(|e| trees.get(git, e.id(), true))
+                .transpose()?;
+            diff_trees(
+                git,
+                old_subtree.as_ref(),
+                new_subtree.as_ref(),
+                &path,
+                trees,
+                out,
+            )?;
+        } else if path.ends_with(".toml") {
+            out.push(FileDelta {
+                path,
+                old: left.map(|e| e.id()),
+                new: right.map(|e| e.id()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Walks the first-parent history that ends at `tip` once, oldest first, comparing only
+/// the flags folder (`flags_path`, relative to the git work tree) and only where its tree
+/// changed. A file deleted and added in one commit under the same key (a move between
+/// services, or into the archive), or with the same content under a new key (a rename),
+/// is a move. `progress(done, total)` is called as commits are read.
 pub fn build(
     git: &Repository,
     tip: Oid,
     flags_path: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<History> {
-    let mut walk = git.revwalk().context("cannot walk the git history")?;
-    walk.push(tip)?;
-    walk.simplify_first_parent()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    let ids: Vec<Oid> = walk
-        .collect::<Result<_, _>>()
-        .context("cannot walk the git history")?;
+    // Objects come from git's own database; re-hashing each one on read doubles the cost.
+    git2::opts::strict_hash_verification(false);
+    // libgit2's object cache grows with every tree read and costs more than it saves
+    // here; the trees worth keeping (the previous commit's) are kept below.
+    git2::opts::enable_caching(false);
+    // The first-parent chain, read once: each commit is parsed here and never again.
+    let mut chain: Vec<(CommitInfo, Oid)> = Vec::new();
+    let mut next = Some(git.find_commit(tip).context("cannot read the tip commit")?);
+    while let Some(commit) = next {
+        chain.push((commit_info(&commit)?, commit.tree_id()));
+        next = if commit.parent_count() > 0 {
+            Some(commit.parent(0)?)
+        } else {
+            None
+        };
+    }
+    chain.reverse();
+    let ids: Vec<Oid> = chain.iter().map(|(_, tree)| *tree).collect();
 
+    let mut count = 0;
+    let deltas = compare_commits(git, &ids, None, flags_path, &mut || {
+        count += 1;
+        if count % 256 == 0 {
+            progress(count, ids.len());
+        }
+    })?;
     let mut history = History::default();
-    let mut previous_tree: Option<Oid> = None;
-    let mut diff_options = DiffOptions::new();
-    diff_options.include_typechange(true);
-    let mut find = DiffFindOptions::new();
-    find.renames(true).rename_threshold(50);
-    for (index, id) in ids.iter().enumerate() {
-        if index % 256 == 0 {
-            progress(index, ids.len());
-        }
-        let commit = git.find_commit(*id)?;
-        let flags_tree = commit
-            .tree()?
-            .get_path(std::path::Path::new(flags_path))
-            .ok()
-            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
-            .map(|e| e.id());
-        if flags_tree == previous_tree {
-            continue;
-        }
-        let old = previous_tree.map(|t| git.find_tree(t)).transpose()?;
-        let new = flags_tree.map(|t| git.find_tree(t)).transpose()?;
-        previous_tree = flags_tree;
-        let mut diff =
-            git.diff_tree_to_tree(old.as_ref(), new.as_ref(), Some(&mut diff_options))?;
-        diff.find_similar(Some(&mut find))?;
-
-        let author = commit.author();
-        let when = author.when();
-        let offset = FixedOffset::east_opt(when.offset_minutes() * 60)
-            .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
-        let time = offset
-            .timestamp_opt(when.seconds(), 0)
-            .single()
-            .context("a commit time out of range")?;
-        history.commits.push(CommitInfo {
-            id: *id,
-            time,
-            author: author.name().unwrap_or("?").to_string(),
-            summary: commit
-                .summary()
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-                .to_string(),
-        });
-        let commit_index = history.commits.len() - 1;
-
-        for delta in diff.deltas() {
-            let path = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().replace('\\', "/"));
-            let (old_path, new_path) = (path(delta.old_file()), path(delta.new_file()));
-            let blob = |f: git2::DiffFile| (!f.id().is_zero()).then(|| f.id());
-            let (old_blob, new_blob) = (blob(delta.old_file()), blob(delta.new_file()));
-            let kind = match delta.status() {
-                Delta::Added | Delta::Copied => ChangeKind::Added,
-                Delta::Deleted => ChangeKind::Deleted,
-                Delta::Renamed => ChangeKind::Moved,
-                Delta::Modified | Delta::Typechange => ChangeKind::Modified,
-                _ => continue,
-            };
-            let Some(key) = new_path.as_deref().or(old_path.as_deref()).and_then(key_of) else {
-                continue;
-            };
-            if kind == ChangeKind::Moved
-                && let Some(old_key) = old_path.as_deref().and_then(key_of)
-                && old_key != key
-                && let Some(earlier) = history.flags.remove(&old_key)
-            {
-                let entry = history.flags.entry(key.clone()).or_default();
-                let later = std::mem::replace(entry, earlier);
-                entry.extend(later);
-            }
-            let (old_path, new_path) = match kind {
-                ChangeKind::Added => (None, new_path),
-                ChangeKind::Deleted => (old_path, None),
-                _ => (old_path, new_path),
-            };
-            history.flags.entry(key).or_default().push(Change {
-                commit: commit_index,
-                kind,
-                old_path,
-                new_path,
-                old_blob: if kind == ChangeKind::Added {
-                    None
-                } else {
-                    old_blob
-                },
-                new_blob: if kind == ChangeKind::Deleted {
-                    None
-                } else {
-                    new_blob
-                },
-            });
-        }
+    for (index, mut deltas) in deltas {
+        history.commits.push(chain[index].0.clone());
+        record(&mut history, &mut deltas);
     }
     progress(ids.len(), ids.len());
     Ok(history)
+}
+
+/// The subtrees read for the current commit, kept so that the next commit, which is
+/// compared against them, does not read them again.
+struct Trees<'r> {
+    previous: HashMap<Oid, Tree<'r>>,
+    current: HashMap<Oid, Tree<'r>>,
+}
+
+impl<'r> Trees<'r> {
+    fn get(&mut self, git: &'r Repository, id: Oid, keep: bool) -> anyhow::Result<Tree<'r>> {
+        let tree = match self.previous.get(&id).or_else(|| self.current.get(&id)) {
+            Some(tree) => tree.clone(),
+            None => git.find_tree(id)?,
+        };
+        if keep {
+            self.current.insert(id, tree.clone());
+        }
+        Ok(tree)
+    }
+
+    /// The current commit becomes the previous one.
+    fn advance(&mut self) {
+        self.previous = std::mem::take(&mut self.current);
+    }
+}
+
+/// The position of a root tree in the chain, with the flag files that changed there.
+type TreeDeltas = (usize, Vec<FileDelta>);
+
+/// Compares each root tree of `ids` with the one before it (`before` for the first).
+fn compare_commits(
+    git: &Repository,
+    ids: &[Oid],
+    before: Option<Oid>,
+    flags_path: &str,
+    tick: &mut dyn FnMut(),
+) -> anyhow::Result<Vec<TreeDeltas>> {
+    let flags_tree = |id: Oid| -> anyhow::Result<Option<Tree>> {
+        Ok(git
+            .find_tree(id)?
+            .get_path(std::path::Path::new(flags_path))
+            .ok()
+            .filter(|e| e.kind() == Some(ObjectType::Tree))
+            .map(|e| git.find_tree(e.id()))
+            .transpose()?)
+    };
+    let mut previous = before.map(flags_tree).transpose()?.flatten();
+    let mut trees = Trees {
+        previous: HashMap::new(),
+        current: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (index, id) in ids.iter().enumerate() {
+        tick();
+        let tree = flags_tree(*id)?;
+        if tree.as_ref().map(Tree::id) == previous.as_ref().map(Tree::id) {
+            continue;
+        }
+        let mut deltas = Vec::new();
+        diff_trees(
+            git,
+            previous.as_ref(),
+            tree.as_ref(),
+            "",
+            &mut trees,
+            &mut deltas,
+        )?;
+        trees.advance();
+        previous = tree;
+        if !deltas.is_empty() {
+            out.push((index, deltas));
+        }
+    }
+    Ok(out)
+}
+
+fn commit_info(commit: &git2::Commit) -> anyhow::Result<CommitInfo> {
+    let author = commit.author();
+    let when = author.when();
+    let offset = FixedOffset::east_opt(when.offset_minutes() * 60)
+        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
+    let time = offset
+        .timestamp_opt(when.seconds(), 0)
+        .single()
+        .context("a commit time out of range")?;
+    Ok(CommitInfo {
+        id: commit.id(),
+        time,
+        author: author.name().unwrap_or("?").to_string(),
+        summary: commit
+            .summary()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// Files one commit changed, as changes of flag keys.
+fn record(history: &mut History, deltas: &mut Vec<FileDelta>) {
+    let commit = history.commits.len() - 1;
+    // Pair each deletion with an addition of the same key, else of the same content.
+    let mut pending: Vec<FileDelta> = Vec::new();
+    let (mut deleted, mut added): (Vec<FileDelta>, Vec<FileDelta>) = (Vec::new(), Vec::new());
+    for delta in deltas.drain(..) {
+        match (delta.old, delta.new) {
+            (Some(_), Some(_)) => pending.push(delta),
+            (Some(_), None) => deleted.push(delta),
+            _ => added.push(delta),
+        }
+    }
+    for gone in deleted {
+        let twin = added
+            .iter()
+            .position(|a| key_of(&a.path) == key_of(&gone.path))
+            .or_else(|| added.iter().position(|a| a.new == gone.old));
+        match twin {
+            Some(i) => {
+                let arrived = added.remove(i);
+                let (old_key, key) = (key_of(&gone.path), key_of(&arrived.path));
+                if let (Some(old_key), Some(key)) = (&old_key, &key)
+                    && old_key != key
+                    && let Some(earlier) = history.flags.remove(old_key)
+                {
+                    let entry = history.flags.entry(key.clone()).or_default();
+                    let later = std::mem::replace(entry, earlier);
+                    entry.extend(later);
+                }
+                push(
+                    history,
+                    key,
+                    Change {
+                        commit,
+                        kind: ChangeKind::Moved,
+                        old_path: Some(gone.path),
+                        new_path: Some(arrived.path),
+                        old_blob: gone.old,
+                        new_blob: arrived.new,
+                    },
+                );
+            }
+            None => push(
+                history,
+                key_of(&gone.path),
+                Change {
+                    commit,
+                    kind: ChangeKind::Deleted,
+                    old_path: Some(gone.path),
+                    new_path: None,
+                    old_blob: gone.old,
+                    new_blob: None,
+                },
+            ),
+        }
+    }
+    for delta in added {
+        push(
+            history,
+            key_of(&delta.path),
+            Change {
+                commit,
+                kind: ChangeKind::Added,
+                old_path: None,
+                new_path: Some(delta.path),
+                old_blob: None,
+                new_blob: delta.new,
+            },
+        );
+    }
+    for delta in pending {
+        push(
+            history,
+            key_of(&delta.path),
+            Change {
+                commit,
+                kind: ChangeKind::Modified,
+                old_path: Some(delta.path.clone()),
+                new_path: Some(delta.path),
+                old_blob: delta.old,
+                new_blob: delta.new,
+            },
+        );
+    }
+}
+
+fn push(history: &mut History, key: Option<String>, change: Change) {
+    if let Some(key) = key {
+        history.flags.entry(key).or_default().push(change);
+    }
 }
 
 /// The text of a blob, when it is UTF-8.
