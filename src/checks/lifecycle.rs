@@ -16,6 +16,22 @@ pub fn relative_days(days: i64) -> String {
     }
 }
 
+/// A date a flag must keep: `expires` (temporary kinds) or `review_by` (permanent kinds).
+struct Deadline {
+    field: &'static str,
+    date: toml::Spanned<chrono::NaiveDate>,
+    /// The date the deadline is measured from, by name.
+    since: (&'static str, chrono::NaiveDate),
+    limit_days: u32,
+    /// Too far from `since`, past, and within the warning window.
+    rules: [RuleId; 3],
+    /// "… on DATE" for a past and a coming deadline.
+    words: [&'static str; 2],
+    /// Whether the deadline still applies.
+    live: bool,
+    fix: String,
+}
+
 pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
     let warn = i64::from(ctx.repo.config.policy.warn_days);
     for (file, flag) in ctx.active() {
@@ -47,110 +63,87 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                 );
             }
         }
-        match kind {
-            Kind::Temporary { max_days } => {
-                let Some(expires) = &flag.expires else {
-                    continue;
-                };
-                let date = *expires.get_ref();
-                let lifetime = (date - created).num_days();
-                if lifetime > i64::from(*max_days) {
-                    sink.push(
-                        Finding::at(
-                            RuleId::ExpiryTooLong,
-                            file,
-                            expires.span(),
-                            format!(
-                                "expires {lifetime} days after it was created; a {kind_name} lives at most {max_days} days"
-                            ),
-                        )
-                        .with_help(Some(format!(
-                            "set `expires` on or before {}",
-                            created + chrono::Days::new((*max_days).into())
-                        ))),
-                    );
-                }
-                if flag.conclusion.is_some() {
-                    continue;
-                }
-                let days = days_until(ctx.today, date);
-                if days < 0 {
-                    sink.push(
-                        Finding::at(
-                            RuleId::Expired,
-                            file,
-                            expires.span(),
-                            format!("{kind_name} expired on {date} ({})", relative_days(days)),
-                        )
-                        .with_help(Some(format!(
-                            "conclude it with `flagctl expire {} --winner VARIANT`, or `flagctl extend` it with a reason",
-                            file.key
-                        ))),
-                    );
-                } else if days <= warn {
-                    sink.push(Finding::at(
-                        RuleId::ExpiringSoon,
-                        file,
-                        expires.span(),
-                        format!("{kind_name} expires on {date} ({})", relative_days(days)),
-                    ));
-                }
-            }
-            Kind::Permanent { review_days } => {
-                let Some(review_by) = &flag.review_by else {
-                    continue;
-                };
-                let date = *review_by.get_ref();
-                let (since_name, since) = match &flag.reviewed {
-                    Some(r) => ("reviewed", *r.get_ref()),
-                    None => ("created", created),
-                };
-                let gap = (date - since).num_days();
-                if gap > i64::from(*review_days) {
-                    sink.push(
-                        Finding::at(
-                            RuleId::ReviewTooFar,
-                            file,
-                            review_by.span(),
-                            format!(
-                                "review_by is {gap} days after `{since_name}` ({since}); a {kind_name} is reviewed every {review_days} days"
-                            ),
-                        )
-                        .with_help(Some(format!(
-                            "set `review_by` on or before {}",
-                            since + chrono::Days::new((*review_days).into())
-                        ))),
-                    );
-                }
-                let days = days_until(ctx.today, date);
-                if days < 0 {
-                    sink.push(
-                        Finding::at(
-                            RuleId::ReviewOverdue,
-                            file,
-                            review_by.span(),
-                            format!(
-                                "{kind_name} review was due on {date} ({})",
-                                relative_days(days)
-                            ),
-                        )
-                        .with_help(Some(format!(
-                            "review it with its owner, then `flagctl review {}`",
-                            file.key
-                        ))),
-                    );
-                } else if days <= warn {
-                    sink.push(Finding::at(
-                        RuleId::ReviewDueSoon,
-                        file,
-                        review_by.span(),
-                        format!(
-                            "{kind_name} review is due on {date} ({})",
-                            relative_days(days)
-                        ),
-                    ));
-                }
-            }
+        let deadline = match (kind, &flag.expires, &flag.review_by) {
+            (Kind::Temporary { max_days }, Some(expires), _) => Deadline {
+                field: "expires",
+                date: expires.clone(),
+                since: ("created", created),
+                limit_days: *max_days,
+                rules: [RuleId::ExpiryTooLong, RuleId::Expired, RuleId::ExpiringSoon],
+                words: ["expired on", "expires on"],
+                // A concluded flag serves its winner: it has no expiry left to miss.
+                live: flag.conclusion.is_none(),
+                fix: format!(
+                    "conclude it with `flagctl expire {} --winner VARIANT`, or `flagctl extend` it with a reason",
+                    file.key
+                ),
+            },
+            (Kind::Permanent { review_days }, _, Some(review_by)) => Deadline {
+                field: "review_by",
+                date: review_by.clone(),
+                since: flag
+                    .reviewed
+                    .as_ref()
+                    .map_or(("created", created), |r| ("reviewed", *r.get_ref())),
+                limit_days: *review_days,
+                rules: [
+                    RuleId::ReviewTooFar,
+                    RuleId::ReviewOverdue,
+                    RuleId::ReviewDueSoon,
+                ],
+                words: ["review was due on", "review is due on"],
+                live: true,
+                fix: format!(
+                    "review it with its owner, then `flagctl review {}`",
+                    file.key
+                ),
+            },
+            _ => continue,
+        };
+        let [too_far, overdue, soon] = deadline.rules;
+        let (date, span) = (*deadline.date.get_ref(), deadline.date.span());
+        let (since_name, since) = deadline.since;
+        let gap = (date - since).num_days();
+        if gap > i64::from(deadline.limit_days) {
+            sink.push(
+                Finding::at(
+                    too_far,
+                    file,
+                    span.clone(),
+                    format!(
+                        "`{}` is {gap} days after `{since_name}` ({since}); a {kind_name} allows at most {} days",
+                        deadline.field, deadline.limit_days
+                    ),
+                )
+                .with_help(Some(format!(
+                    "set `{}` on or before {}",
+                    deadline.field,
+                    since + chrono::Days::new(deadline.limit_days.into())
+                ))),
+            );
+        }
+        if !deadline.live {
+            continue;
+        }
+        let days = days_until(ctx.today, date);
+        let [past, coming] = deadline.words;
+        if days < 0 {
+            sink.push(
+                Finding::at(
+                    overdue,
+                    file,
+                    span,
+                    format!("{kind_name} {past} {date} ({})", relative_days(days)),
+                )
+                .with_help(Some(deadline.fix)),
+            );
+        } else if days <= warn {
+            sink.push(Finding::at(
+                soon,
+                file,
+                span,
+                format!("{kind_name} {coming} {date} ({})", relative_days(days)),
+            ));
         }
     }
 }

@@ -20,14 +20,33 @@ pub struct ExpireArgs {
     /// The variant served to everyone from now on
     #[arg(long)]
     winner: String,
+    #[command(flatten)]
+    results: ResultsArgs,
+    #[command(flatten)]
+    commit: CommitArgs,
+}
+
+#[derive(clap::Args)]
+pub struct ResultsArgs {
     /// What the flag showed (metrics, significance, links)
     #[arg(long, conflicts_with = "results_file")]
     results: Option<String>,
     /// Read the results from a file
     #[arg(long, value_name = "FILE")]
     results_file: Option<PathBuf>,
-    #[command(flatten)]
-    commit: CommitArgs,
+}
+
+impl ResultsArgs {
+    fn text(self) -> anyhow::Result<Option<String>> {
+        match self.results_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read --results-file {}", path.display()))?;
+                Ok(Some(text.trim().to_string()))
+            }
+            None => Ok(self.results),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -79,12 +98,8 @@ pub struct RestoreArgs {
 #[derive(clap::Args)]
 pub struct ArchiveArgs {
     key: String,
-    /// The flag's results, kept in the archive
-    #[arg(long, conflicts_with = "results_file")]
-    results: Option<String>,
-    /// Read the results from a file
-    #[arg(long, value_name = "FILE")]
-    results_file: Option<PathBuf>,
+    #[command(flatten)]
+    results: ResultsArgs,
     #[command(flatten)]
     commit: CommitArgs,
 }
@@ -94,17 +109,6 @@ pub struct CommitArgs {
     /// Write the file without committing it
     #[arg(long)]
     no_commit: bool,
-}
-
-fn results(text: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Option<String>> {
-    match file {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read --results-file {}", path.display()))?;
-            Ok(Some(text.trim().to_string()))
-        }
-        None => Ok(text),
-    }
 }
 
 /// The active flag `key`, parsed: lifecycle steps apply only to flags that fit the schema.
@@ -269,7 +273,7 @@ fn report(
 }
 
 pub fn expire(ctx: &Ctx, args: ExpireArgs) -> Outcome {
-    let results = results(args.results, args.results_file)?;
+    let results = args.results.text()?;
     let body = Some(format!(
         "Winner: {}{}",
         args.winner,
@@ -386,7 +390,7 @@ fn dependants(repo: &Repo, key: &str) -> Vec<String> {
 
 pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
     require_format(ctx, "archive", &[Format::Human, Format::Json])?;
-    let results = results(args.results, args.results_file)?;
+    let results = args.results.text()?;
     let repo = ctx.load_for_change("archive")?;
     let (file, flag) = target(&repo, &args.key)?;
     let last_commit = git::open(&repo.root).and_then(|g| {
