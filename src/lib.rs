@@ -7,6 +7,7 @@ pub mod checks;
 pub mod create;
 pub mod edit;
 pub mod eval;
+pub mod export;
 pub mod fsio;
 pub mod history;
 pub mod lifecycle;

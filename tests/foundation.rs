@@ -331,7 +331,8 @@ fn list_json_and_show_work_on_the_example_repository() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("expires      2026-12-01 (in 6 days)")
+            predicate::str::is_match(r"expires +2026-12-01 \(in 6 days\)")
+                .unwrap()
                 .and(predicate::str::contains("sg-10pct")),
         );
     flagctl()

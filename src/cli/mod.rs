@@ -3,12 +3,15 @@
 
 mod audit;
 mod create;
+mod eval;
+mod export;
 mod history;
 mod init;
 mod lifecycle;
 mod list;
 mod remind;
 mod render;
+mod simulate;
 mod validate;
 
 use std::io::IsTerminal;
@@ -62,6 +65,8 @@ pub enum Format {
     Junit,
     /// Markdown (remind)
     Markdown,
+    /// flagd flag definitions (export)
+    Flagd,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +106,12 @@ enum Command {
     Archive(lifecycle::ArchiveArgs),
     /// A digest per owner of what needs action soon, printed or posted to a webhook
     Remind(remind::Args),
+    /// Evaluate flags offline for a context, exactly as flagd serves them
+    Eval(eval::Args),
+    /// Evaluate one flag over many contexts: the split per variant and rule next to its weights
+    Simulate(simulate::Args),
+    /// Write the flags as a flagd flag-definition file (--format flagd), optionally verified
+    Export(export::Args),
 }
 
 /// What every command runs with: resolved options and today's date.
@@ -191,6 +202,9 @@ pub fn main() -> ExitCode {
         Command::Restore(args) => lifecycle::restore(&ctx, args),
         Command::Archive(args) => lifecycle::archive(&ctx, args),
         Command::Remind(args) => remind::run(&ctx, args),
+        Command::Eval(args) => eval::run(&ctx, args),
+        Command::Simulate(args) => simulate::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -45,6 +45,9 @@ pub fn findings(
         Format::Markdown => {
             anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit")
         }
+        Format::Flagd => {
+            anyhow::bail!("findings have no flagd form; use human, json, github, sarif or junit")
+        }
     }
     out.flush()?;
     Ok(())

@@ -18,6 +18,26 @@ pub(crate) fn lookup<'a>(context: &'a Context, path: &str) -> Option<&'a Value> 
     segments.try_fold(first, child)
 }
 
+/// Sets the value at a dotted path, creating the objects on the way (replacing any
+/// non-object in between), so that [`lookup`] and JSONLogic's `var` find it there.
+pub fn insert_path(context: &mut Context, path: &str, value: Value) {
+    let mut object = context;
+    let mut segments = path.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            object.insert(segment.to_owned(), value);
+            return;
+        }
+        let slot = object
+            .entry(segment.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        object = slot.as_object_mut().expect("made an object above");
+    }
+}
+
 /// One step of a path: an object's member or an array's element.
 pub(crate) fn child<'a>(value: &'a Value, segment: &str) -> Option<&'a Value> {
     match value {
@@ -66,6 +86,19 @@ mod tests {
         assert_eq!(lookup(&ctx, "user.missing"), None);
         assert_eq!(lookup(&ctx, "plan.length"), None);
         assert_eq!(lookup(&ctx, "nothing"), None);
+    }
+
+    #[test]
+    fn insert_path_builds_nested_objects() {
+        let mut ctx = context(json!({"user": "flat", "plan": "pro"}));
+        insert_path(&mut ctx, "user.email", json!("a@b.c"));
+        insert_path(&mut ctx, "user.age", json!(30));
+        insert_path(&mut ctx, "plan", json!("free"));
+        assert_eq!(
+            Value::Object(ctx.clone()),
+            json!({"user": {"email": "a@b.c", "age": 30}, "plan": "free"})
+        );
+        assert_eq!(lookup(&ctx, "user.age"), Some(&json!(30)));
     }
 
     #[test]

@@ -6,22 +6,30 @@
 //! [`Native`] form of a TOML flag. [`FlagSet::evaluate`] returns a [`Resolution`];
 //! [`FlagSet::explain`] also returns the [`Step`]s taken; [`FlagSet::resolve_typed`]
 //! answers a typed request with a fallback value, as an OpenFeature SDK does.
+//! [`FlagSet::from_repo`] compiles a repository's TOML flags; [`simulate`] counts many
+//! evaluations of one flag over contexts that a [`ContextGenerator`] can make.
 
 mod bucket;
+mod compile;
 mod context;
 mod flag;
 mod flagd;
+mod generate;
 mod js;
 mod logic;
 mod native;
 mod semver;
 mod set;
+mod simulate;
 mod trace;
 mod typed;
 
-pub use context::{Context, TARGETING_KEY};
+pub use compile::compile_flag;
+pub use context::{Context, TARGETING_KEY, insert_path};
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
+pub use generate::{ContextGenerator, Draw};
 pub use logic::Logic;
 pub use set::{Bucket, ErrorCode, EvalError, FlagSet, Reason, Resolution};
+pub use simulate::{ChiSquare, Outcome, RolloutSplit, Simulation, simulate};
 pub use trace::{ConditionCheck, Step};
 pub use typed::{FlagType, TypedResolution};

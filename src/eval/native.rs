@@ -62,8 +62,9 @@ fn semver_holds(actual: &Value, op: SemverOp, expected: &Value) -> bool {
 }
 
 /// The value a rollout buckets on: the `bucket_by` attribute, else the targeting key.
-/// Strings count as they are, other values by their JSON text; `None` when missing
-/// (absent, null, or an empty targeting key).
+/// Strings count as they are, other values as JavaScript's `String(value)` writes them
+/// (`1.0` as `1`), which is what the exported JSONLogic's `cat` hashes; `None` when
+/// missing (absent, null, or an empty targeting key).
 pub(crate) fn bucketing_value<'c>(
     context: &'c Context,
     bucket_by: Option<&str>,
@@ -74,8 +75,7 @@ pub(crate) fn bucketing_value<'c>(
     };
     match value {
         Value::Null => None,
-        Value::String(text) => Some(Cow::Borrowed(text)),
-        other => Some(Cow::Owned(other.to_string())),
+        other => Some(js::to_js_string(other)),
     }
 }
 
@@ -200,6 +200,13 @@ mod tests {
         let ctx = ctx.as_object().unwrap();
         assert_eq!(bucketing_value(ctx, None).as_deref(), Some("u1"));
         assert_eq!(bucketing_value(ctx, Some("user_id")).as_deref(), Some("42"));
+        let float = json!({"score": 1.0, "flags": [1, "a"]});
+        let float = float.as_object().unwrap();
+        assert_eq!(bucketing_value(float, Some("score")).as_deref(), Some("1"));
+        assert_eq!(
+            bucketing_value(float, Some("flags")).as_deref(),
+            Some("1,a")
+        );
         assert_eq!(bucketing_value(ctx, Some("org.id")).as_deref(), Some("o7"));
         assert_eq!(bucketing_value(ctx, Some("gone")), None);
         assert_eq!(bucketing_value(ctx, Some("absent")), None);

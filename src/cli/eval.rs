@@ -1,0 +1,709 @@
+//! `flagctl eval`: offline evaluation of one flag or every flag, for one context or for
+//! each line of a JSON Lines file, from the repository (work tree, `--rev` or `--at`) or
+//! from a flagd flag-definition file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::{Ctx, Format, Outcome, render, require_format};
+use flagctl::eval::{
+    ConditionCheck, Context, FlagSet, Resolution, State, Step, TARGETING_KEY, insert_path,
+};
+use flagctl::repo::{Repo, git};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The flag key
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    key: Option<String>,
+    /// Evaluate every active flag, sorted by key
+    #[arg(long)]
+    all: bool,
+    /// A context attribute: `k=v` (a string) or `k:=JSON` (typed); `a.b=v` nests (repeatable)
+    #[arg(long = "ctx", value_name = "K=V|K:=JSON", value_parser = parse_attribute)]
+    ctx: Vec<(String, Value)>,
+    /// Start the context from this JSON object (an OpenFeature evaluation context)
+    #[arg(long, value_name = "FILE")]
+    ctx_file: Option<PathBuf>,
+    /// The targeting key (the context's `targetingKey`)
+    #[arg(long, value_name = "ID")]
+    targeting_key: Option<String>,
+    /// Evaluate each line's context (one JSON object per line, over the --ctx options), one
+    /// result per line and flag
+    #[arg(long, value_name = "FILE", conflicts_with = "explain")]
+    contexts: Option<PathBuf>,
+    /// Show every step: state, prerequisites, layer bucket, each rule tried, the rollout
+    #[arg(long)]
+    explain: bool,
+    /// Evaluate this flagd flag-definition file instead of the repository
+    #[arg(long, value_name = "FILE", conflicts_with = "at")]
+    flagd: Option<PathBuf>,
+    /// Evaluate the repository as of the last first-parent commit at or before TIME (RFC
+    /// 3339, or YYYY-MM-DD for the end of that day, UTC), walking back from --rev or HEAD
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<DateTime<FixedOffset>>,
+}
+
+/// `k=v` as a string attribute, `k:=JSON` as a typed one.
+pub fn parse_attribute(text: &str) -> Result<(String, Value), String> {
+    let Some(eq) = text.find('=') else {
+        return Err(format!("`{text}` is not `k=v` or `k:=JSON`"));
+    };
+    let (name, value) = (&text[..eq], &text[eq + 1..]);
+    let (name, value) = match name.strip_suffix(':') {
+        Some(name) => {
+            let value = serde_json::from_str(value)
+                .map_err(|e| format!("`{name}:={value}`: the value is not JSON ({e})"))?;
+            (name, value)
+        }
+        None => (name, Value::String(value.to_owned())),
+    };
+    if name.is_empty() {
+        return Err(format!("`{text}` has no attribute name"));
+    }
+    Ok((name.to_owned(), value))
+}
+
+/// RFC 3339, or a date standing for the last second of that day in UTC.
+fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(23, 59, 59))
+        .map(|time| time.and_utc().fixed_offset())
+        .ok_or_else(|| {
+            format!(
+                "`{text}` is not a time; use RFC 3339 (2026-11-20T12:00:00Z) or YYYY-MM-DD (the end of that day, UTC)"
+            )
+        })
+}
+
+/// The commit a repository was read from, as reported.
+struct CommitInfo {
+    id: String,
+    time: DateTime<FixedOffset>,
+    summary: String,
+}
+
+impl CommitInfo {
+    fn read(git: &git2::Repository, id: git2::Oid) -> anyhow::Result<CommitInfo> {
+        let commit = git.find_commit(id)?;
+        let time = commit.time();
+        let offset = FixedOffset::east_opt(time.offset_minutes() * 60)
+            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
+        Ok(CommitInfo {
+            id: id.to_string(),
+            time: DateTime::from_timestamp(time.seconds(), 0)
+                .unwrap_or_default()
+                .with_timezone(&offset),
+            summary: commit
+                .summary()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    }
+
+    fn human(&self) -> String {
+        format!(
+            "as of commit {} ({}): {}",
+            &self.id[..self.id.len().min(10)],
+            self.time.format("%Y-%m-%d %H:%M:%S %:z"),
+            self.summary
+        )
+    }
+}
+
+/// Where the flags come from.
+pub struct Source {
+    pub set: FlagSet,
+    /// The repository, unless a flagd file was given.
+    repo: Option<Repo>,
+    commit: Option<CommitInfo>,
+}
+
+impl Source {
+    pub fn load(
+        ctx: &Ctx,
+        flagd: Option<&Path>,
+        at: Option<DateTime<FixedOffset>>,
+    ) -> anyhow::Result<Source> {
+        let mut source = match (flagd, at) {
+            (Some(path), _) => {
+                if let Some(rev) = &ctx.global.rev {
+                    bail!("--flagd evaluates a file; --rev {rev} does not apply to it");
+                }
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let set = FlagSet::from_flagd_json(&text).with_context(|| {
+                    format!("{} is not a flagd flag definition", path.display())
+                })?;
+                Source {
+                    set,
+                    repo: None,
+                    commit: None,
+                }
+            }
+            (None, Some(time)) => {
+                let root = ctx.root()?;
+                let git = git::open(&root).with_context(|| {
+                    format!("--at: {} is not in a git repository", root.display())
+                })?;
+                let tip = match &ctx.global.rev {
+                    Some(rev) => git
+                        .revparse_single(rev)
+                        .and_then(|object| object.peel_to_commit())
+                        .with_context(|| format!("--rev {rev}: no such commit"))?
+                        .id(),
+                    None => git
+                        .head()
+                        .ok()
+                        .and_then(|head| head.target())
+                        .context("--at: the repository has no commits yet")?,
+                };
+                let Some(id) = flagctl::history::commit_at(&git, tip, time)? else {
+                    bail!(
+                        "--at {}: no commit at or before that time",
+                        time.to_rfc3339()
+                    );
+                };
+                let repo = Repo::load_at(&root, &git, &id.to_string())?;
+                Source {
+                    set: FlagSet::from_repo(&repo),
+                    commit: Some(CommitInfo::read(&git, id)?),
+                    repo: Some(repo),
+                }
+            }
+            (None, None) => {
+                let repo = ctx.load()?;
+                let commit = match (&repo.revision, git::open(&repo.root)) {
+                    (Some(revision), Some(git)) => Some(CommitInfo::read(&git, revision.id)?),
+                    _ => None,
+                };
+                Source {
+                    set: FlagSet::from_repo(&repo),
+                    repo: Some(repo),
+                    commit,
+                }
+            }
+        };
+        // What `$flagd.timestamp` reads: --as-of's midnight (UTC), else now.
+        let now = match ctx.global.as_of {
+            Some(date) => date.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+            None => chrono::Utc::now(),
+        };
+        source.set.set_timestamp(now.timestamp());
+        Ok(source)
+    }
+
+    /// The keys to evaluate: the one asked for, which must exist, or all, sorted.
+    pub fn keys(&self, key: Option<&str>) -> anyhow::Result<Vec<String>> {
+        let Some(key) = key else {
+            let mut keys: Vec<String> = self.set.flags().map(|f| f.key.clone()).collect();
+            keys.sort_unstable();
+            return Ok(keys);
+        };
+        if self.set.get(key).is_some() {
+            return Ok(vec![key.to_owned()]);
+        }
+        if let Some(file) = self.repo.as_ref().and_then(|repo| repo.find(key)) {
+            if file.archived {
+                bail!(
+                    "flag `{key}` is archived ({}); archived flags are not served",
+                    file.source.path
+                );
+            }
+            bail!(
+                "flag `{key}` ({}) does not fit the schema, so it cannot be evaluated; `flagctl validate` says why",
+                file.source.path
+            );
+        }
+        let near =
+            flagctl::model::names::did_you_mean(key, self.set.flags().map(|f| f.key.as_str()))
+                .map(|near| format!("; did you mean `{near}`?"))
+                .unwrap_or_default();
+        bail!("no flag `{key}`{near}");
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Outcome {
+    require_format(ctx, "eval", &[Format::Human, Format::Json])?;
+    let base = base_context(&args)?;
+    let source = Source::load(ctx, args.flagd.as_deref(), args.at)?;
+    let keys = source.keys(args.key.as_deref())?;
+    if let Some(path) = &args.contexts {
+        let contexts = read_contexts(path)?;
+        evaluate_lines(ctx, &source.set, &keys, &base, &contexts)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let results: Vec<(&str, Resolution<'_>, Vec<Step>)> = keys
+        .iter()
+        .map(|key| {
+            let (resolution, steps) = if args.explain {
+                source.set.explain(key, &base)
+            } else {
+                (source.set.evaluate(key, &base), Vec::new())
+            };
+            (key.as_str(), resolution, steps)
+        })
+        .collect();
+    if ctx.format() == Format::Json {
+        let mut evaluations: Vec<Value> = results
+            .iter()
+            .map(|(key, resolution, steps)| {
+                let mut object = resolution_json(key, resolution);
+                if args.explain {
+                    object.insert("steps".into(), steps.iter().map(step_json).collect());
+                }
+                object.into()
+            })
+            .collect();
+        let commit = source.commit.as_ref().map(|c| Value::String(c.id.clone()));
+        let document = if args.all {
+            let mut document = Map::new();
+            if let Some(commit) = commit {
+                document.insert("commit".into(), commit);
+            }
+            document.insert("flags".into(), Value::Array(evaluations));
+            Value::Object(document)
+        } else {
+            let mut single = evaluations.pop().expect("one key");
+            if let (Some(commit), Value::Object(object)) = (commit, &mut single) {
+                object.insert("commit".into(), commit);
+            }
+            single
+        };
+        render::json_out(&document)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Some(commit) = &source.commit {
+        writeln!(out, "{}", commit.human())?;
+    }
+    if args.all && !args.explain {
+        out.flush()?;
+        let mut table = render::table(&["FLAG", "VARIANT", "REASON", "RULE", "VALUE"]);
+        for (key, resolution, _) in &results {
+            table.add_row(vec![
+                (*key).to_owned(),
+                resolution.variant.unwrap_or("-").to_owned(),
+                reason_text(resolution),
+                resolution.rule.unwrap_or("").to_owned(),
+                resolution.value.map(Value::to_string).unwrap_or_default(),
+            ]);
+        }
+        render::print_table(&table)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (index, (key, resolution, steps)) in results.iter().enumerate() {
+        if index > 0 {
+            writeln!(out)?;
+        }
+        write_human(&mut out, key, resolution, steps, args.explain)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The context of the command line: --ctx-file, then each --ctx, then --targeting-key.
+fn base_context(args: &Args) -> anyhow::Result<Context> {
+    let mut context = match &args.ctx_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            match serde_json::from_str(&text) {
+                Ok(Value::Object(object)) => object,
+                Ok(_) => bail!("{}: the context must be a JSON object", path.display()),
+                Err(e) => bail!("{}: not JSON ({e})", path.display()),
+            }
+        }
+        None => Context::new(),
+    };
+    for (name, value) in &args.ctx {
+        insert_path(&mut context, name, value.clone());
+    }
+    if let Some(key) = &args.targeting_key {
+        context.insert(TARGETING_KEY.into(), Value::String(key.clone()));
+    }
+    Ok(context)
+}
+
+/// The contexts of a JSON Lines file with their line numbers (from 1), read in parallel;
+/// blank lines are skipped. A bad line is the error, naming its number.
+pub fn read_contexts(path: &Path) -> anyhow::Result<Vec<(usize, Context)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    numbered_lines(&text)
+        .par_iter()
+        .map(|&(number, line)| Ok((number, context_line(path, number, line)?)))
+        .collect()
+}
+
+/// The lines of a text that are not blank, with their numbers (from 1).
+pub fn numbered_lines(text: &str) -> Vec<(usize, &str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| (index + 1, line))
+        .collect()
+}
+
+/// One line of a JSON Lines file of contexts.
+pub fn context_line(path: &Path, number: usize, line: &str) -> anyhow::Result<Context> {
+    match serde_json::from_str(line) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => bail!(
+            "{}:{number}: the context must be a JSON object",
+            path.display()
+        ),
+        Err(e) => bail!("{}:{number}: not JSON ({e})", path.display()),
+    }
+}
+
+/// One result per line and flag: JSON Lines, or tab-separated columns for people.
+fn evaluate_lines(
+    ctx: &Ctx,
+    set: &FlagSet,
+    keys: &[String],
+    base: &Context,
+    contexts: &[(usize, Context)],
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let json = ctx.format() == Format::Json;
+    if !json {
+        writeln!(out, "LINE\tFLAG\tVARIANT\tREASON\tVALUE")?;
+    }
+    let mut merged = base.clone();
+    for (line, context) in contexts {
+        let context = if base.is_empty() {
+            context
+        } else {
+            merged.clone_from(base);
+            merged.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
+            &merged
+        };
+        for key in keys {
+            let resolution = set.evaluate(key, context);
+            if json {
+                let mut object = Map::new();
+                object.insert("line".into(), json!(line));
+                object.extend(served_json(key, &resolution));
+                if let Some(error) = &resolution.error {
+                    object.insert("error".into(), error_json(error));
+                }
+                serde_json::to_writer(&mut out, &object)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{line}\t{key}\t{}\t{}\t{}",
+                    resolution.variant.unwrap_or("-"),
+                    reason_text(&resolution),
+                    resolution.value.map(Value::to_string).unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn error_json(error: &flagctl::eval::EvalError) -> Value {
+    json!({"code": error.code.as_str(), "message": error.message})
+}
+
+/// The reason, with the error code when there is one.
+fn reason_text(resolution: &Resolution<'_>) -> String {
+    match &resolution.error {
+        Some(error) => format!("{} ({})", resolution.reason, error.code),
+        None => resolution.reason.to_string(),
+    }
+}
+
+/// What every JSON result says: flag, variant, value, reason.
+fn served_json(key: &str, resolution: &Resolution<'_>) -> Map<String, Value> {
+    let mut object = Map::new();
+    object.insert("flag".into(), json!(key));
+    object.insert("variant".into(), json!(resolution.variant));
+    object.insert(
+        "value".into(),
+        resolution.value.cloned().unwrap_or(Value::Null),
+    );
+    object.insert("reason".into(), json!(resolution.reason.as_str()));
+    object
+}
+
+/// One evaluation in full: also the rule, the bucket, the error and the metadata.
+fn resolution_json(key: &str, resolution: &Resolution<'_>) -> Map<String, Value> {
+    let mut object = served_json(key, resolution);
+    object.insert("rule".into(), json!(resolution.rule));
+    object.insert(
+        "bucket".into(),
+        resolution.bucket.map_or(
+            Value::Null,
+            |bucket| json!({"value": bucket.value, "total_weight": bucket.total_weight}),
+        ),
+    );
+    object.insert(
+        "error".into(),
+        resolution.error.as_ref().map_or(Value::Null, error_json),
+    );
+    object.insert("metadata".into(), Value::Object(resolution.metadata()));
+    object
+}
+
+fn write_human(
+    out: &mut impl Write,
+    key: &str,
+    resolution: &Resolution<'_>,
+    steps: &[Step],
+    explain: bool,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{key}: {}",
+        resolution.variant.unwrap_or("(no variant)")
+    )?;
+    if let Some(value) = resolution.value {
+        writeln!(out, "  value   {value}")?;
+    }
+    writeln!(out, "  reason  {}", resolution.reason)?;
+    if let Some(error) = &resolution.error {
+        writeln!(out, "  error   {}: {}", error.code, error.message)?;
+    }
+    if let Some(rule) = resolution.rule {
+        writeln!(out, "  rule    {rule}")?;
+    }
+    if let Some(bucket) = resolution.bucket {
+        writeln!(out, "  bucket  {} of {}", bucket.value, bucket.total_weight)?;
+    }
+    if explain {
+        writeln!(out, "  steps")?;
+        for (index, step) in steps.iter().enumerate() {
+            writeln!(out, "    {}. {}", index + 1, step_text(step))?;
+        }
+    }
+    Ok(())
+}
+
+fn step_text(step: &Step) -> String {
+    match step {
+        Step::State(state) => format!(
+            "state: {}{}",
+            state_name(*state),
+            if *state == State::Disabled {
+                " (killed: serves its default)"
+            } else {
+                ""
+            }
+        ),
+        Step::Concluded { winner } => {
+            format!("concluded: serves the winner `{winner}` to everyone")
+        }
+        Step::Prerequisite {
+            flag,
+            required,
+            got,
+            reason,
+            holds,
+        } => format!(
+            "prerequisite {flag} = `{required}`: got {} ({reason}) → {}",
+            got.as_deref()
+                .map_or("no variant".to_owned(), |v| format!("`{v}`")),
+            if *holds {
+                "holds"
+            } else {
+                "fails: serves the default"
+            }
+        ),
+        Step::Layer {
+            name,
+            from,
+            to,
+            bucket,
+            inside,
+        } => match bucket {
+            Some(bucket) => format!(
+                "layer {name} [{from}, {to}): bucket {bucket} of 100 → {}",
+                if *inside {
+                    "inside"
+                } else {
+                    "outside: serves the default"
+                }
+            ),
+            None => format!(
+                "layer {name} [{from}, {to}): no targeting key → outside: serves the default"
+            ),
+        },
+        Step::Rule {
+            name,
+            conditions,
+            matched,
+        } => {
+            let checks: Vec<String> = conditions.iter().map(condition_text).collect();
+            let verdict = if *matched { "matches" } else { "no match" };
+            if conditions.is_empty() {
+                format!("rule {name}: no conditions → {verdict}")
+            } else {
+                format!("rule {name}: {} → {verdict}", checks.join(", "))
+            }
+        }
+        Step::Rollout {
+            bucket_by,
+            bucket,
+            total_weight,
+            cumulative,
+            chosen,
+        } => {
+            let ranges: Vec<String> = cumulative
+                .iter()
+                .map(|(variant, upto)| format!("{variant} < {upto}"))
+                .collect();
+            match (bucket, chosen) {
+                (Some(bucket), Some(chosen)) => format!(
+                    "rollout on {bucket_by}: bucket {bucket} of {total_weight} ({}) → {chosen}",
+                    ranges.join(", ")
+                ),
+                _ => format!(
+                    "rollout on {bucket_by}: no {bucket_by} in the context → serves the default"
+                ),
+            }
+        }
+        Step::Targeting { result } => format!("targeting (JSONLogic) returned {result}"),
+    }
+}
+
+fn condition_text(check: &ConditionCheck) -> String {
+    let actual = check
+        .actual
+        .as_ref()
+        .map_or("missing".to_owned(), Value::to_string);
+    format!(
+        "{} {} {} (got {actual}) {}",
+        check.attr,
+        check.op.name(),
+        check.expected,
+        if check.holds { "✓" } else { "✗" }
+    )
+}
+
+fn state_name(state: State) -> &'static str {
+    match state {
+        State::Enabled => "enabled",
+        State::Disabled => "disabled",
+    }
+}
+
+fn step_json(step: &Step) -> Value {
+    match step {
+        Step::State(state) => json!({"step": "state", "state": state_name(*state)}),
+        Step::Concluded { winner } => json!({"step": "concluded", "winner": winner}),
+        Step::Prerequisite {
+            flag,
+            required,
+            got,
+            reason,
+            holds,
+        } => json!({"step": "prerequisite", "flag": flag, "required": required, "got": got,
+                    "reason": reason.as_str(), "holds": holds}),
+        Step::Layer {
+            name,
+            from,
+            to,
+            bucket,
+            inside,
+        } => {
+            json!({"step": "layer", "layer": name, "range": [from, to], "bucket": bucket, "inside": inside})
+        }
+        Step::Rule {
+            name,
+            conditions,
+            matched,
+        } => json!({"step": "rule", "rule": name, "matched": matched,
+            "conditions": conditions.iter().map(|c| json!({
+                "attr": c.attr, "op": c.op.name(), "expected": c.expected, "actual": c.actual, "holds": c.holds
+            })).collect::<Vec<_>>()}),
+        Step::Rollout {
+            bucket_by,
+            bucket,
+            total_weight,
+            cumulative,
+            chosen,
+        } => json!({"step": "rollout", "bucket_by": bucket_by, "bucket": bucket,
+            "total_weight": total_weight,
+            "cumulative": cumulative.iter().map(|(variant, upto)| json!({"variant": variant, "up_to": upto})).collect::<Vec<_>>(),
+            "chosen": chosen}),
+        Step::Targeting { result } => json!({"step": "targeting", "result": result}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_strings_unless_typed() {
+        assert_eq!(
+            parse_attribute("country=SG").unwrap(),
+            ("country".into(), json!("SG"))
+        );
+        assert_eq!(
+            parse_attribute("age:=30").unwrap(),
+            ("age".into(), json!(30))
+        );
+        assert_eq!(
+            parse_attribute("url=http://x/?a=b").unwrap(),
+            ("url".into(), json!("http://x/?a=b"))
+        );
+        assert_eq!(
+            parse_attribute("tags:=[\"a\"]").unwrap(),
+            ("tags".into(), json!(["a"]))
+        );
+        assert!(parse_attribute("age:=thirty").is_err());
+        assert!(parse_attribute("=x").is_err());
+        assert!(parse_attribute("novalue").is_err());
+    }
+
+    #[test]
+    fn times_are_rfc3339_or_the_end_of_a_day() {
+        assert_eq!(
+            parse_time("2026-11-20T12:00:00+08:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-20T12:00:00+08:00"
+        );
+        assert_eq!(
+            parse_time("2026-11-20").unwrap().to_rfc3339(),
+            "2026-11-20T23:59:59+00:00"
+        );
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn steps_read_as_sentences() {
+        let step = Step::Rollout {
+            bucket_by: "user_id".into(),
+            bucket: Some(3),
+            total_weight: 100,
+            cumulative: vec![("candidate".into(), 10), ("baseline".into(), 100)],
+            chosen: Some("candidate".into()),
+        };
+        assert_eq!(
+            step_text(&step),
+            "rollout on user_id: bucket 3 of 100 (candidate < 10, baseline < 100) → candidate"
+        );
+        assert_eq!(
+            step_json(&step)["cumulative"][1],
+            json!({"variant": "baseline", "up_to": 100})
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! Many evaluations of one flag, counted: the split per variant and per rule, and for
+//! each rollout the observed split next to its weights with a chi-square goodness-of-fit
+//! test (`flagctl simulate`).
+
+use anyhow::{Result, bail};
+use rayon::prelude::*;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use super::bucket;
+use super::context::{Context, TARGETING_KEY};
+use super::flag::{Action, Flag, Rollout, Targeting};
+use super::set::{FlagSet, Reason, Resolution};
+
+/// The counts of a simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulation {
+    pub flag: String,
+    pub contexts: u64,
+    /// Each declared variant with how often it was served, in declaration order; then
+    /// `None` for evaluations that served no variant (errors), if any.
+    pub variants: Vec<(Option<String>, u64)>,
+    /// What decided: each rule (in order, even those that never matched), then each
+    /// reason that decided without a rule, as it occurred.
+    pub outcomes: Vec<Outcome>,
+    /// Each rollout rule's split.
+    pub rollouts: Vec<RolloutSplit>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The rule that matched, or `None` when no rule decided.
+    pub rule: Option<String>,
+    pub reason: Reason,
+    pub count: u64,
+}
+
+/// A rollout's configured weights next to what the evaluations drew.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutSplit {
+    pub rule: String,
+    /// The attribute bucketed on (`targetingKey` by default).
+    pub bucket_by: String,
+    /// Evaluations this rollout bucketed (the rule matched and the bucketing value was
+    /// present).
+    pub bucketed: u64,
+    /// Its entries in file order: variant, weight, count.
+    pub entries: Vec<(String, u32, u64)>,
+    /// `None` with fewer than two positively weighted entries or nothing bucketed.
+    pub chi_square: Option<ChiSquare>,
+}
+
+/// Pearson's chi-square goodness-of-fit test of observed counts against weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChiSquare {
+    pub statistic: f64,
+    pub degrees_of_freedom: u32,
+    /// The chance of a statistic at least this large if the split follows the weights.
+    pub p_value: f64,
+}
+
+impl ChiSquare {
+    /// The test over `(weight, observed)` pairs; entries of weight 0 are left out (they
+    /// are never drawn).
+    pub fn test(entries: &[(u32, u64)]) -> Option<ChiSquare> {
+        let entries: Vec<(f64, f64)> = entries
+            .iter()
+            .filter(|(weight, _)| *weight > 0)
+            .map(|&(weight, observed)| (f64::from(weight), observed as f64))
+            .collect();
+        let total_weight: f64 = entries.iter().map(|(weight, _)| weight).sum();
+        let total: f64 = entries.iter().map(|(_, observed)| observed).sum();
+        if entries.len() < 2 || total == 0.0 {
+            return None;
+        }
+        let statistic = entries
+            .iter()
+            .map(|(weight, observed)| {
+                let expected = total * weight / total_weight;
+                (observed - expected).powi(2) / expected
+            })
+            .sum();
+        let degrees_of_freedom = entries.len() as u32 - 1;
+        let distribution = ChiSquared::new(f64::from(degrees_of_freedom)).ok()?;
+        Some(ChiSquare {
+            statistic,
+            degrees_of_freedom,
+            p_value: distribution.sf(statistic),
+        })
+    }
+}
+
+/// Evaluates `key` for every context and counts. Contexts come as results so that a
+/// reader can report a bad one; the first error stops the simulation.
+pub fn simulate<I>(set: &FlagSet, key: &str, contexts: I) -> Result<Simulation>
+where
+    I: ParallelIterator<Item = Result<Context>>,
+{
+    let Some(flag) = set.get(key) else {
+        bail!("no flag \"{key}\"");
+    };
+    let shape = Shape::of(flag);
+    let tally = contexts
+        .try_fold(
+            || Tally::new(&shape),
+            |mut tally, context| {
+                tally.add(&shape, &set.evaluate(key, &context?));
+                Ok::<_, anyhow::Error>(tally)
+            },
+        )
+        .try_reduce(|| Tally::new(&shape), |a, b| Ok(a.merge(b)))?;
+    Ok(tally.into_simulation(flag, &shape))
+}
+
+/// The variants and rules of a flag as a simulation counts them.
+struct Shape<'f> {
+    variants: Vec<&'f str>,
+    rules: Vec<&'f str>,
+    /// Per rule: its rollout, if it is one.
+    rollouts: Vec<Option<&'f Rollout>>,
+}
+
+impl<'f> Shape<'f> {
+    fn of(flag: &'f Flag) -> Shape<'f> {
+        let rules = match &flag.targeting {
+            Targeting::Native(native) => native.rules.as_slice(),
+            _ => &[],
+        };
+        Shape {
+            variants: flag.variants.keys().map(String::as_str).collect(),
+            rules: rules.iter().map(|rule| rule.name.as_str()).collect(),
+            rollouts: rules
+                .iter()
+                .map(|rule| match &rule.action {
+                    Action::Rollout(rollout) => Some(rollout),
+                    Action::Serve(_) => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// Where a name borrowed from the flag sits among `names`. Resolutions borrow the
+    /// flag's own strings, so comparing pointers is exact (it tells two rules of one name
+    /// apart) and costs no string comparison.
+    fn position(names: &[&str], borrowed: &str) -> Option<usize> {
+        names.iter().position(|name| std::ptr::eq(*name, borrowed))
+    }
+}
+
+/// Counts of one thread's share of the contexts.
+struct Tally {
+    contexts: u64,
+    /// Indexed by variant; the last slot counts evaluations without a variant.
+    variants: Vec<u64>,
+    /// Indexed by rule.
+    rules: Vec<u64>,
+    /// Evaluations no rule decided, by reason, in the order first seen.
+    unruled: Vec<(Reason, u64)>,
+    /// Per rule, per rollout entry.
+    entries: Vec<Vec<u64>>,
+}
+
+impl Tally {
+    fn new(shape: &Shape<'_>) -> Tally {
+        Tally {
+            contexts: 0,
+            variants: vec![0; shape.variants.len() + 1],
+            rules: vec![0; shape.rules.len()],
+            unruled: Vec::new(),
+            entries: shape
+                .rollouts
+                .iter()
+                .map(|rollout| vec![0; rollout.map_or(0, |r| r.entries.len())])
+                .collect(),
+        }
+    }
+
+    fn add(&mut self, shape: &Shape<'_>, resolution: &Resolution<'_>) {
+        self.contexts += 1;
+        let variant = resolution
+            .variant
+            .and_then(|variant| Shape::position(&shape.variants, variant))
+            .unwrap_or(shape.variants.len());
+        self.variants[variant] += 1;
+        match resolution
+            .rule
+            .and_then(|rule| Shape::position(&shape.rules, rule))
+        {
+            Some(rule) => {
+                self.rules[rule] += 1;
+                if let (Some(bucket), Some(rollout)) = (resolution.bucket, shape.rollouts[rule])
+                    && let Some(entry) = bucket::pick(
+                        bucket.value,
+                        rollout.entries.iter().map(|(_, weight)| u64::from(*weight)),
+                    )
+                {
+                    self.entries[rule][entry] += 1;
+                }
+            }
+            None => self.count_unruled(resolution.reason, 1),
+        }
+    }
+
+    fn count_unruled(&mut self, reason: Reason, count: u64) {
+        match self.unruled.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += count,
+            None => self.unruled.push((reason, count)),
+        }
+    }
+
+    fn merge(mut self, other: Tally) -> Tally {
+        self.contexts += other.contexts;
+        for (mine, theirs) in self.variants.iter_mut().zip(other.variants) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.rules.iter_mut().zip(other.rules) {
+            *mine += theirs;
+        }
+        for (reason, count) in other.unruled {
+            self.count_unruled(reason, count);
+        }
+        for (mine, theirs) in self.entries.iter_mut().zip(other.entries) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        self
+    }
+
+    fn into_simulation(self, flag: &Flag, shape: &Shape<'_>) -> Simulation {
+        let mut variants: Vec<(Option<String>, u64)> = shape
+            .variants
+            .iter()
+            .zip(&self.variants)
+            .map(|(name, count)| (Some((*name).to_owned()), *count))
+            .collect();
+        let without_variant = self.variants[shape.variants.len()];
+        if without_variant > 0 {
+            variants.push((None, without_variant));
+        }
+        let outcomes = shape
+            .rules
+            .iter()
+            .zip(&self.rules)
+            .map(|(name, count)| Outcome {
+                rule: Some((*name).to_owned()),
+                reason: Reason::TargetingMatch,
+                count: *count,
+            })
+            .chain(self.unruled.iter().map(|(reason, count)| Outcome {
+                rule: None,
+                reason: *reason,
+                count: *count,
+            }))
+            .collect();
+        let rollouts = shape
+            .rules
+            .iter()
+            .zip(&shape.rollouts)
+            .zip(&self.entries)
+            .filter_map(|((rule, rollout), counts)| {
+                let rollout = (*rollout)?;
+                let pairs: Vec<(u32, u64)> = rollout
+                    .entries
+                    .iter()
+                    .zip(counts)
+                    .map(|((_, weight), count)| (*weight, *count))
+                    .collect();
+                Some(RolloutSplit {
+                    rule: (*rule).to_owned(),
+                    bucket_by: rollout
+                        .bucket_by
+                        .clone()
+                        .unwrap_or_else(|| TARGETING_KEY.to_owned()),
+                    bucketed: counts.iter().sum(),
+                    entries: rollout
+                        .entries
+                        .iter()
+                        .zip(counts)
+                        .map(|((variant, weight), count)| (variant.clone(), *weight, *count))
+                        .collect(),
+                    chi_square: ChiSquare::test(&pairs),
+                })
+            })
+            .collect();
+        Simulation {
+            flag: flag.key.clone(),
+            contexts: self.contexts,
+            variants,
+            outcomes,
+            rollouts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::eval::flag::{Native, Rule, State};
+    use crate::eval::generate::{ContextGenerator, Draw};
+    use crate::model::condition::{Condition, Op};
+
+    fn ranker() -> FlagSet {
+        let mut set = FlagSet::new();
+        set.insert(Flag {
+            key: "ranker".into(),
+            state: State::Enabled,
+            variants: [("baseline", json!(1)), ("candidate", json!(2))]
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+            default_variant: Some("baseline".into()),
+            metadata: Default::default(),
+            targeting: Targeting::Native(Native {
+                rules: vec![
+                    Rule {
+                        name: "qa".into(),
+                        conditions: vec![Condition {
+                            attr: "country".into(),
+                            op: Op::Eq,
+                            value: json!("QA"),
+                        }],
+                        action: Action::Serve("candidate".into()),
+                    },
+                    Rule {
+                        name: "sg".into(),
+                        conditions: vec![Condition {
+                            attr: "country".into(),
+                            op: Op::Eq,
+                            value: json!("SG"),
+                        }],
+                        action: Action::Rollout(Rollout {
+                            bucket_by: None,
+                            entries: vec![("candidate".into(), 20), ("baseline".into(), 80)],
+                        }),
+                    },
+                ],
+                ..Native::default()
+            }),
+        });
+        set
+    }
+
+    #[test]
+    fn counts_variants_rules_and_rollout_entries() {
+        let set = ranker();
+        let generator = ContextGenerator::new(
+            vec![(
+                "country".into(),
+                Draw::OneOf(vec![json!("SG"), json!("MY")]),
+            )],
+            0.0,
+        );
+        let contexts = (0..20_000u64)
+            .into_par_iter()
+            .map(|i| Ok(generator.context(5, i)));
+        let simulation = simulate(&set, "ranker", contexts).unwrap();
+        assert_eq!(simulation.contexts, 20_000);
+        let total: u64 = simulation.variants.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, 20_000);
+        let rules: Vec<(Option<&str>, Reason)> = simulation
+            .outcomes
+            .iter()
+            .map(|o| (o.rule.as_deref(), o.reason))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                (Some("qa"), Reason::TargetingMatch),
+                (Some("sg"), Reason::TargetingMatch),
+                (None, Reason::Default)
+            ]
+        );
+        assert_eq!(simulation.outcomes[0].count, 0);
+        let split = &simulation.rollouts[0];
+        assert_eq!(split.bucketed, simulation.outcomes[1].count);
+        let share = split.entries[0].2 as f64 / split.bucketed as f64;
+        assert!((0.18..0.22).contains(&share), "{share}");
+        let test = split.chi_square.unwrap();
+        assert_eq!(test.degrees_of_freedom, 1);
+        assert!(test.p_value > 0.001, "{test:?}");
+    }
+
+    #[test]
+    fn chi_square_matches_known_values() {
+        // 3:1 expected, 72 and 28 observed: (72-75)^2/75 + (28-25)^2/25 = 0.48.
+        let test = ChiSquare::test(&[(3, 72), (1, 28)]).unwrap();
+        assert!((test.statistic - 0.48).abs() < 1e-12);
+        assert_eq!(test.degrees_of_freedom, 1);
+        assert!((test.p_value - 0.488_422).abs() < 1e-5, "{test:?}");
+        // A far-off split is implausible.
+        let skewed = ChiSquare::test(&[(1, 600), (1, 400)]).unwrap();
+        assert!(skewed.p_value < 1e-9, "{skewed:?}");
+        assert_eq!(ChiSquare::test(&[(100, 5), (0, 0)]), None);
+        assert_eq!(ChiSquare::test(&[(1, 0), (1, 0)]), None);
+    }
+
+    #[test]
+    fn bad_contexts_stop_the_simulation() {
+        let set = ranker();
+        let contexts = (0..10u64).into_par_iter().map(|i| {
+            if i == 7 {
+                bail!("line 8 is not a JSON object")
+            } else {
+                Ok(Context::new())
+            }
+        });
+        let err = simulate(&set, "ranker", contexts).unwrap_err();
+        assert!(err.to_string().contains("line 8"), "{err}");
+        assert!(simulate(&set, "nope", rayon::iter::empty()).is_err());
+    }
+}
