@@ -5,14 +5,16 @@
 //! history; a file renamed to a new key carries its history to the new key.
 
 mod fields;
+mod objects;
 
 pub use fields::{FieldChange, field_changes};
 
 use std::collections::HashMap;
 
-use anyhow::Context;
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
-use git2::{ObjectType, Oid, Repository, Tree};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use git2::{Oid, Repository};
+
+use objects::Objects;
 
 /// A commit of the first-parent chain.
 #[derive(Debug, Clone)]
@@ -110,95 +112,6 @@ struct FileDelta {
     new: Option<Oid>,
 }
 
-/// The `.toml` files that differ between two trees, descending only into subtrees whose
-/// ids differ: a commit that touches one flag costs one service folder, not the folder.
-fn diff_trees<'r>(
-    git: &'r Repository,
-    old: Option<&Tree<'r>>,
-    new: Option<&Tree<'r>>,
-    prefix: &str,
-    trees: &mut Trees<'r>,
-    out: &mut Vec<FileDelta>,
-) -> anyhow::Result<()> {
-    use std::cmp::Ordering;
-    // Both trees list entries in git's order (a folder sorts as if named `name/`), so one
-    // merge pass pairs them without copying names.
-    fn git_order(a: &git2::TreeEntry, b: &git2::TreeEntry) -> Ordering {
-        let (a_tree, b_tree) = (
-            a.kind() == Some(ObjectType::Tree),
-            b.kind() == Some(ObjectType::Tree),
-        );
-        if a_tree == b_tree {
-            // The same suffix on both sides keeps the order of the names.
-            return a.name_bytes().cmp(b.name_bytes());
-        }
-        let suffix = |is_tree: bool| if is_tree { &b"/"[..] } else { &b""[..] };
-        a.name_bytes()
-            .iter()
-            .chain(suffix(a_tree))
-            .cmp(b.name_bytes().iter().chain(suffix(b_tree)))
-    }
-    let len = |t: Option<&Tree>| t.map_or(0, Tree::len);
-    let (mut i, mut j) = (0, 0);
-    while i < len(old) || j < len(new) {
-        let left = old.and_then(|t| t.get(i));
-        let right = new.and_then(|t| t.get(j));
-        let order = match (&left, &right) {
-            (Some(l), Some(r)) => git_order(l, r),
-            (Some(_), None) => Ordering::Less,
-            _ => Ordering::Greater,
-        };
-        let (left, right) = match order {
-            Ordering::Less => (left, None),
-            Ordering::Greater => (None, right),
-            Ordering::Equal => (left, right),
-        };
-        if left.is_some() {
-            i += 1;
-        }
-        if right.is_some() {
-            j += 1;
-        }
-        if let (Some(l), Some(r)) = (&left, &right)
-            && l.id() == r.id()
-        {
-            continue;
-        }
-        let entry = left.as_ref().or(right.as_ref()).expect("one side exists");
-        let name = String::from_utf8_lossy(entry.name_bytes());
-        let path = if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if entry.kind() == Some(ObjectType::Tree) {
-            let old_subtree = left
-                .as_ref()
-                .map(|e| trees.get(git, e.id(), false))
-                .transpose()?;
-            let new_subtree = right
-                .as_ref()
-                .map(|e| trees.get(git, e.id(), true))
-                .transpose()?;
-            diff_trees(
-                git,
-                old_subtree.as_ref(),
-                new_subtree.as_ref(),
-                &path,
-                trees,
-                out,
-            )?;
-        } else if path.ends_with(".toml") {
-            out.push(FileDelta {
-                path,
-                old: left.map(|e| e.id()),
-                new: right.map(|e| e.id()),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Walks the first-parent history that ends at `tip` once, oldest first, comparing only
 /// the flags folder (`flags_path`, relative to the git work tree) and only where its tree
 /// changed. A file deleted and added in one commit under the same key (a move between
@@ -212,134 +125,111 @@ pub fn build(
 ) -> anyhow::Result<History> {
     // Objects come from git's own database; re-hashing each one on read doubles the cost.
     git2::opts::strict_hash_verification(false);
-    // libgit2's object cache grows with every tree read and costs more than it saves
-    // here; the trees worth keeping (the previous commit's) are kept below.
+    // libgit2's object cache grows with every object read and costs more than it saves
+    // here; the trees worth keeping (the previous commit's) are kept by `Objects`.
     git2::opts::enable_caching(false);
-    // The first-parent chain, read once: each commit is parsed here and never again.
-    let mut chain: Vec<(CommitInfo, Oid)> = Vec::new();
-    let mut next = Some(git.find_commit(tip).context("cannot read the tip commit")?);
-    while let Some(commit) = next {
-        chain.push((commit_info(&commit)?, commit.tree_id()));
-        next = if commit.parent_count() > 0 {
-            Some(commit.parent(0)?)
-        } else {
-            None
-        };
+    let mut objects = Objects::new(git)?;
+    // The first-parent chain, each commit read once.
+    let mut chain = Vec::new();
+    let mut next = Some(tip);
+    while let Some(id) = next {
+        let commit = objects.commit(id)?;
+        next = commit.parent;
+        chain.push(commit);
     }
     chain.reverse();
-    let ids: Vec<Oid> = chain.iter().map(|(_, tree)| *tree).collect();
 
-    let mut count = 0;
-    let deltas = compare_commits(git, &ids, None, flags_path, &mut || {
-        count += 1;
-        if count % 256 == 0 {
-            progress(count, ids.len());
-        }
-    })?;
     let mut history = History::default();
-    for (index, mut deltas) in deltas {
-        history.commits.push(chain[index].0.clone());
-        record(&mut history, &mut deltas);
+    let mut previous: Option<Oid> = None;
+    let mut deltas = Vec::new();
+    for (index, commit) in chain.into_iter().enumerate() {
+        if index % 256 == 0 {
+            progress(index, history.commits.len().max(index));
+        }
+        let folder = objects.folder(commit.tree, flags_path)?;
+        if folder == previous {
+            continue;
+        }
+        deltas.clear();
+        diff_trees(&mut objects, previous, folder, "", &mut deltas)?;
+        objects.next_commit();
+        previous = folder;
+        if !deltas.is_empty() {
+            history.commits.push(commit.info);
+            record(&mut history, &mut deltas);
+        }
     }
-    progress(ids.len(), ids.len());
+    progress(1, 1);
     Ok(history)
 }
 
-/// The subtrees read for the current commit, kept so that the next commit, which is
-/// compared against them, does not read them again.
-struct Trees<'r> {
-    previous: HashMap<Oid, Tree<'r>>,
-    current: HashMap<Oid, Tree<'r>>,
-}
-
-impl<'r> Trees<'r> {
-    fn get(&mut self, git: &'r Repository, id: Oid, keep: bool) -> anyhow::Result<Tree<'r>> {
-        let tree = match self.previous.get(&id).or_else(|| self.current.get(&id)) {
-            Some(tree) => tree.clone(),
-            None => git.find_tree(id)?,
+/// The `.toml` files that differ between two trees, descending only into subtrees whose
+/// ids differ: a commit that touches one flag costs one service folder, not the folder.
+fn diff_trees(
+    objects: &mut Objects,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    prefix: &str,
+    out: &mut Vec<FileDelta>,
+) -> anyhow::Result<()> {
+    use std::cmp::Ordering;
+    let (old, new) = (
+        old.map(|id| objects.tree(id)).transpose()?,
+        new.map(|id| objects.tree(id)).transpose()?,
+    );
+    let mut left = old
+        .as_ref()
+        .map(|t| t.entries())
+        .into_iter()
+        .flatten()
+        .peekable();
+    let mut right = new
+        .as_ref()
+        .map(|t| t.entries())
+        .into_iter()
+        .flatten()
+        .peekable();
+    let mut subtrees = Vec::new();
+    loop {
+        // Both sides are in git's order, so one merge pass pairs them.
+        let (a, b) = match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some(a), Some(b)) => match a.cmp_git(b) {
+                Ordering::Less => (left.next(), None),
+                Ordering::Greater => (None, right.next()),
+                Ordering::Equal => (left.next(), right.next()),
+            },
+            (Some(_), None) => (left.next(), None),
+            (None, Some(_)) => (None, right.next()),
         };
-        if keep {
-            self.current.insert(id, tree.clone());
-        }
-        Ok(tree)
-    }
-
-    /// The current commit becomes the previous one.
-    fn advance(&mut self) {
-        self.previous = std::mem::take(&mut self.current);
-    }
-}
-
-/// The position of a root tree in the chain, with the flag files that changed there.
-type TreeDeltas = (usize, Vec<FileDelta>);
-
-/// Compares each root tree of `ids` with the one before it (`before` for the first).
-fn compare_commits(
-    git: &Repository,
-    ids: &[Oid],
-    before: Option<Oid>,
-    flags_path: &str,
-    tick: &mut dyn FnMut(),
-) -> anyhow::Result<Vec<TreeDeltas>> {
-    let flags_tree = |id: Oid| -> anyhow::Result<Option<Tree>> {
-        Ok(git
-            .find_tree(id)?
-            .get_path(std::path::Path::new(flags_path))
-            .ok()
-            .filter(|e| e.kind() == Some(ObjectType::Tree))
-            .map(|e| git.find_tree(e.id()))
-            .transpose()?)
-    };
-    let mut previous = before.map(flags_tree).transpose()?.flatten();
-    let mut trees = Trees {
-        previous: HashMap::new(),
-        current: HashMap::new(),
-    };
-    let mut out = Vec::new();
-    for (index, id) in ids.iter().enumerate() {
-        tick();
-        let tree = flags_tree(*id)?;
-        if tree.as_ref().map(Tree::id) == previous.as_ref().map(Tree::id) {
+        if let (Some(a), Some(b)) = (&a, &b)
+            && a.raw_id == b.raw_id
+        {
             continue;
         }
-        let mut deltas = Vec::new();
-        diff_trees(
-            git,
-            previous.as_ref(),
-            tree.as_ref(),
-            "",
-            &mut trees,
-            &mut deltas,
-        )?;
-        trees.advance();
-        previous = tree;
-        if !deltas.is_empty() {
-            out.push((index, deltas));
+        let entry = a.or(b).expect("one side exists");
+        let name = String::from_utf8_lossy(entry.name);
+        let path = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.is_tree {
+            let side = |e: Option<objects::Entry>| e.filter(|e| e.is_tree).map(|e| e.id());
+            subtrees.push((path, side(a), side(b)));
+        } else if path.ends_with(".toml") {
+            let side = |e: Option<objects::Entry>| e.filter(|e| !e.is_tree).map(|e| e.id());
+            out.push(FileDelta {
+                path,
+                old: side(a),
+                new: side(b),
+            });
         }
     }
-    Ok(out)
-}
-
-fn commit_info(commit: &git2::Commit) -> anyhow::Result<CommitInfo> {
-    let author = commit.author();
-    let when = author.when();
-    let offset = FixedOffset::east_opt(when.offset_minutes() * 60)
-        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
-    let time = offset
-        .timestamp_opt(when.seconds(), 0)
-        .single()
-        .context("a commit time out of range")?;
-    Ok(CommitInfo {
-        id: commit.id(),
-        time,
-        author: author.name().unwrap_or("?").to_string(),
-        summary: commit
-            .summary()
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .to_string(),
-    })
+    for (path, old, new) in subtrees {
+        diff_trees(objects, old, new, &path, out)?;
+    }
+    Ok(())
 }
 
 /// Files one commit changed, as changes of flag keys.
