@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestRepo, example_repo, experiment, flagctl};
+use common::{TestRepo, experiment, on_example};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -296,19 +296,7 @@ fn a_symlink_out_of_the_repository_is_not_followed() {
 
 #[test]
 fn list_json_and_show_work_on_the_example_repository() {
-    let root = example_repo();
-    let out = flagctl()
-        .args([
-            "--repo",
-            root.to_str().unwrap(),
-            "--as-of",
-            "2026-11-25",
-            "list",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let out = on_example(&["list", "--format", "json"]).output().unwrap();
     assert!(out.status.success());
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let flags = json["flags"].as_array().unwrap();
@@ -319,15 +307,7 @@ fn list_json_and_show_work_on_the_example_repository() {
     assert_eq!(status_of("search-spellcheck-model"), "concluded");
     assert_eq!(status_of("ranker-diversity-threshold"), "review-overdue");
 
-    flagctl()
-        .args([
-            "--repo",
-            root.to_str().unwrap(),
-            "--as-of",
-            "2026-11-25",
-            "show",
-            "ranker-v2",
-        ])
+    on_example(&["show", "ranker-v2"])
         .assert()
         .success()
         .stdout(
@@ -335,8 +315,7 @@ fn list_json_and_show_work_on_the_example_repository() {
                 .unwrap()
                 .and(predicate::str::contains("sg-10pct")),
         );
-    flagctl()
-        .args(["--repo", root.to_str().unwrap(), "show", "ranker-v3"])
+    on_example(&["show", "ranker-v3"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("did you mean `ranker-v2`?"));
@@ -344,17 +323,7 @@ fn list_json_and_show_work_on_the_example_repository() {
 
 #[test]
 fn list_is_plain_text_when_piped_and_filters() {
-    let root = example_repo();
-    let out = flagctl()
-        .args([
-            "--repo",
-            root.to_str().unwrap(),
-            "--as-of",
-            "2026-11-25",
-            "list",
-            "--service",
-            "fraud",
-        ])
+    let out = on_example(&["list", "--service", "fraud"])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();

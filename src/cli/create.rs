@@ -70,12 +70,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
                  usage: flagctl create KEY --kind KIND --service SERVICE --owner OWNER --description TEXT [--template T]\n\
                  kinds: {}",
                 missing.join(", "),
-                repo.config
-                    .kinds
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                repo.config.kind_names()
             );
         }
     }
@@ -111,15 +106,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
         (None, None) => unreachable!("checked above"),
     };
     let Some(kind_def) = repo.config.kinds.get(&kind) else {
-        bail!(
-            "unknown kind `{kind}`; kinds: {}",
-            repo.config
-                .kinds
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        bail!("unknown kind `{kind}`; kinds: {}", repo.config.kind_names());
     };
     if let Some(why) = repo.config.owner_problem(&owner, &service) {
         bail!("owner {why}");

@@ -271,6 +271,11 @@ impl Config {
         }
     }
 
+    /// The declared kinds, for messages: `experiment, release, …`.
+    pub fn kind_names(&self) -> String {
+        self.kinds.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+
     /// The flag limit of a service: its own `max_flags`, else the policy's.
     pub fn service_limit(&self, service: &str) -> usize {
         self.services

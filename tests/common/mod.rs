@@ -112,6 +112,19 @@ pub fn example_repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `flagctl --repo <example> --as-of 2026-11-25 ARGS…`.
+pub fn on_example(args: &[&str]) -> Command {
+    let mut cmd = flagctl();
+    cmd.args([
+        "--repo",
+        env!("CARGO_MANIFEST_DIR"),
+        "--as-of",
+        "2026-11-25",
+    ])
+    .args(args);
+    cmd
+}
+
 /// A valid experiment flag file created on `created`.
 pub fn experiment(owner: &str, created: &str, expires: &str) -> String {
     format!(
