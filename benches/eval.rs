@@ -16,7 +16,7 @@ fn context(value: Value) -> Context {
     value.as_object().cloned().unwrap_or_default()
 }
 
-/// The SPEC §2 example: a QA rule, then 10% of the `sg-users` segment on the candidate.
+/// The README's example flag: a QA rule, then 10% of the `sg-users` segment on the candidate.
 fn ranker() -> FlagSet {
     let condition = |attr: &str, op, value| Condition {
         attr: attr.to_owned(),

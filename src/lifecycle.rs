@@ -1,4 +1,4 @@
-//! The lifecycle steps of SPEC §4 as in-place edits of a flag file. Each checks that the
+//! The lifecycle steps as in-place edits of a flag file. Each checks that the
 //! step applies to the flag and refuses (an `Err` naming what to do) when it does not.
 
 use anyhow::bail;
@@ -23,6 +23,15 @@ fn kind<'c>(flag: &Flag, config: &'c Config) -> anyhow::Result<&'c Kind> {
     }
 }
 
+/// A step dated before the flag existed would write an impossible history.
+fn not_before_created(flag: &Flag, today: NaiveDate) -> anyhow::Result<()> {
+    let created = *flag.created.get_ref();
+    if today < created {
+        bail!("{today} is before the flag was created ({created}); check --as-of");
+    }
+    Ok(())
+}
+
 fn check_variant(flag: &Flag, variant: &str) -> anyhow::Result<()> {
     if !flag.variants.contains_key(variant) {
         let names: Vec<&str> = flag.variants.keys().map(String::as_str).collect();
@@ -45,13 +54,14 @@ pub fn expire(
 ) -> anyhow::Result<NaiveDate> {
     if !kind(flag, config)?.is_temporary() {
         bail!(
-            "a {} flag is permanent and is not concluded; retire it with `flagctl archive`",
+            "kind `{}` is permanent and is not concluded; retire it with `flagctl archive`",
             flag.kind.get_ref()
         );
     }
     if let Some(c) = &flag.conclusion {
         bail!("already concluded on {} with winner `{}`", c.date, c.winner);
     }
+    not_before_created(flag, today)?;
     check_variant(flag, winner)?;
     let remove_by = today + Days::new(config.policy.removal_grace_days.into());
     let mut conclusion = Table::new();
@@ -77,7 +87,7 @@ pub fn extend(
 ) -> anyhow::Result<NaiveDate> {
     let Kind::Temporary { max_days } = kind(flag, config)? else {
         bail!(
-            "a {} flag is permanent and has no expiry; use `flagctl review`",
+            "kind `{}` is permanent and has no expiry; use `flagctl review`",
             flag.kind.get_ref()
         );
     };
@@ -119,10 +129,11 @@ pub fn review(
 ) -> anyhow::Result<NaiveDate> {
     let Kind::Permanent { review_days } = kind(flag, config)? else {
         bail!(
-            "a {} flag is temporary and is not reviewed; use `flagctl extend` or `flagctl expire`",
+            "kind `{}` is temporary and is not reviewed; use `flagctl extend` or `flagctl expire`",
             flag.kind.get_ref()
         );
     };
+    not_before_created(flag, today)?;
     let review_by = today + Days::new((*review_days).into());
     let table = doc.as_table_mut();
     set(table, "reviewed", date(today), &["created"]);
@@ -149,10 +160,12 @@ pub fn set_state(doc: &mut DocumentMut, flag: &Flag, disabled: bool) -> anyhow::
 }
 
 /// `archive`: records when and the last commit that served the flag; results go into the
-/// conclusion when there is one, else into `[archived]`.
+/// conclusion when there is one, else into `[archived]`. A temporary flag is concluded
+/// first, so that whoever removes it from the code knows which variant to keep.
 pub fn archive(
     doc: &mut DocumentMut,
     flag: &Flag,
+    config: &Config,
     today: NaiveDate,
     commit: Option<&str>,
     results: Option<&str>,
@@ -160,6 +173,14 @@ pub fn archive(
     if flag.archived.is_some() {
         bail!("already archived");
     }
+    if kind(flag, config)?.is_temporary() && flag.conclusion.is_none() {
+        bail!(
+            "kind `{}` is temporary and not concluded: which variant stays in the code?\n\
+             help: `flagctl expire KEY --winner VARIANT` first, then archive it",
+            flag.kind.get_ref()
+        );
+    }
+    not_before_created(flag, today)?;
     let mut archived = Table::new();
     archived.insert("date", date(today));
     if let Some(commit) = commit {

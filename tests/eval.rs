@@ -35,7 +35,7 @@ fn flag(kind: &str, body: &str) -> String {
 
 const ON_OFF: &str = "default = \"off\"\n[variants]\noff = false\non = true\n";
 
-/// Every operator of SPEC §2, segments, a layer, prerequisites (one through a rollout),
+/// Every condition operator, segments, a layer, prerequisites (one through a rollout),
 /// a disabled and a concluded flag.
 fn flags() -> Vec<(&'static str, String)> {
     vec![

@@ -265,6 +265,15 @@ fn validate_reports_duplicate_keys_and_unknown_kinds() {
 }
 
 #[test]
+fn dates_are_four_digit_years() {
+    let repo = TestRepo::initialised();
+    repo.flagctl(&["--as-of", "26-11-01", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a date; use YYYY-MM-DD"));
+}
+
+#[test]
 fn an_invalid_config_stops_every_command() {
     let repo = TestRepo::initialised();
     repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\n");

@@ -230,6 +230,30 @@ fn steps_refuse_dirty_files_and_other_staged_changes() {
 }
 
 #[test]
+fn archive_wants_a_temporary_flag_concluded_first() {
+    let repo = repo();
+    repo.flagctl(&["archive", "ranker-v2", "--as-of", "2026-11-25"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "flagctl expire KEY --winner VARIANT",
+        ));
+    assert_eq!(repo.read("flags/ranking/ranker-v2.toml"), EXPERIMENT);
+    assert!(!repo.path().join("flags/_archive").exists());
+    repo.flagctl(&[
+        "expire",
+        "ranker-v2",
+        "--winner",
+        "candidate",
+        "--as-of",
+        "2026-10-20",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("before the flag was created"));
+}
+
+#[test]
 fn archive_moves_the_flag_and_breaks_its_dependants() {
     let repo = repo();
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
@@ -327,6 +351,10 @@ fn remind_posts_one_digest_per_owner() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2 of 2 digests delivered"));
+    repo.flagctl(&["remind", "--webhook", "notaurl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not an http:// or https:// URL"));
     let bodies = server.join().unwrap();
     let owners: Vec<&str> = bodies
         .iter()

@@ -53,7 +53,7 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                                 file,
                                 requirement.flag.span(),
                                 format!(
-                                    "this permanent {} requires `{target}`, a temporary {} that will be removed",
+                                    "this permanent flag ({}) requires `{target}`, a temporary flag ({}) that will be removed",
                                     flag.kind.get_ref(),
                                     required.kind.get_ref()
                                 ),

@@ -111,7 +111,7 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                     file,
                     span.clone(),
                     format!(
-                        "`{}` is {gap} days after `{since_name}` ({since}); a {kind_name} allows at most {} days",
+                        "`{}` is {gap} days after `{since_name}` ({since}); kind `{kind_name}` allows at most {} days",
                         deadline.field, deadline.limit_days
                     ),
                 )

@@ -35,7 +35,7 @@ impl AuditCtx<'_> {
     }
 }
 
-/// Every rule of SPEC §5 that needs neither history nor code references.
+/// Every audit rule that needs neither history nor code references.
 pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
     check_files(ctx.repo, sink);
     owners::check(ctx, sink);
@@ -135,7 +135,7 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// The findings sorted by path, line, rule (SPEC §6).
+    /// The findings sorted by path, line, rule.
     pub fn into_findings(mut self) -> Vec<Finding> {
         self.findings.sort_by(|a, b| {
             (

@@ -1,4 +1,4 @@
-//! The catalogue of audit rules (SPEC §5): names, default severities and help.
+//! The catalogue of audit rules: names, default severities and help.
 
 use serde::Serialize;
 
@@ -49,7 +49,7 @@ macro_rules! rules {
 }
 
 rules! {
-    InvalidFlag = "invalid-flag", Error, "A flag file does not parse or does not fit the schema." "Fix the file at the line shown: flag files follow SPEC §2 (`flagctl validate` explains each problem).";
+    InvalidFlag = "invalid-flag", Error, "A flag file does not parse or does not fit the schema." "Fix the file at the line shown: `flagctl validate` explains each problem, and the README's \"File format\" the schema.";
     DuplicateKey = "duplicate-key", Error, "Two flag files share a key." "Rename one of the flags; keys are unique across services and the archive because code refers to them.";
     UnknownKind = "unknown-kind", Error, "The flag's `kind` is not declared." "Use a declared kind (experiment, release, operational, kill-switch, regulatory, parameter) or declare it under [kinds].";
     MissingOwner = "missing-owner", Error, "The flag's `owner` is empty." "Set `owner` to the team that answers for the flag.";

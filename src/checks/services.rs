@@ -39,7 +39,7 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                 ),
             )
             .with_help(Some(
-                "archive concluded and unused flags first (`flagctl report`), or raise `max_flags` under [services] with a reason"
+                "archive concluded and unused flags first (`flagctl list --service SERVICE`), or raise `max_flags` under [services] with a reason"
                     .into(),
             )),
         );

@@ -26,7 +26,7 @@ pub struct Args {
     output: Option<PathBuf>,
     /// First evaluate N generated contexts through the TOML flags and through the
     /// exported file; on any difference write nothing, list them and exit 1
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     verify: Option<u64>,
 }
 

@@ -78,6 +78,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> Outcome {
         std::fs::write(&keep, "").with_context(|| format!("cannot write {}", keep.display()))?;
     }
     println!("Initialised a flag repository in {}", root.display());
+    println!("commit it: git add flagctl.toml flags && git commit -m \"flagctl init\"");
     println!(
         "next: flagctl create KEY --kind experiment --service SERVICE --owner OWNER --description TEXT"
     );

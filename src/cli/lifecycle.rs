@@ -408,6 +408,7 @@ pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
     lifecycle::archive(
         &mut doc,
         flag,
+        &repo.config,
         ctx.today,
         last_commit.as_deref(),
         results.as_deref(),

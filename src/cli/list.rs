@@ -67,6 +67,14 @@ fn summary_json(ctx: &Ctx, repo: &Repo, file: &FlagFile) -> Value {
 pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
     require_format(ctx, "list", &[Format::Human, Format::Json])?;
     let repo = ctx.load()?;
+    if let Some(kind) = &args.kind
+        && !repo.config.kinds.contains_key(kind)
+    {
+        bail!(
+            "--kind {kind}: no such kind; kinds: {}",
+            repo.config.kind_names()
+        );
+    }
     let selected: Vec<(&FlagFile, Status)> = repo
         .files
         .iter()
@@ -110,7 +118,13 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
             due.map_or(String::new(), |(_, d)| days_until(ctx.today, d).to_string()),
         ]);
     }
-    if selected.is_empty() {
+    if repo.files.is_empty() && !repo.root.join(&repo.config.flags_dir).is_dir() {
+        eprintln!(
+            "no {} folder in {}: run `flagctl init`, or pass --repo DIR",
+            repo.config.flags_dir,
+            repo.root.display()
+        );
+    } else if selected.is_empty() {
         eprintln!("no flags match");
     } else {
         render::print_table(&table)?;

@@ -11,11 +11,11 @@ pub struct Args {
     /// What falls due within this many days (default: the policy's warn_days)
     #[arg(long, value_name = "DAYS")]
     within: Option<u32>,
-    /// POST each owner's digest as JSON to this http:// URL (Slack-compatible `text`)
-    #[arg(long, value_name = "URL")]
+    /// POST each owner's digest as JSON to this http:// or https:// URL (Slack-compatible `text`)
+    #[arg(long, value_name = "URL", value_parser = parse_url)]
     webhook: Option<String>,
-    /// Seconds to wait for the webhook
-    #[arg(long, default_value_t = 10)]
+    /// Seconds to wait for each webhook call
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
 }
 
@@ -69,6 +69,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+fn parse_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(text.to_string()),
+        _ => Err(format!("`{text}` is not an http:// or https:// URL")),
+    }
+}
+
 /// Posts one message per owner; reports each failure and exits 1 if any.
 fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -90,7 +100,19 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
             .header("Content-Type", "application/json")
             .send(message.to_string());
         match result {
-            Ok(_) => eprintln!("sent: {} ({} actions)", digest.owner, digest.actions.len()),
+            Ok(_) => eprintln!(
+                "sent: {} ({})",
+                digest.owner,
+                count(digest.actions.len(), "action")
+            ),
+            Err(ureq::Error::Timeout(_)) => {
+                failed += 1;
+                eprintln!(
+                    "failed: {}: no answer within {} s",
+                    digest.owner,
+                    timeout.as_secs()
+                );
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!("failed: {}: {e}", digest.owner);
@@ -98,13 +120,18 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
         }
     }
     println!(
-        "{} of {} digests delivered to {url}",
+        "{} of {} delivered to {url}",
         digests.len() - failed,
-        digests.len()
+        count(digests.len(), "digest")
     );
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `1 action`, `3 actions`.
+fn count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

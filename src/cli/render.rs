@@ -59,7 +59,7 @@ pub fn table(header: &[&str]) -> Table {
     if std::io::stdout().is_terminal() {
         table
             .load_style(presets::UTF8_HORIZONTAL_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic);
+            .set_content_arrangement(ContentArrangement::Disabled);
     } else {
         table
             .load_style(presets::NOTHING)

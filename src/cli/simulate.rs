@@ -241,7 +241,9 @@ fn write_human(simulation: &Simulation, seed: Option<u64>) -> anyhow::Result<()>
                     "s"
                 },
                 test.p_value,
-                if test.p_value < SIGNIFICANCE {
+                if min_expected(rollout) < 5.0 {
+                    "too few contexts for the test to mean much (fewer than 5 expected in some variant)"
+                } else if test.p_value < SIGNIFICANCE {
                     "the split departs from the weights"
                 } else {
                     "consistent with the weights"
@@ -256,6 +258,22 @@ fn write_human(simulation: &Simulation, seed: Option<u64>) -> anyhow::Result<()>
         writeln!(out, "{verdict}")?;
     }
     Ok(())
+}
+
+/// The smallest count the weights lead one to expect among the bucketed contexts: the
+/// chi-square test is unreliable below 5.
+fn min_expected(rollout: &flagctl::eval::RolloutSplit) -> f64 {
+    let total: u64 = rollout
+        .entries
+        .iter()
+        .map(|(_, weight, _)| u64::from(*weight))
+        .sum();
+    rollout
+        .entries
+        .iter()
+        .filter(|(_, weight, _)| *weight > 0)
+        .map(|(_, weight, _)| rollout.bucketed as f64 * f64::from(*weight) / total.max(1) as f64)
+        .fold(f64::INFINITY, f64::min)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx) -> Outcome {
     Ok(exit_code(Summary::of(&findings)))
 }
 
-/// 1 when anything is at error level (SPEC §6).
+/// 1 when anything is at error level.
 pub fn exit_code(summary: Summary) -> ExitCode {
     if summary.errors > 0 {
         ExitCode::from(1)

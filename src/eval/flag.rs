@@ -46,7 +46,7 @@ pub enum Targeting {
     /// A flagd targeting expression that did not compile. flagd accepts such a file and
     /// fails each evaluation of the flag with `PARSE_ERROR`, and so does the engine.
     Invalid(String),
-    /// A TOML flag's lifecycle and rules (SPEC §7). Every TOML flag uses this form, even
+    /// A TOML flag's lifecycle and rules. Every TOML flag uses this form, even
     /// one without rules.
     Native(Native),
 }

@@ -1,5 +1,5 @@
 //! The evaluation engine: one engine for TOML flags and flagd flag definitions, with
-//! flagd's semantics so that offline and served results agree (SPEC §7).
+//! flagd's semantics so that offline and served results agree.
 //!
 //! A [`FlagSet`] holds [`Flag`]s by key. Each flag's [`Targeting`] is either nothing, a
 //! compiled JSONLogic expression (flagd files, [`FlagSet::from_flagd_json`]) or the

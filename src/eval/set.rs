@@ -209,7 +209,7 @@ impl FlagSet {
         }
     }
 
-    /// SPEC §7: disabled, concluded, prerequisites, layer, rules.
+    /// In order: disabled, concluded, prerequisites, layer, rules.
     fn native<'f, T: Trace>(
         &'f self,
         flag: &'f Flag,

@@ -15,7 +15,7 @@
 //!   flagd hashes by default, but also for a `bucket_by` attribute.
 //! - Segments are already inlined into each rule's conditions.
 //!
-//! Missing attributes behave as SPEC §2 says: JSONLogic's `<` reads null as 0, so the
+//! Missing attributes behave as in flagctl: JSONLogic's `<` reads null as 0, so the
 //! ordering operators are guarded; `fractional` would fall back to the targeting key on a
 //! null bucketing value, so rollouts and layers are guarded too. The other operators
 //! already yield false (or null) on null.

@@ -1,5 +1,5 @@
 //! Export to the serving engine: a flagd flag-definition file that serves what the
-//! engine evaluates offline (SPEC §7), and the check that it does.
+//! engine evaluates offline, and the check that it does.
 
 mod flagd;
 mod verify;

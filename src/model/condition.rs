@@ -1,4 +1,4 @@
-//! Targeting conditions: `{ attr = NAME, OP = VALUE }` (SPEC §2).
+//! Targeting conditions: `{ attr = NAME, OP = VALUE }`.
 
 use serde_json::Value;
 
@@ -27,7 +27,7 @@ pub enum Op {
 }
 
 impl Op {
-    /// Every operator, in the order SPEC §2 lists them.
+    /// Every operator, in the order the README lists them.
     pub const ALL: [Op; 19] = [
         Op::Eq,
         Op::Ne,
@@ -79,7 +79,7 @@ impl Op {
         Op::ALL.into_iter().find(|op| op.name() == name)
     }
 
-    /// Operators that hold when the attribute is missing (SPEC §2).
+    /// Operators that hold when the attribute is missing.
     pub fn holds_when_missing(self) -> bool {
         matches!(self, Op::Ne | Op::NotIn)
     }

@@ -1,6 +1,6 @@
-//! `flagctl.toml`: policy, kinds, owners, services, segments and severities (SPEC §3).
+//! `flagctl.toml`: policy, kinds, owners, services, segments and severities.
 //!
-//! Every part is optional; what is missing takes the defaults of SPEC §3. Declared kinds
+//! Every part is optional; what is missing takes its default. Declared kinds
 //! are added to (or replace) the default kinds of the same name.
 
 use indexmap::IndexMap;

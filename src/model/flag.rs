@@ -1,4 +1,4 @@
-//! A flag file (SPEC §2), parsed with spans and checked against the schema.
+//! A flag file, parsed with spans and checked against the schema.
 
 use std::ops::Range;
 
@@ -322,7 +322,7 @@ fn check_dates(
         Some(Kind::Temporary { max_days }) => {
             if raw.expires.is_none() {
                 problems.push(
-                    Problem::new(raw.kind.span(), format!("a {kind} flag needs `expires`"))
+                    Problem::new(raw.kind.span(), format!("kind `{kind}` needs `expires`"))
                         .with_help(format!(
                             "add `expires = <date>`, at most {max_days} days after `created`"
                         )),
@@ -332,7 +332,7 @@ fn check_dates(
                 problems.push(
                     Problem::new(
                         review_by.span(),
-                        format!("a {kind} flag is temporary and has no `review_by`"),
+                        format!("kind `{kind}` is temporary and has no `review_by`"),
                     )
                     .with_help("temporary flags expire; remove `review_by`"),
                 );
@@ -341,7 +341,7 @@ fn check_dates(
         Some(Kind::Permanent { review_days }) => {
             if raw.review_by.is_none() {
                 problems.push(
-                    Problem::new(raw.kind.span(), format!("a {kind} flag needs `review_by`"))
+                    Problem::new(raw.kind.span(), format!("kind `{kind}` needs `review_by`"))
                         .with_help(format!(
                             "add `review_by = <date>`, at most {review_days} days after `created`"
                         )),
@@ -351,7 +351,7 @@ fn check_dates(
                 problems.push(
                     Problem::new(
                         expires.span(),
-                        format!("a {kind} flag is permanent and does not expire"),
+                        format!("kind `{kind}` is permanent and does not expire"),
                     )
                     .with_help("remove `expires`; permanent flags are reviewed (`review_by`)"),
                 );
@@ -490,10 +490,26 @@ fn parse_rollout(
     problems: &mut Vec<Problem>,
     declared: &mut DeclaredCheck<'_>,
 ) -> Option<Action> {
-    let mut entries = Vec::new();
+    let mut entries: Vec<(String, u32)> = Vec::new();
     for entry in raw {
         let RawWeight { variant, weight } = entry.get_ref();
         declared(variant, "rollout variant", problems);
+        if raw
+            .iter()
+            .take_while(|e| !std::ptr::eq(*e, entry))
+            .any(|e| e.get_ref().variant.get_ref() == variant.get_ref())
+        {
+            problems.push(
+                Problem::new(
+                    variant.span(),
+                    format!(
+                        "variant `{}` appears twice in the rollout",
+                        variant.get_ref()
+                    ),
+                )
+                .with_help("give each variant one entry, with its whole weight"),
+            );
+        }
         match u32::try_from(*weight.get_ref()) {
             Ok(w) => entries.push((variant.get_ref().clone(), w)),
             Err(_) => problems.push(
@@ -613,7 +629,7 @@ bucket_by = "user_id"
     #[test]
     fn kind_decides_which_date_is_required() {
         let found = messages(&GOOD.replace("expires = 2026-12-01\n", ""));
-        assert_eq!(found, ["a experiment flag needs `expires`"]);
+        assert_eq!(found, ["kind `experiment` needs `expires`"]);
         let found = messages(&GOOD.replace("kind = \"experiment\"", "kind = \"kill-switch\""));
         assert!(
             found.iter().any(|m| m.contains("needs `review_by`")),
@@ -638,6 +654,11 @@ bucket_by = "user_id"
                 .replace("weight = 90", "weight = 0"),
         );
         assert_eq!(found, ["the rollout's weights sum to 0"]);
+        let found = messages(&GOOD.replace(
+            "{ variant = \"baseline\", weight = 90 }",
+            "{ variant = \"candidate\", weight = 90 }",
+        ));
+        assert_eq!(found, ["variant `candidate` appears twice in the rollout"]);
         let found = messages(&GOOD.replace("range = [0, 20]", "range = [30, 20]"));
         assert!(found[0].contains("`range` must be"), "{found:?}");
     }

@@ -1,4 +1,4 @@
-//! The data model of SPEC §2–3: flag files and `flagctl.toml`, parsed with spans.
+//! The data model: flag files and `flagctl.toml`, parsed with spans.
 
 pub mod condition;
 pub mod config;

@@ -1,4 +1,4 @@
-//! Flag keys and service names: `^[a-z0-9][a-z0-9._-]{0,99}$` (SPEC §1).
+//! Flag keys and service names: `^[a-z0-9][a-z0-9._-]{0,99}$`.
 
 /// Why a name is not a valid key or service name, or `None` when it is.
 pub fn name_problem(name: &str) -> Option<String> {

@@ -1,4 +1,4 @@
-//! Finding the repository root (SPEC §1).
+//! Finding the repository root.
 
 use std::path::{Path, PathBuf};
 

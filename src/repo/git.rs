@@ -62,7 +62,7 @@ pub fn is_dirty(repo: &Repository, path: &str) -> anyhow::Result<bool> {
 
 /// Fails early, before anything is written, when git has no identity to commit with.
 pub fn ensure_identity(repo: &Repository) -> anyhow::Result<()> {
-    repo.signature().map(drop).context(
+    repo.signature().map(drop).map_err(|e| anyhow::anyhow!("{}", e.message())).context(
         "git has no identity to commit with\n\
          help: set it with `git config user.name NAME` and `git config user.email EMAIL`, or pass --no-commit",
     )

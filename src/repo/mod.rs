@@ -91,7 +91,7 @@ impl Repo {
         let commit = git
             .revparse_single(rev)
             .and_then(|object| object.peel_to_commit())
-            .with_context(|| format!("--rev {rev}: no such commit"))?;
+            .map_err(|e| anyhow::anyhow!("--rev {rev}: no such commit ({})", e.message()))?;
         let tree = commit.tree()?;
         let prefix = git::git_path(git, root, "")?;
         let config_text = tree::read_text(git, &tree, &tree::join(&prefix, CONFIG_FILE))?;

@@ -41,14 +41,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     for note in report.notes {
         writeln!(out, "::notice title=flagctl::{}", data(note))?;
     }
-    let summary = report.summary();
-    writeln!(
-        out,
-        "flagctl audit: {} errors, {} warnings in {} flag files",
-        summary.errors,
-        summary.warnings,
-        report.files.len()
-    )
+    Ok(())
 }
 
 #[cfg(test)]

@@ -29,9 +29,6 @@ pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
     if report.findings.len() > 1 {
         summary_table(out, report)?;
     }
-    for note in report.notes {
-        writeln!(out, "note: {note}")?;
-    }
     let summary = report.summary();
     let flags = report.files.len();
     if report.findings.is_empty() {

@@ -1,4 +1,4 @@
-//! `--format json`: the object of SPEC §6.
+//! `--format json`: one object with the findings and their summary.
 
 use std::io::Write;
 
