@@ -179,7 +179,9 @@ fn broken_repo() -> TestRepo {
     );
     repo.write(
         "flags/x/typo.toml",
-        &experiment("me@example.com", "2026-11-01", "2026-11-20").replace("owner", "ownr"),
+        &experiment("me@example.com", "2026-11-01", "2026-11-20")
+            .replace("owner", "ownr")
+            .replace("default", "defualt"),
     );
     repo.write(
         "flags/x/fine.toml",
@@ -195,9 +197,9 @@ fn validate_points_at_the_line_and_reports_every_file() {
         predicate::str::contains("flags/x/broken.toml:3:")
             .and(predicate::str::contains("flags/x/typo.toml:3:1"))
             .and(predicate::str::contains("did you mean `owner`?"))
-            .and(predicate::str::contains(
-                "2 errors, 0 warnings in 3 flag files",
-            )),
+            .and(predicate::str::contains("flags/x/typo.toml:6:1"))
+            .and(predicate::str::contains("did you mean `default`?"))
+            .and(predicate::str::contains("in 3 flag files")),
     );
 }
 
@@ -214,12 +216,26 @@ fn validate_json_is_the_spec_object() {
     assert_eq!(json["as_of"], "2026-11-25");
     assert_eq!(json["flags"], 3);
     let findings = json["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 2);
-    assert_eq!(findings[0]["rule"], "invalid-flag");
-    assert_eq!(findings[0]["path"], "flags/x/broken.toml");
-    assert_eq!(findings[0]["line"], 3);
-    assert_eq!(findings[1]["path"], "flags/x/typo.toml");
-    assert_eq!(json["summary"]["errors"], 2);
+    let places: Vec<(&str, u64)> = findings
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    // Every syntax error of the broken file (all on its line 3), both typos of the other.
+    assert!(
+        places
+            .iter()
+            .filter(|p| p.0 == "flags/x/broken.toml")
+            .all(|p| p.1 == 3),
+        "{places:?}"
+    );
+    let typos: Vec<u64> = places
+        .iter()
+        .filter(|p| p.0 == "flags/x/typo.toml")
+        .map(|p| p.1)
+        .collect();
+    assert_eq!(typos, [3, 6]);
+    assert!(findings.iter().all(|f| f["rule"] == "invalid-flag"));
+    assert_eq!(json["summary"]["errors"], findings.len());
 }
 
 #[test]

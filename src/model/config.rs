@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::condition::{Condition, RawCondition, parse_conditions};
 use super::names::name_problem;
 use super::parse::from_toml;
+use super::schema::Shape;
 use super::{Problem, SourceFile};
 use crate::checks::{RuleId, Severity};
 
@@ -73,6 +74,46 @@ pub struct ServiceConfig {
     pub owners: Option<Vec<String>>,
 }
 
+/// The keys of `flagctl.toml`, at every level.
+static CONFIG_SHAPE: Shape = Shape::Table(&[
+    ("flags_dir", Shape::Any),
+    (
+        "policy",
+        Shape::Table(&[
+            ("max_flags_per_service", Shape::Any),
+            ("warn_days", Shape::Any),
+            ("removal_grace_days", Shape::Any),
+        ]),
+    ),
+    (
+        "kinds",
+        Shape::Map(&Shape::Table(&[
+            ("temporary", Shape::Any),
+            ("max_days", Shape::Any),
+            ("review_days", Shape::Any),
+        ])),
+    ),
+    (
+        "owners",
+        Shape::Map(&Shape::Table(&[
+            ("contact", Shape::Any),
+            ("slack", Shape::Any),
+        ])),
+    ),
+    (
+        "services",
+        Shape::Map(&Shape::Table(&[
+            ("max_flags", Shape::Any),
+            ("owners", Shape::Any),
+        ])),
+    ),
+    (
+        "segments",
+        Shape::Map(&Shape::Table(&[("when", Shape::Any)])),
+    ),
+    ("severity", Shape::Any),
+]);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -133,7 +174,7 @@ impl Default for Config {
 impl Config {
     /// Parses and validates `flagctl.toml`, reporting every problem found.
     pub fn parse(file: &SourceFile) -> Result<Config, Vec<Problem>> {
-        let raw: RawConfig = from_toml(&file.text).map_err(|p| vec![p])?;
+        let raw: RawConfig = from_toml(&file.text, &CONFIG_SHAPE)?;
         let mut problems = Vec::new();
         let mut config = Config::default();
 

@@ -96,6 +96,59 @@ pub struct Archived {
     pub results: Option<String>,
 }
 
+use super::schema::Shape;
+
+static REQUIREMENT: Shape = Shape::Table(&[("flag", Shape::Any), ("variant", Shape::Any)]);
+static WEIGHT: Shape = Shape::Table(&[("variant", Shape::Any), ("weight", Shape::Any)]);
+static RULE: Shape = Shape::Table(&[
+    ("name", Shape::Any),
+    ("segment", Shape::Any),
+    ("when", Shape::Any),
+    ("serve", Shape::Any),
+    ("rollout", Shape::List(&WEIGHT)),
+    ("bucket_by", Shape::Any),
+]);
+/// The keys of a flag file, at every level.
+static FLAG_SHAPE: Shape = Shape::Table(&[
+    ("description", Shape::Any),
+    ("kind", Shape::Any),
+    ("owner", Shape::Any),
+    ("created", Shape::Any),
+    ("expires", Shape::Any),
+    ("review_by", Shape::Any),
+    ("reviewed", Shape::Any),
+    ("state", Shape::Any),
+    ("tags", Shape::Any),
+    ("ticket", Shape::Any),
+    ("controls", Shape::Any),
+    ("conflicts_with", Shape::Any),
+    ("requires", Shape::List(&REQUIREMENT)),
+    (
+        "layer",
+        Shape::Table(&[("name", Shape::Any), ("range", Shape::Any)]),
+    ),
+    ("default", Shape::Any),
+    ("variants", Shape::Any),
+    ("rules", Shape::List(&RULE)),
+    (
+        "conclusion",
+        Shape::Table(&[
+            ("date", Shape::Any),
+            ("winner", Shape::Any),
+            ("remove_by", Shape::Any),
+            ("results", Shape::Any),
+        ]),
+    ),
+    (
+        "archived",
+        Shape::Table(&[
+            ("date", Shape::Any),
+            ("commit", Shape::Any),
+            ("results", Shape::Any),
+        ]),
+    ),
+]);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFlag {
@@ -181,7 +234,7 @@ impl Flag {
     /// Kinds and segments come from `config`; an undeclared kind is left to the
     /// `unknown-kind` rule.
     pub fn parse(file: &SourceFile, config: &Config) -> Result<Flag, Vec<Problem>> {
-        let raw: RawFlag = from_toml(&file.text).map_err(|p| vec![p])?;
+        let raw: RawFlag = from_toml(&file.text, &FLAG_SHAPE)?;
         let mut problems = Vec::new();
         let mut date = |value: &Spanned<Datetime>, key: &str| {
             local_date(value, key).map_err(|p| problems.push(p)).ok()

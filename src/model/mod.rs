@@ -5,6 +5,7 @@ pub mod config;
 pub mod flag;
 pub mod names;
 mod parse;
+mod schema;
 pub mod source;
 
 pub use config::Config;

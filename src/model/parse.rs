@@ -7,6 +7,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::names::did_you_mean;
+use super::schema::{Shape, unknown_keys};
 
 /// Something wrong in a file, at a byte range, with an optional hint of what to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,26 +32,44 @@ impl Problem {
     }
 }
 
-/// Deserializes a TOML document, turning serde's error into a [`Problem`] that names the
-/// nearest known key for an unknown one.
-pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
-    toml::from_str(text).map_err(|error| {
-        let span = error.span().unwrap_or(0..0);
-        let message = error.message().trim().to_string();
-        match unknown_field(&message) {
-            Some((field, expected)) => {
-                let problem = Problem::new(span, format!("unknown key `{field}`"));
-                match did_you_mean(&field, expected.iter().map(String::as_str)) {
-                    Some(near) => problem.with_help(format!("did you mean `{near}`?")),
-                    None => problem.with_help(format!("known keys: {}", expected.join(", "))),
-                }
+/// Parses a TOML document once and deserializes it, reporting every syntax error and
+/// every unknown key (with the nearest known one) before the first type error.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    shape: &Shape,
+) -> Result<T, Vec<Problem>> {
+    let (table, errors) = toml::de::DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return Err(errors
+            .iter()
+            .map(|e| Problem::new(e.span().unwrap_or(0..0), e.message().trim()))
+            .collect());
+    }
+    let mut problems = Vec::new();
+    unknown_keys(table.get_ref(), shape, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    T::deserialize(toml::de::Deserializer::from(table)).map_err(|error| vec![serde_problem(&error)])
+}
+
+/// serde's error as a [`Problem`], naming the nearest known key for an unknown one.
+fn serde_problem(error: &toml::de::Error) -> Problem {
+    let span = error.span().unwrap_or(0..0);
+    let message = error.message().trim().to_string();
+    match unknown_field(&message) {
+        Some((field, expected)) => {
+            let problem = Problem::new(span, format!("unknown key `{field}`"));
+            match did_you_mean(&field, expected.iter().map(String::as_str)) {
+                Some(near) => problem.with_help(format!("did you mean `{near}`?")),
+                None => problem.with_help(format!("known keys: {}", expected.join(", "))),
             }
-            None => Problem::new(
-                span,
-                message.replace("missing field", "missing required key"),
-            ),
         }
-    })
+        None => Problem::new(
+            span,
+            message.replace("missing field", "missing required key"),
+        ),
+    }
 }
 
 /// Splits serde's "unknown field `x`, expected one of `a`, `b`" into its parts.
@@ -121,23 +140,42 @@ mod tests {
     struct Sample {
         owner: String,
         kind: String,
+        #[serde(default)]
+        rules: Vec<toml::Table>,
+    }
+
+    static RULE: Shape = Shape::Table(&[("name", Shape::Any), ("serve", Shape::Any)]);
+    static SAMPLE: Shape = Shape::Table(&[
+        ("owner", Shape::Any),
+        ("kind", Shape::Any),
+        ("rules", Shape::List(&RULE)),
+    ]);
+
+    #[test]
+    fn every_unknown_key_is_named_with_the_nearest_known_key() {
+        let text = "kind = \"x\"\nownr = \"y\"\n[[rules]]\nnam = \"a\"\nserve = \"on\"\n";
+        let problems = from_toml::<Sample>(text, &SAMPLE).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].message, "unknown key `ownr`");
+        assert_eq!(problems[0].help.as_deref(), Some("did you mean `owner`?"));
+        assert_eq!(&text[problems[0].span.clone()], "ownr");
+        assert_eq!(problems[1].help.as_deref(), Some("did you mean `name`?"));
     }
 
     #[test]
-    fn unknown_keys_name_the_nearest_known_key() {
-        let problem = from_toml::<Sample>("kind = \"x\"\nownr = \"y\"\n").unwrap_err();
-        assert_eq!(problem.message, "unknown key `ownr`");
-        assert_eq!(problem.help.as_deref(), Some("did you mean `owner`?"));
-        assert_eq!(&"kind = \"x\"\nownr = \"y\"\n"[problem.span], "ownr");
+    fn every_syntax_error_is_reported() {
+        let problems =
+            from_toml::<Sample>("kind = = 1\nowner = \"x\"\nother = [\n", &SAMPLE).unwrap_err();
+        assert!(problems.len() >= 2, "{problems:?}");
     }
 
     #[test]
     fn missing_keys_are_named() {
-        let problem = from_toml::<Sample>("kind = \"x\"\n").unwrap_err();
+        let problems = from_toml::<Sample>("kind = \"x\"\n", &SAMPLE).unwrap_err();
         assert!(
-            problem.message.contains("missing required key `owner`"),
+            problems[0].message.contains("missing required key `owner`"),
             "{}",
-            problem.message
+            problems[0].message
         );
     }
 }
