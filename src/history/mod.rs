@@ -138,16 +138,18 @@ pub fn build(
         chain.push(commit);
     }
     chain.reverse();
+    let total = chain.len();
 
     let mut history = History::default();
     let mut previous: Option<Oid> = None;
     let mut deltas = Vec::new();
     for (index, commit) in chain.into_iter().enumerate() {
         if index % 256 == 0 {
-            progress(index, history.commits.len().max(index));
+            progress(index, total);
         }
         let folder = objects.folder(commit.tree, flags_path)?;
         if folder == previous {
+            objects.skip_commit();
             continue;
         }
         deltas.clear();
@@ -159,7 +161,7 @@ pub fn build(
             record(&mut history, &mut deltas);
         }
     }
-    progress(1, 1);
+    progress(total, total);
     Ok(history)
 }
 

@@ -117,6 +117,11 @@ impl<'r> Objects<'r> {
         Ok(tree)
     }
 
+    /// A commit that changed nothing under the flags folder keeps nothing.
+    pub fn skip_commit(&mut self) {
+        self.current.clear();
+    }
+
     /// The trees of the commit just compared become the ones the next is compared to.
     pub fn next_commit(&mut self) {
         self.previous = std::mem::take(&mut self.current);
