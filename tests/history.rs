@@ -83,7 +83,11 @@ fn rev_reads_the_commit_not_the_work_tree() {
     );
     let (code, json) = audit(&repo, &[]);
     assert_eq!(code, Some(1));
-    assert_eq!(rules_of(&json, "broken"), ["invalid-flag"]);
+    let broken = rules_of(&json, "broken");
+    assert!(
+        !broken.is_empty() && broken.iter().all(|r| r == "invalid-flag"),
+        "{broken:?}"
+    );
     let (code, json) = audit(&repo, &["--rev", "HEAD"]);
     assert_eq!(code, Some(0), "{json}");
     assert_eq!(json["flags"], 1);
