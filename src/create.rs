@@ -49,7 +49,7 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
     set(root, "description", value(new.description.as_str()), &[]);
     set(root, "kind", value(new.kind.as_str()), &["description"]);
     set(root, "owner", value(new.owner.as_str()), &["kind"]);
-    set(root, "created", date(new.created), &["owner"]);
+    set(root, "created", date(new.created)?, &["owner"]);
     root.remove("reviewed");
     root.remove("conclusion");
     root.remove("archived");
@@ -58,7 +58,7 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
     } else {
         "expires"
     };
-    replace_key(root, other, due_key, date(due));
+    replace_key(root, other, due_key, date(due)?);
 
     let rendered = doc.to_string();
     let path = format!("{}/{}/{}.toml", config.flags_dir, new.service, new.key);

@@ -3,13 +3,16 @@
 use chrono::NaiveDate;
 use toml_edit::{Item, Key, Table, value};
 
-/// A TOML local date item.
-pub fn date(d: NaiveDate) -> Item {
-    value(
-        d.to_string()
-            .parse::<toml_edit::Datetime>()
-            .expect("a date formats as a TOML date"),
-    )
+/// A TOML local date item; TOML dates end with the year 9999.
+pub fn date(d: NaiveDate) -> anyhow::Result<Item> {
+    d.to_string()
+        .parse::<toml_edit::Datetime>()
+        .map(value)
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "{d} is past the last date a TOML file can hold (9999-12-31); check --as-of"
+            )
+        })
 }
 
 /// Sets `key`, keeping its place and its comments when it exists; a new key goes after
@@ -87,6 +90,7 @@ mod tests {
         let mut doc: toml_edit::DocumentMut =
             "# top\na = 1 # one\nb = 2\n\n[t]\nx = 1\n".parse().unwrap();
         set(doc.as_table_mut(), "a", value(5), &[]);
+        assert!(date(NaiveDate::from_ymd_opt(10000, 1, 1).unwrap()).is_err());
         set(doc.as_table_mut(), "c", value(3), &["a"]);
         replace_key(doc.as_table_mut(), "b", "d", value(4));
         assert_eq!(

@@ -65,9 +65,9 @@ pub fn expire(
     check_variant(flag, winner)?;
     let remove_by = today + Days::new(config.policy.removal_grace_days.into());
     let mut conclusion = Table::new();
-    conclusion.insert("date", date(today));
+    conclusion.insert("date", date(today)?);
     conclusion.insert("winner", value(winner));
-    conclusion.insert("remove_by", date(remove_by));
+    conclusion.insert("remove_by", date(remove_by)?);
     if let Some(results) = results {
         conclusion.insert("results", value(results));
     }
@@ -116,7 +116,7 @@ pub fn extend(
             flag.created.get_ref()
         );
     }
-    set(doc.as_table_mut(), "expires", date(until), &["created"]);
+    set(doc.as_table_mut(), "expires", date(until)?, &["created"]);
     Ok(current.unwrap_or(until))
 }
 
@@ -136,8 +136,8 @@ pub fn review(
     not_before_created(flag, today)?;
     let review_by = today + Days::new((*review_days).into());
     let table = doc.as_table_mut();
-    set(table, "reviewed", date(today), &["created"]);
-    set(table, "review_by", date(review_by), &["reviewed"]);
+    set(table, "reviewed", date(today)?, &["created"]);
+    set(table, "review_by", date(review_by)?, &["reviewed"]);
     Ok(review_by)
 }
 
@@ -182,7 +182,7 @@ pub fn archive(
     }
     not_before_created(flag, today)?;
     let mut archived = Table::new();
-    archived.insert("date", date(today));
+    archived.insert("date", date(today)?);
     if let Some(commit) = commit {
         archived.insert("commit", value(commit));
     }

@@ -78,9 +78,11 @@ pub fn available(root: &Path) -> anyhow::Result<Vec<Template>> {
 
 /// The template a kind uses when none is named: the one named after the kind, else the
 /// built-in that fits the kind's lifetime.
-pub fn default_for_kind(kind: &str, temporary: bool) -> &str {
+pub fn default_for_kind<'a>(kind: &'a str, temporary: bool, available: &[Template]) -> &'a str {
+    if available.iter().any(|t| t.name == kind) {
+        return kind;
+    }
     match kind {
-        "experiment" | "parameter" | "kill-switch" | "regulatory" => kind,
         "release" => "model-rollout",
         "operational" => "feature-pipeline",
         _ if temporary => "experiment",

@@ -145,6 +145,42 @@ fn create_without_a_terminal_names_what_is_missing() {
 }
 
 #[test]
+fn a_kind_uses_the_repositorys_template_of_its_name() {
+    let repo = TestRepo::initialised();
+    repo.write(
+        "flagctl.toml",
+        "[kinds.canary]\ntemporary = true\nmax_days = 3\n",
+    );
+    let template = "# Canary: a new model on a sliver of traffic.\ndescription = \"\"\nkind = \"canary\"\nowner = \"\"\n\
+        created = 2026-01-01\nexpires = 2026-01-02\ntags = [\"canary\"]\ndefault = \"old\"\n\n[variants]\nold = 1\nnew = 2\n";
+    repo.write("templates/canary.toml", template);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "canary kind"]);
+    repo.flagctl(&[
+        "create",
+        "cc",
+        "--kind",
+        "canary",
+        "--service",
+        "ranking",
+        "--owner",
+        "me@example.com",
+        "--description",
+        "canary",
+        "--as-of",
+        "2026-11-01",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("from template `canary`"));
+    let text = repo.read("flags/ranking/cc.toml");
+    assert!(
+        text.contains("tags = [\"canary\"]") && text.contains("expires = 2026-11-04"),
+        "{text}"
+    );
+}
+
+#[test]
 fn create_with_no_commit_only_writes() {
     let repo = TestRepo::initialised();
     let mut args = create_args("ranker-v2", "experiment");
@@ -204,7 +240,7 @@ fn validate_points_at_the_line_and_reports_every_file() {
 }
 
 #[test]
-fn validate_json_is_the_spec_object() {
+fn validate_json_is_one_object_with_findings_and_summary() {
     let repo = broken_repo();
     let out = repo
         .flagctl(&["validate", "--format", "json", "--as-of", "2026-11-25"])

@@ -70,6 +70,25 @@ fn a_forward_dated_flag_is_caught_even_after_a_move() {
 }
 
 #[test]
+fn a_reused_key_is_dated_from_its_new_file() {
+    let repo = TestRepo::initialised();
+    repo.write(
+        "flags/a/reuse.toml",
+        &experiment("me@example.com", "2026-01-05", "2026-02-01"),
+    );
+    repo.commit_all_at("first life", "2026-01-05");
+    repo.git(&["rm", "-q", "flags/a/reuse.toml"]);
+    repo.commit_all_at("removed", "2026-02-01");
+    repo.write(
+        "flags/a/reuse.toml",
+        &experiment("me@example.com", "2026-11-20", "2026-12-15"),
+    );
+    repo.commit_all_at("second life", "2026-11-20");
+    let (_, json) = audit(&repo, &[]);
+    assert!(rules_of(&json, "reuse").is_empty(), "{json}");
+}
+
+#[test]
 fn rev_reads_the_commit_not_the_work_tree() {
     let repo = TestRepo::initialised();
     repo.write(

@@ -230,6 +230,37 @@ fn steps_refuse_dirty_files_and_other_staged_changes() {
 }
 
 #[test]
+fn a_failed_commit_changes_nothing() {
+    let repo = repo();
+    // Another git process holds the branch: the commit cannot be made.
+    std::fs::write(repo.path().join(".git/refs/heads/main.lock"), "").unwrap();
+    repo.flagctl(&["kill", "ranker-switch", "--reason", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing was changed"));
+    std::fs::remove_file(repo.path().join(".git/refs/heads/main.lock")).unwrap();
+    assert_eq!(repo.read("flags/ranking/ranker-switch.toml"), SWITCH);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn dates_past_the_toml_range_are_refused() {
+    let repo = repo();
+    repo.flagctl(&[
+        "expire",
+        "ranker-v2",
+        "--winner",
+        "candidate",
+        "--as-of",
+        "9999-12-20",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("9999-12-31"));
+    assert_eq!(repo.read("flags/ranking/ranker-v2.toml"), EXPERIMENT);
+}
+
+#[test]
 fn archive_wants_a_temporary_flag_concluded_first() {
     let repo = repo();
     repo.flagctl(&["archive", "ranker-v2", "--as-of", "2026-11-25"])

@@ -83,11 +83,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     if let Some(why) = name_problem(&key) {
         bail!("`{key}` is not a valid flag key: {why}");
     }
-    if let Some(why) = name_problem(&service).or_else(|| {
-        service
-            .starts_with('_')
-            .then(|| "it must not start with `_`".into())
-    }) {
+    if let Some(why) = name_problem(&service) {
         bail!("`{service}` is not a valid service name: {why}");
     }
     if description.trim().is_empty() {
@@ -111,8 +107,9 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     if let Some(why) = repo.config.owner_problem(&owner, &service) {
         bail!("owner {why}");
     }
-    let template_name = template_name
-        .unwrap_or_else(|| templates::default_for_kind(&kind, kind_def.is_temporary()).to_string());
+    let template_name = template_name.unwrap_or_else(|| {
+        templates::default_for_kind(&kind, kind_def.is_temporary(), &available).to_string()
+    });
     let template = find_template(&available, &template_name)?;
     let new = NewFlag {
         key: key.clone(),

@@ -211,7 +211,7 @@ bucket_by = "user_id"
     }
 
     #[test]
-    fn compiled_flags_evaluate_as_the_spec_says() {
+    fn compiled_flags_evaluate_in_the_documented_order() {
         let mut set = FlagSet::new();
         set.insert(compile_flag("f", "ranking", &parse(RANKER), &config()));
         let context = |value: Value| -> Context { value.as_object().cloned().unwrap() };

@@ -75,11 +75,12 @@ impl History {
         self.flags.get(key).map(Vec::as_slice).unwrap_or_default()
     }
 
-    /// The commit that first added the flag's file.
+    /// The commit that added the flag's file. A key deleted and later reused names a new
+    /// flag, so its last addition counts.
     pub fn first_added(&self, key: &str) -> Option<&CommitInfo> {
         self.changes(key)
             .iter()
-            .find(|c| c.kind == ChangeKind::Added)
+            .rfind(|c| c.kind == ChangeKind::Added)
             .map(|c| &self.commits[c.commit])
     }
 
@@ -101,8 +102,7 @@ pub fn unavailable(git: Option<&Repository>) -> Option<&'static str> {
 }
 
 fn key_of(path: &str) -> Option<String> {
-    let name = path.rsplit('/').next()?;
-    name.strip_suffix(".toml").map(str::to_string)
+    crate::model::names::key_of_file(path).map(str::to_string)
 }
 
 /// A file of the flags folder that differs between two trees.
@@ -162,6 +162,8 @@ pub fn build(
         }
     }
     progress(total, total);
+    git2::opts::strict_hash_verification(true);
+    git2::opts::enable_caching(true);
     Ok(history)
 }
 

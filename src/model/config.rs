@@ -16,6 +16,9 @@ use crate::checks::{RuleId, Severity};
 
 pub const CONFIG_FILE: &str = "flagctl.toml";
 
+/// The longest period, in days, a setting may name: a century.
+const MAX_DAYS: u32 = 36_500;
+
 /// The validated configuration of a flag repository.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -118,8 +121,7 @@ static CONFIG_SHAPE: Shape = Shape::Table(&[
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     flags_dir: Option<Spanned<String>>,
-    #[serde(default)]
-    policy: Policy,
+    policy: Option<Spanned<Policy>>,
     #[serde(default)]
     kinds: IndexMap<String, Spanned<RawKind>>,
     #[serde(default)]
@@ -184,7 +186,7 @@ impl Config {
                 || path
                     .components()
                     .any(|c| matches!(c, std::path::Component::ParentDir));
-            if escapes || dir.get_ref().is_empty() {
+            if escapes {
                 problems.push(
                     Problem::new(
                         dir.span(),
@@ -193,9 +195,33 @@ impl Config {
                     .with_help("use a relative path such as \"flags\""),
                 );
             }
-            config.flags_dir = dir.into_inner().trim_end_matches('/').to_string();
+            let normal: Vec<&str> = dir
+                .get_ref()
+                .split('/')
+                .filter(|part| !part.is_empty() && *part != ".")
+                .collect();
+            if normal.is_empty() && !escapes {
+                problems.push(
+                    Problem::new(dir.span(), "`flags_dir` must be a folder below the repository root")
+                        .with_help("the root holds flagctl.toml and templates/; use a folder such as \"flags\""),
+                );
+            }
+            config.flags_dir = normal.join("/");
         }
-        config.policy = raw.policy;
+        let policy_span = raw.policy.as_ref().map_or(0..0, |p| p.span());
+        config.policy = raw.policy.map(Spanned::into_inner).unwrap_or_default();
+        let policy = &config.policy;
+        for (name, days) in [
+            ("warn_days", policy.warn_days),
+            ("removal_grace_days", policy.removal_grace_days),
+        ] {
+            if days > MAX_DAYS {
+                problems.push(Problem::new(
+                    policy_span.clone(),
+                    format!("`{name}` = {days} is more than {MAX_DAYS} days (a century)"),
+                ));
+            }
+        }
 
         for (name, kind) in raw.kinds {
             let span = kind.span();
@@ -208,6 +234,14 @@ impl Config {
                     "a permanent kind needs `review_days` (or `temporary = true` with `max_days`)",
                 ),
             };
+            let days = kind.max_days.or(kind.review_days).unwrap_or(0);
+            let parsed = parsed.and_then(|k| {
+                if days > MAX_DAYS {
+                    Err("`max_days` and `review_days` are at most 36500 (a century)")
+                } else {
+                    Ok(k)
+                }
+            });
             match parsed {
                 Ok(parsed) => {
                     config.kinds.insert(name, parsed);
@@ -220,10 +254,7 @@ impl Config {
 
         config.owners = raw.owners;
         for (name, service) in raw.services {
-            if let Some(why) = name_problem(&name).or_else(|| {
-                name.starts_with('_')
-                    .then(|| "it must not start with `_`".to_string())
-            }) {
+            if let Some(why) = name_problem(&name) {
                 problems.push(Problem::new(
                     service.span(),
                     format!("service name `{name}` is not valid: {why}"),
@@ -376,6 +407,24 @@ mod tests {
         assert!(problems[1].message.contains("unknown operator `equals`"));
         assert!(problems[2].message.contains("unknown rule `expird`"));
         assert_eq!(problems[2].help.as_deref(), Some("did you mean `expired`?"));
+    }
+
+    #[test]
+    fn flags_dir_is_a_normalised_folder_below_the_root() {
+        assert_eq!(
+            parse("flags_dir = \"./flags/\"\n").unwrap().flags_dir,
+            "flags"
+        );
+        assert_eq!(
+            parse("flags_dir = \"config/flags\"\n").unwrap().flags_dir,
+            "config/flags"
+        );
+        for bad in [".", "", "../flags", "/etc/flags"] {
+            let problems = parse(&format!("flags_dir = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+        }
+        let problems = parse("[policy]\nremoval_grace_days = 4000000000\n").unwrap_err();
+        assert!(problems[0].message.contains("a century"), "{problems:?}");
     }
 
     #[test]

@@ -632,7 +632,7 @@ bucket_by = "user_id"
     }
 
     #[test]
-    fn parses_the_spec_example() {
+    fn parses_the_readme_example() {
         let flag = parse(GOOD).unwrap();
         assert_eq!(flag.created.get_ref().to_string(), "2026-11-01");
         assert_eq!(flag.variants.len(), 2);

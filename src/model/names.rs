@@ -23,6 +23,11 @@ pub fn name_problem(name: &str) -> Option<String> {
     }
 }
 
+/// The flag key a file stands for: its name without the one `.toml` ending.
+pub fn key_of_file(path: &str) -> Option<&str> {
+    path.rsplit('/').next()?.strip_suffix(".toml")
+}
+
 /// The nearest of `candidates` to `word`, when one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,

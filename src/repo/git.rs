@@ -75,8 +75,9 @@ pub fn commit_paths(
     paths: &[String],
     message: &str,
 ) -> anyhow::Result<git2::Oid> {
-    ensure_identity(repo)?;
-    let signature = repo.signature()?;
+    let signature = repo
+        .signature()
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let mut index = repo.index().context("cannot open the git index")?;
     let workdir = repo
         .workdir()
@@ -89,7 +90,8 @@ pub fn commit_paths(
         }
         .with_context(|| format!("cannot stage {path}"))?;
     }
-    index.write().context("cannot write the git index")?;
+    // The index on disk changes only once the commit exists: a failed commit leaves it
+    // as it was.
     let tree = repo.find_tree(index.write_tree()?)?;
     let parent = match repo.head() {
         Ok(head) => Some(head.peel_to_commit()?),
@@ -97,13 +99,18 @@ pub fn commit_paths(
         Err(e) => return Err(e).context("cannot read HEAD"),
     };
     let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        message,
-        &tree,
-        &parents,
-    )
-    .context("cannot commit")
+    let id = repo
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot commit: {}", e.message()))?;
+    index
+        .write()
+        .context("committed, but cannot write the git index")?;
+    Ok(id)
 }

@@ -188,7 +188,12 @@ pub(crate) enum Body {
 
 impl Entry {
     fn into_flag_file(self, config: &Config) -> FlagFile {
-        let path_problem = layout_problem(&self.service, &self.key);
+        // A misplaced file has no key or service to judge; its body says where it belongs.
+        let path_problem = if self.key.is_empty() {
+            None
+        } else {
+            layout_problem(&self.service, &self.key)
+        };
         let text = self.body.and_then(|body| match body {
             Body::Disk(path) => walk::read(&path),
             Body::Text(text) => Ok(text),
@@ -224,11 +229,7 @@ fn layout_problem(service: &str, key: &str) -> Option<Problem> {
                 .with_help("rename the file: keys match ^[a-z0-9][a-z0-9._-]{0,99}$"),
         );
     }
-    let why = name_problem(service).or_else(|| {
-        service
-            .starts_with('_')
-            .then(|| "it must not start with `_`".into())
-    })?;
+    let why = name_problem(service)?;
     Some(
         Problem::new(
             0..0,

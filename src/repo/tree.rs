@@ -70,8 +70,8 @@ pub(crate) fn flag_files(
         };
         let key = parts
             .last()
-            .expect("a file name")
-            .trim_end_matches(".toml")
+            .and_then(|name| crate::model::names::key_of_file(name))
+            .unwrap_or_default()
             .to_string();
         let body = if entry.filemode() == 0o120000 {
             Err("the symlink is not followed when reading a commit".to_string())

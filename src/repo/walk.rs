@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::{Body, Entry};
+use crate::model::names::key_of_file;
 
 pub const ARCHIVE_DIR: &str = "_archive";
 
@@ -64,7 +65,7 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
         entries.push(Entry {
             path: rel_root,
             service: service.clone(),
-            key: file.trim_end_matches(".toml").to_string(),
+            key: key_of_file(file).unwrap_or_default().to_string(),
             archived,
             body,
         });
