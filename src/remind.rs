@@ -6,9 +6,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::checks::relative_days;
-use crate::model::config::Kind;
 use crate::repo::Repo;
-use crate::status::days_until;
+use crate::status::{DueFor, days_until, due};
 
 /// One thing an owner has to do.
 #[derive(Debug, Clone, Serialize)]
@@ -47,46 +46,36 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
             .entry(owner.clone())
             .or_default()
             .push(file.service.clone());
-        let Some(kind) = flag.kind_of(&repo.config) else {
+        let Some(due) = due(flag, &repo.config) else {
             continue;
         };
-        let (due, past, soon, [past_text, soon_text], fix) = if let Some(c) = &flag.conclusion {
-            let fix = format!(
-                "remove its uses from code, then `flagctl archive {}`",
-                file.key
-            );
-            let texts = ["was due for removal on", "is due for removal on"];
-            (
-                *c.remove_by.get_ref(),
+        let (past, soon, [past_text, soon_text], fix) = match due.what {
+            DueFor::Removal => (
                 "removal-overdue",
                 "removal-due",
-                texts,
-                fix,
-            )
-        } else {
-            match (kind, &flag.expires, &flag.review_by) {
-                (Kind::Temporary { .. }, Some(expires), _) => {
-                    let fix = format!(
-                        "`flagctl expire {} --winner VARIANT` or `flagctl extend`",
-                        file.key
-                    );
-                    let texts = ["expired on", "expires on"];
-                    (*expires.get_ref(), "expired", "expiring", texts, fix)
-                }
-                (Kind::Permanent { .. }, _, Some(review_by)) => {
-                    let fix = format!("review it, then `flagctl review {}`", file.key);
-                    let texts = ["was due for review on", "is due for review on"];
-                    (
-                        *review_by.get_ref(),
-                        "review-overdue",
-                        "review-due",
-                        texts,
-                        fix,
-                    )
-                }
-                _ => continue,
-            }
+                ["was due for removal on", "is due for removal on"],
+                format!(
+                    "remove its uses from code, then `flagctl archive {}`",
+                    file.key
+                ),
+            ),
+            DueFor::Expiry => (
+                "expired",
+                "expiring",
+                ["expired on", "expires on"],
+                format!(
+                    "`flagctl expire {} --winner VARIANT` or `flagctl extend`",
+                    file.key
+                ),
+            ),
+            DueFor::Review => (
+                "review-overdue",
+                "review-due",
+                ["was due for review on", "is due for review on"],
+                format!("review it, then `flagctl review {}`", file.key),
+            ),
         };
+        let due = due.date;
         let days = days_until(today, due);
         if days > within {
             continue;
@@ -107,14 +96,15 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
             fix,
         });
     }
-    for (service, count) in repo.services().into_iter().map(|s| {
-        let count = repo
-            .files
-            .iter()
-            .filter(|f| !f.archived && f.service == s)
-            .count();
-        (s, count)
-    }) {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for file in repo
+        .files
+        .iter()
+        .filter(|f| !f.archived && !f.service.is_empty())
+    {
+        *counts.entry(&file.service).or_default() += 1;
+    }
+    for (service, count) in counts {
         let limit = repo.config.service_limit(service);
         if count <= limit {
             continue;

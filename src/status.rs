@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use crate::model::Config;
+use crate::model::Flag;
 use crate::model::config::Kind;
 use crate::repo::FlagFile;
 
@@ -57,6 +58,48 @@ pub fn days_until(today: NaiveDate, date: NaiveDate) -> i64 {
     (date - today).num_days()
 }
 
+/// What a flag's next date is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueFor {
+    Expiry,
+    Review,
+    Removal,
+}
+
+/// The date that matters next for a flag: removal for a concluded flag, else its expiry
+/// (temporary kinds) or its review (permanent kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    pub what: DueFor,
+    /// The field that holds the date.
+    pub field: &'static str,
+    pub date: NaiveDate,
+}
+
+pub fn due(flag: &Flag, config: &Config) -> Option<Due> {
+    let make = |what, field, date: &toml::Spanned<NaiveDate>| Due {
+        what,
+        field,
+        date: *date.get_ref(),
+    };
+    if let Some(conclusion) = &flag.conclusion {
+        return Some(make(DueFor::Removal, "remove_by", &conclusion.remove_by));
+    }
+    let expiry = flag
+        .expires
+        .as_ref()
+        .map(|d| make(DueFor::Expiry, "expires", d));
+    let review = flag
+        .review_by
+        .as_ref()
+        .map(|d| make(DueFor::Review, "review_by", d));
+    match flag.kind_of(config) {
+        Some(Kind::Temporary { .. }) => expiry,
+        Some(Kind::Permanent { .. }) => review,
+        None => expiry.or(review),
+    }
+}
+
 pub fn status(file: &FlagFile, config: &Config, today: NaiveDate) -> Status {
     if file.archived {
         return Status::Archived;
@@ -64,30 +107,28 @@ pub fn status(file: &FlagFile, config: &Config, today: NaiveDate) -> Status {
     let Some(flag) = file.flag() else {
         return Status::Invalid;
     };
-    let Some(kind) = flag.kind_of(config) else {
+    if flag.kind_of(config).is_none() {
         return Status::Invalid;
-    };
-    let warn = i64::from(config.policy.warn_days);
-    if let Some(conclusion) = &flag.conclusion {
-        return if today > *conclusion.remove_by.get_ref() {
-            Status::RemovalOverdue
-        } else {
-            Status::Concluded
-        };
     }
-    let (due, overdue, soon) = match kind {
-        Kind::Temporary { .. } => (flag.expires.as_ref(), Status::Expired, Status::ExpiringSoon),
-        Kind::Permanent { .. } => (
-            flag.review_by.as_ref(),
-            Status::ReviewOverdue,
-            Status::ReviewDueSoon,
-        ),
+    let Some(due) = due(flag, config) else {
+        return Status::Live;
     };
-    let days_left = due.map(|d| days_until(today, *d.get_ref()));
-    match days_left {
-        Some(days) if days < 0 => overdue,
+    let days = days_until(today, due.date);
+    let (overdue, soon) = match due.what {
+        DueFor::Removal => {
+            return if days < 0 {
+                Status::RemovalOverdue
+            } else {
+                Status::Concluded
+            };
+        }
+        DueFor::Expiry => (Status::Expired, Status::ExpiringSoon),
+        DueFor::Review => (Status::ReviewOverdue, Status::ReviewDueSoon),
+    };
+    match days {
+        days if days < 0 => overdue,
         _ if flag.state == crate::model::flag::State::Disabled => Status::Disabled,
-        Some(days) if days <= warn => soon,
+        days if days <= i64::from(config.policy.warn_days) => soon,
         _ => Status::Live,
     }
 }

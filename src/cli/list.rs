@@ -6,10 +6,9 @@ use anyhow::bail;
 use serde_json::{Value, json};
 
 use super::{Ctx, Format, Outcome, render, require_format};
-use flagctl::model::Flag;
 use flagctl::model::flag::{Action, State};
 use flagctl::repo::{FlagFile, Repo};
-use flagctl::status::{Status, days_until, status};
+use flagctl::status::{Status, days_until, due, status};
 
 #[derive(clap::Args)]
 pub struct ListArgs {
@@ -33,21 +32,10 @@ pub struct ShowArgs {
     key: String,
 }
 
-/// The date that matters next for a flag, with its name.
-fn due(flag: &Flag) -> Option<(&'static str, chrono::NaiveDate)> {
-    if let Some(c) = &flag.conclusion {
-        return Some(("remove_by", *c.remove_by.get_ref()));
-    }
-    flag.expires
-        .as_ref()
-        .map(|d| ("expires", *d.get_ref()))
-        .or_else(|| flag.review_by.as_ref().map(|d| ("review_by", *d.get_ref())))
-}
-
 fn summary_json(ctx: &Ctx, repo: &Repo, file: &FlagFile) -> Value {
     let status = status(file, &repo.config, ctx.today);
     let flag = file.flag();
-    let due = flag.and_then(due);
+    let due = flag.and_then(|f| due(f, &repo.config));
     json!({
         "key": file.key,
         "service": file.service,
@@ -58,9 +46,9 @@ fn summary_json(ctx: &Ctx, repo: &Repo, file: &FlagFile) -> Value {
         "description": flag.map(|f| &f.description),
         "state": flag.map(|f| f.state),
         "created": flag.map(|f| f.created.get_ref().to_string()),
-        "due": due.map(|(_, d)| d.to_string()),
-        "due_field": due.map(|(name, _)| name),
-        "days_left": due.map(|(_, d)| days_until(ctx.today, d)),
+        "due": due.map(|d| d.date.to_string()),
+        "due_field": due.map(|d| d.field),
+        "days_left": due.map(|d| days_until(ctx.today, d.date)),
     })
 }
 
@@ -107,15 +95,15 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
     let mut table = render::table(&["KEY", "SERVICE", "KIND", "OWNER", "STATUS", "DUE", "DAYS"]);
     for (file, status) in &selected {
         let flag = file.flag();
-        let due = flag.and_then(due);
+        let due = flag.and_then(|f| due(f, &repo.config));
         table.add_row(vec![
             file.key.clone(),
             file.service.clone(),
             flag.map_or("?".into(), |f| f.kind.get_ref().clone()),
             flag.map_or("?".into(), |f| f.owner.get_ref().clone()),
             status.name().to_string(),
-            due.map_or(String::new(), |(name, d)| format!("{name} {d}")),
-            due.map_or(String::new(), |(_, d)| days_until(ctx.today, d).to_string()),
+            due.map_or(String::new(), |d| format!("{} {}", d.field, d.date)),
+            due.map_or(String::new(), |d| days_until(ctx.today, d.date).to_string()),
         ]);
     }
     if repo.files.is_empty() && !repo.root.join(&repo.config.flags_dir).is_dir() {
