@@ -3,6 +3,9 @@
 //!
 //! Run with `cargo bench --bench eval`.
 
+// Benchmarks print their measurements and time them with the clock.
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
+
 use divan::black_box;
 use flagctl::eval::{Action, Context, Flag, FlagSet, Native, Rollout, Rule, State, Targeting};
 use flagctl::model::condition::{Condition, Op};

@@ -4,6 +4,9 @@
 //!
 //! Run with `cargo bench --bench history`. The repository is written by `git fast-import`.
 
+// Benchmarks print their measurements and time them with the clock.
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,6 +6,9 @@
 //! segment rules and a rollout, over several runs and prints the medians: once with
 //! generated contexts (`--sample`), once reading a JSON Lines file (`--contexts`).
 
+// Benchmarks print their measurements and time them with the clock.
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
+
 use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //! and never reads the clock: "today" is passed in by the caller.
 
 pub mod checks;
+pub mod compile;
 pub mod create;
 pub mod edit;
 pub mod eval;
@@ -15,5 +16,6 @@ pub mod model;
 pub mod remind;
 pub mod repo;
 pub mod report;
+pub mod rules;
 pub mod status;
 pub mod templates;

@@ -8,12 +8,11 @@ mod files;
 mod history;
 mod lifecycle;
 mod owners;
-mod rules;
 mod services;
 
+pub use crate::rules::{RuleId, Severity};
 pub use files::check_files;
 pub use lifecycle::relative_days;
-pub use rules::{RuleId, Severity};
 
 /// What the audit checks run over: the loaded repository and the day.
 pub struct AuditCtx<'a> {

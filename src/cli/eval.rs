@@ -178,7 +178,7 @@ impl Source {
                 };
                 let repo = Repo::load_at(&root, &git, &id.to_string())?;
                 Source {
-                    set: FlagSet::from_repo(&repo),
+                    set: flagctl::compile::flag_set(&repo),
                     commit: Some(CommitInfo::read(&git, id)?),
                     repo: Some(repo),
                 }
@@ -190,18 +190,14 @@ impl Source {
                     _ => None,
                 };
                 Source {
-                    set: FlagSet::from_repo(&repo),
+                    set: flagctl::compile::flag_set(&repo),
                     repo: Some(repo),
                     commit,
                 }
             }
         };
         // What `$flagd.timestamp` reads: --as-of's midnight (UTC), else now.
-        let now = match ctx.global.as_of {
-            Some(date) => date.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
-            None => chrono::Utc::now(),
-        };
-        source.set.set_timestamp(now.timestamp());
+        source.set.set_timestamp(ctx.now.timestamp());
         Ok(source)
     }
 

@@ -61,7 +61,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             pair[0]
         );
     }
-    let set = FlagSet::from_repo(&repo);
+    let set = flagctl::compile::flag_set(&repo);
     let (version, note) = export::version(&repo)?;
     if let Some(note) = note {
         eprintln!("note: {note}");

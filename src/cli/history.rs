@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::bail;
 use serde_json::json;
@@ -38,7 +38,6 @@ pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
         },
     };
     let flags_path = git::git_path(&git, &repo.root, &repo.config.flags_dir)?;
-    let started = Instant::now();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::hidden();
         bar.set_style(
@@ -50,7 +49,7 @@ pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
     let mut progress = |done: usize, total: usize| {
         if let Some(bar) = &bar {
             // Only a pass that takes more than a moment earns a bar.
-            if bar.is_hidden() && started.elapsed() > Duration::from_millis(300) {
+            if bar.is_hidden() && bar.elapsed() > Duration::from_millis(300) {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             }
             bar.set_length(total as u64);

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use toml_edit::DocumentMut;
 
-use super::{Ctx, Format, Outcome, parse_date, render, require_format};
+use super::output::{Output, emit};
+use super::{Ctx, Format, Outcome, parse_date, require_format};
 use flagctl::fsio::write_atomic;
 use flagctl::lifecycle;
 use flagctl::model::{Flag, SourceFile};
@@ -248,6 +249,29 @@ fn step(
     )
 }
 
+/// What a lifecycle step did.
+#[derive(serde::Serialize)]
+struct StepDone<'a> {
+    verb: &'a str,
+    key: &'a str,
+    path: &'a str,
+    done: &'a str,
+    commit: Option<&'a str>,
+    #[serde(skip)]
+    no_commit: bool,
+}
+
+impl Output for StepDone<'_> {
+    fn human(&self, out: &mut dyn std::io::Write, _color: bool) -> std::io::Result<()> {
+        let tail = match self.commit {
+            Some(c) => format!("committed {}", &c[..7]),
+            None if self.no_commit => "not committed".into(),
+            None => "not a git repository: not committed".into(),
+        };
+        writeln!(out, "{}: {} ({tail})", self.key, self.done)
+    }
+}
+
 fn report(
     ctx: &Ctx,
     verb: &str,
@@ -257,18 +281,15 @@ fn report(
     commit: Option<&str>,
     no_commit: bool,
 ) -> Outcome {
-    if ctx.format() == Format::Json {
-        render::json_out(
-            &serde_json::json!({ "verb": verb, "key": key, "path": rel, "done": done, "commit": commit }),
-        )?;
-    } else {
-        let tail = match commit {
-            Some(c) => format!("committed {}", &c[..7]),
-            None if no_commit => "not committed".into(),
-            None => "not a git repository: not committed".into(),
-        };
-        println!("{key}: {done} ({tail})");
-    }
+    let result = StepDone {
+        verb,
+        key,
+        path: rel,
+        done,
+        commit,
+        no_commit,
+    };
+    emit(ctx, &result)?;
     Ok(ExitCode::SUCCESS)
 }
 

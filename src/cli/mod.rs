@@ -9,6 +9,7 @@ mod history;
 mod init;
 mod lifecycle;
 mod list;
+mod output;
 mod remind;
 mod render;
 mod simulate;
@@ -117,6 +118,9 @@ enum Command {
 /// What every command runs with: resolved options and today's date.
 pub struct Ctx {
     pub global: Global,
+    /// Now, read once: `--as-of`'s midnight (UTC), else the clock.
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// Today: `--as-of`, else the UTC date of `now`.
     pub today: NaiveDate,
     /// Colour on stdout.
     pub color: bool,
@@ -189,11 +193,14 @@ pub fn main() -> ExitCode {
         }
         _ => color,
     };
+    let now = match cli.global.as_of {
+        Some(date) => date.and_time(chrono::NaiveTime::MIN).and_utc(),
+        #[allow(clippy::disallowed_methods)] // the one read of the clock
+        None => chrono::Utc::now(),
+    };
     let ctx = Ctx {
-        today: cli
-            .global
-            .as_of
-            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        now,
+        today: now.date_naive(),
         global: cli.global,
         color,
     };

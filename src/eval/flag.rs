@@ -3,9 +3,8 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+use super::condition::Condition;
 use super::logic::Logic;
-use crate::model::condition::Condition;
-pub use crate::model::flag::State;
 
 /// One flag, ready to evaluate.
 #[derive(Debug, Clone)]
@@ -102,4 +101,13 @@ pub struct Rollout {
     /// `(variant, weight)` in file order: the first entry whose cumulative weight
     /// exceeds the bucket wins.
     pub entries: Vec<(String, u32)>,
+}
+
+/// Whether a flag serves: a disabled (killed) flag serves its default to everyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    #[default]
+    Enabled,
+    Disabled,
 }

@@ -6,11 +6,12 @@
 //! [`Native`] form of a TOML flag. [`FlagSet::evaluate`] returns a [`Resolution`];
 //! [`FlagSet::explain`] also returns the [`Step`]s taken; [`FlagSet::resolve_typed`]
 //! answers a typed request with a fallback value, as an OpenFeature SDK does.
-//! [`FlagSet::from_repo`] compiles a repository's TOML flags; [`simulate`] counts many
-//! evaluations of one flag over contexts that a [`ContextGenerator`] can make.
+//! [`simulate`] counts many evaluations of one flag over contexts that a
+//! [`ContextGenerator`] can make. The engine knows nothing of TOML files: `crate::compile`
+//! turns a repository's flags into its types.
 
 mod bucket;
-mod compile;
+mod condition;
 mod context;
 mod flag;
 mod flagd;
@@ -24,7 +25,7 @@ mod simulate;
 mod trace;
 mod typed;
 
-pub use compile::compile_flag;
+pub use condition::{Condition, Op, Operand};
 pub use context::{Context, TARGETING_KEY, insert_path};
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
 pub use generate::{ContextGenerator, Draw};

@@ -19,10 +19,10 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use super::condition::{Condition, Op};
 use super::context::{self, Context, TARGETING_KEY};
 use super::js;
 use super::semver::{self, SemverOp};
-use crate::model::condition::{Condition, Op};
 
 /// Whether `condition` holds for `actual`, the context's value of its attribute.
 pub(crate) fn holds(condition: &Condition, actual: Option<&Value>) -> bool {

@@ -475,7 +475,7 @@ mod tests {
 
     use super::*;
     use crate::eval::flag::{Layer, Prerequisite};
-    use crate::model::condition::{Condition, Op};
+    use crate::eval::{Condition, Op};
 
     fn context(value: Value) -> Context {
         value.as_object().cloned().unwrap_or_default()

@@ -299,7 +299,7 @@ mod tests {
     use super::*;
     use crate::eval::flag::{Native, Rule, State};
     use crate::eval::generate::{ContextGenerator, Draw};
-    use crate::model::condition::{Condition, Op};
+    use crate::eval::{Condition, Op};
 
     fn ranker() -> FlagSet {
         let mut set = FlagSet::new();

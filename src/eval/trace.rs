@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use super::condition::Op;
 use super::flag::State;
 use super::set::Reason;
-use crate::model::condition::Op;
 
 /// One step of an evaluation, in the order taken.
 #[derive(Debug, Clone, PartialEq)]

@@ -331,7 +331,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::eval::{Context, compile_flag};
+    use crate::compile::compile_flag;
+    use crate::eval::Context;
     use crate::export::verify;
     use crate::model::{Config, Flag as TomlFlag, SourceFile};
 

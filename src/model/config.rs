@@ -12,7 +12,7 @@ use super::names::name_problem;
 use super::parse::from_toml;
 use super::schema::Shape;
 use super::{Problem, SourceFile};
-use crate::checks::{RuleId, Severity};
+use crate::rules::{RuleId, Severity};
 
 pub const CONFIG_FILE: &str = "flagctl.toml";
 

@@ -38,13 +38,7 @@ pub struct Flag {
     pub archived: Option<Archived>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    #[default]
-    Enabled,
-    Disabled,
-}
+pub use crate::eval::State;
 
 #[derive(Debug, Clone)]
 pub struct Requirement {

@@ -2,26 +2,23 @@
 
 use serde_json::{Map, Value};
 
-use super::flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, Targeting};
-use super::set::FlagSet;
+use crate::eval::{Action, Flag, FlagSet, Layer, Native, Prerequisite, Rollout, Rule, Targeting};
 use crate::model::flag::{Action as TomlAction, Flag as TomlFlag, Rule as TomlRule};
 use crate::model::{Config, condition::Condition};
 use crate::repo::Repo;
 
-impl FlagSet {
-    /// Every active flag of a repository that fits the schema, in file order. Archived
-    /// flags and files that do not parse are left out, so a flag that requires one fails
-    /// its prerequisite. When two files share a key (a `duplicate-key` finding) the first
-    /// is kept.
-    pub fn from_repo(repo: &Repo) -> FlagSet {
-        let mut set = FlagSet::new();
-        for (file, flag) in repo.flags().filter(|(file, _)| !file.archived) {
-            if set.get(&file.key).is_none() {
-                set.insert(compile_flag(&file.key, &file.service, flag, &repo.config));
-            }
+/// Every active flag of a repository that fits the schema, in file order. Archived
+/// flags and files that do not parse are left out, so a flag that requires one fails
+/// its prerequisite. When two files share a key (a `duplicate-key` finding) the first
+/// is kept.
+pub fn flag_set(repo: &Repo) -> FlagSet {
+    let mut set = FlagSet::new();
+    for (file, flag) in repo.flags().filter(|(file, _)| !file.archived) {
+        if set.get(&file.key).is_none() {
+            set.insert(compile_flag(&file.key, &file.service, flag, &repo.config));
         }
-        set
     }
+    set
 }
 
 /// One TOML flag in the engine's form: segments inlined before each rule's own
@@ -104,9 +101,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::eval::Op;
     use crate::eval::{Context, Reason};
     use crate::model::SourceFile;
-    use crate::model::condition::Op;
 
     const CONFIG: &str = "[segments.sg-users]\nwhen = [{ attr = \"country\", in = [\"SG\"] }]\n";
 
