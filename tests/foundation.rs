@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{TestRepo, experiment, on_example};
 use predicates::prelude::*;
@@ -128,7 +128,7 @@ fn create_refuses_when_other_changes_are_staged() {
 #[test]
 fn create_without_a_terminal_names_what_is_missing() {
     let repo = TestRepo::initialised();
-    let start = Instant::now();
+    // The timeout fails the test when it waits for input.
     repo.flagctl(&["create", "ranker-v2", "--service", "ranking"])
         .timeout(Duration::from_secs(10))
         .assert()
@@ -138,10 +138,6 @@ fn create_without_a_terminal_names_what_is_missing() {
                 .and(predicate::str::contains("--owner"))
                 .and(predicate::str::contains("--description")),
         );
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "it must not wait for input"
-    );
 }
 
 #[test]
