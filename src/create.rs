@@ -7,8 +7,10 @@ use toml_edit::{DocumentMut, value};
 use crate::edit::{date, replace_key, set};
 
 use crate::model::config::Kind;
+use crate::model::names::name_problem;
 use crate::model::{Config, Flag, SourceFile};
-use crate::templates::Template;
+use crate::repo::{Applied, FileChange, Repo};
+use crate::templates::{self, Template};
 
 /// What a new flag is made of.
 #[derive(Debug, Clone)]
@@ -78,6 +80,144 @@ pub fn render(template: &Template, new: &NewFlag, config: &Config) -> anyhow::Re
         );
     }
     Ok(rendered)
+}
+
+/// What `flagctl create` is asked for; `kind` may come from the template instead.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub key: String,
+    pub service: String,
+    pub kind: Option<String>,
+    pub owner: String,
+    pub description: String,
+    pub template: Option<String>,
+}
+
+/// A new flag, decided before anything is written.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub key: String,
+    pub path: String,
+    pub template: String,
+    pub change: FileChange,
+    pub message: String,
+}
+
+/// What `create` did, as every output format reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Created {
+    pub key: String,
+    pub path: String,
+    pub template: String,
+    #[serde(flatten)]
+    pub applied: Applied,
+}
+
+impl Planned {
+    pub fn done(self, applied: Applied) -> Created {
+        Created {
+            key: self.key,
+            path: self.path,
+            template: self.template,
+            applied,
+        }
+    }
+}
+
+/// Checks `request` against the repository and renders the flag file it asks for, on
+/// `today`; refuses, naming what to do, when a name is invalid, the key is taken (also in
+/// the archive), the kind or template is unknown, or the owner is not allowed.
+pub fn plan(
+    repo: &Repo,
+    templates: &[Template],
+    request: &Request,
+    today: NaiveDate,
+) -> anyhow::Result<Planned> {
+    let Request {
+        key,
+        service,
+        owner,
+        description,
+        ..
+    } = request;
+    if let Some(why) = name_problem(key) {
+        bail!("`{key}` is not a valid flag key: {why}");
+    }
+    if let Some(why) = name_problem(service) {
+        bail!("`{service}` is not a valid service name: {why}");
+    }
+    if description.trim().is_empty() {
+        bail!("the description is empty; say what the flag changes and why");
+    }
+    if let Some(existing) = repo.files.iter().find(|f| &f.key == key) {
+        bail!(
+            "flag `{key}` already exists at {}; keys are unique across services and the archive",
+            existing.source.path
+        );
+    }
+    let kind = match (&request.kind, &request.template) {
+        (Some(kind), _) => kind.clone(),
+        (None, Some(name)) => kind_of_template(find_template(templates, name)?)?,
+        (None, None) => bail!("pass --kind or --template"),
+    };
+    let Some(kind_def) = repo.config.kinds.get(&kind) else {
+        bail!("unknown kind `{kind}`; kinds: {}", repo.config.kind_names());
+    };
+    if let Some(why) = repo.config.owner_problem(owner, service) {
+        bail!("owner {why}");
+    }
+    let template_name = request.template.clone().unwrap_or_else(|| {
+        templates::default_for_kind(&kind, kind_def.is_temporary(), templates).to_string()
+    });
+    let template = find_template(templates, &template_name)?;
+    let new = NewFlag {
+        key: key.clone(),
+        service: service.clone(),
+        kind,
+        owner: owner.clone(),
+        description: description.clone(),
+        created: today,
+    };
+    let text = render(template, &new, &repo.config)?;
+    let path = format!("{}/{service}/{key}.toml", repo.config.flags_dir);
+    Ok(Planned {
+        key: key.clone(),
+        path: path.clone(),
+        template: template.name.clone(),
+        change: FileChange {
+            path,
+            before: None,
+            after: Some(text),
+        },
+        message: format!("flagctl create: {key}\n\n{description}\n"),
+    })
+}
+
+/// The template called `name`, or an error listing them.
+pub fn find_template<'a>(available: &'a [Template], name: &str) -> anyhow::Result<&'a Template> {
+    available.iter().find(|t| t.name == name).with_context(|| {
+        let names: Vec<&str> = available.iter().map(|t| t.name.as_str()).collect();
+        format!("no template `{name}`; templates: {}", names.join(", "))
+    })
+}
+
+/// The `kind` a template declares.
+fn kind_of_template(template: &Template) -> anyhow::Result<String> {
+    let doc: DocumentMut = template.text.parse().with_context(|| {
+        format!(
+            "template `{}` ({}) is not valid TOML",
+            template.name, template.origin
+        )
+    })?;
+    doc.get("kind")
+        .and_then(|k| k.as_str())
+        .map(str::to_string)
+        .with_context(|| {
+            format!(
+                "template `{}` declares no `kind`; pass --kind",
+                template.name
+            )
+        })
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! The lifecycle steps as in-place edits of a flag file. Each checks that the
 //! step applies to the flag and refuses (an `Err` naming what to do) when it does not.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use chrono::{Days, NaiveDate};
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::edit::{date, set};
 use crate::model::config::Kind;
 use crate::model::flag::State;
-use crate::model::{Config, Flag};
+use crate::model::{Config, Flag, SourceFile};
+use crate::repo::{ARCHIVE_DIR, Applied, FileChange, Repo};
 
 /// Keys after which a new date key reads naturally, nearest first.
 const DATE_ANCHORS: [&str; 4] = ["reviewed", "review_by", "expires", "created"];
@@ -200,10 +201,240 @@ pub fn archive(
     Ok(())
 }
 
+/// A lifecycle step, as asked for on the command line.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Expire {
+        winner: String,
+        results: Option<String>,
+    },
+    Extend {
+        until: NaiveDate,
+        reason: String,
+        force: bool,
+    },
+    Review {
+        note: Option<String>,
+    },
+    Kill {
+        reason: String,
+    },
+    Restore {
+        reason: Option<String>,
+    },
+    Archive {
+        results: Option<String>,
+    },
+}
+
+impl Step {
+    /// The command's verb, as in `flagctl VERB: KEY` commits.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Step::Expire { .. } => "expire",
+            Step::Extend { .. } => "extend",
+            Step::Review { .. } => "review",
+            Step::Kill { .. } => "kill",
+            Step::Restore { .. } => "restore",
+            Step::Archive { .. } => "archive",
+        }
+    }
+}
+
+/// What a step writes and commits, decided before anything is touched.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub verb: &'static str,
+    pub key: String,
+    /// Where the flag's file is after the step.
+    pub path: String,
+    pub changes: Vec<FileChange>,
+    pub message: String,
+    /// What the step does, in a sentence.
+    pub done: String,
+    pub notes: Vec<String>,
+}
+
+/// What a step did, as every output format reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Done {
+    pub verb: &'static str,
+    pub key: String,
+    pub path: String,
+    pub done: String,
+    #[serde(flatten)]
+    pub applied: Applied,
+}
+
+impl Plan {
+    /// The report of the plan once the transaction applied it.
+    pub fn done(self, mut applied: Applied) -> Done {
+        applied.notes.extend(self.notes);
+        Done {
+            verb: self.verb,
+            key: self.key,
+            path: self.path,
+            done: self.done,
+            applied,
+        }
+    }
+}
+
+/// Plans `step` on the active flag `key` of `repo` on `today`; `head` is the commit that
+/// serves the flag now (recorded by `archive`). Refuses, naming what to do, when the step
+/// does not apply.
+pub fn plan(
+    repo: &Repo,
+    key: &str,
+    step: &Step,
+    today: NaiveDate,
+    head: Option<&str>,
+) -> anyhow::Result<Plan> {
+    let file = repo.lookup(key)?;
+    if file.archived {
+        bail!(
+            "`{key}` is archived ({}); archived flags do not change",
+            file.source.path
+        );
+    }
+    let flag = match &file.flag {
+        Ok(flag) => flag,
+        Err(problems) => bail!(
+            "{} does not fit the schema ({}); fix it first (`flagctl validate`)",
+            file.source.path,
+            problems[0].message
+        ),
+    };
+    let config = &repo.config;
+    let mut doc: DocumentMut = file
+        .source
+        .text
+        .parse()
+        .with_context(|| format!("{} is not valid TOML", file.source.path))?;
+    let verb = step.verb();
+    let mut notes = Vec::new();
+    let mut path = file.source.path.clone();
+    let (done, body) = match step {
+        Step::Expire { winner, results } => {
+            let remove_by = expire(&mut doc, flag, config, winner, results.as_deref(), today)?;
+            let body = match results {
+                Some(r) => format!("Winner: {winner}\n\n{r}"),
+                None => format!("Winner: {winner}"),
+            };
+            let done =
+                format!("concluded; serves `{winner}` to everyone; archive it by {remove_by}");
+            (done, Some(body))
+        }
+        Step::Extend {
+            until,
+            reason,
+            force,
+        } => {
+            let old = extend(&mut doc, flag, config, *until, *force, today)?;
+            let body = if *force {
+                format!("{reason}\n\nForced past the kind's maximum lifetime.")
+            } else {
+                reason.clone()
+            };
+            (format!("expires {old} → {until}"), Some(body))
+        }
+        Step::Review { note } => {
+            let next = review(&mut doc, flag, config, today)?;
+            (
+                format!("reviewed {today}; next review by {next}"),
+                note.clone(),
+            )
+        }
+        Step::Kill { reason } => {
+            set_state(&mut doc, flag, true)?;
+            let dependants = dependants(repo, key);
+            let fall_back = if dependants.is_empty() {
+                String::new()
+            } else {
+                format!("; {} fall back to their defaults", dependants.join(", "))
+            };
+            let done = format!(
+                "disabled: serves `{}` to everyone{fall_back}",
+                flag.default.get_ref()
+            );
+            (done, Some(reason.clone()))
+        }
+        Step::Restore { reason } => {
+            set_state(&mut doc, flag, false)?;
+            ("enabled again".into(), reason.clone())
+        }
+        Step::Archive { results } => {
+            archive(&mut doc, flag, config, today, head, results.as_deref())?;
+            path = format!(
+                "{}/{ARCHIVE_DIR}/{}/{}.toml",
+                config.flags_dir, file.service, file.key
+            );
+            if repo.root.join(&path).exists() {
+                bail!("{path} already exists; remove or rename it first");
+            }
+            let mut body = match &flag.conclusion {
+                Some(c) => format!("Concluded {} with winner {}.", c.date, c.winner),
+                None => "Retired without a conclusion.".to_string(),
+            };
+            if let Some(r) = results {
+                body.push_str(&format!("\n\n{r}"));
+            }
+            let dependants = dependants(repo, key);
+            if !dependants.is_empty() {
+                notes.push(format!(
+                    "{} still require `{key}`; `flagctl audit` reports them as missing-dependency",
+                    dependants.join(", ")
+                ));
+            }
+            (format!("moved to {path}"), Some(body))
+        }
+    };
+    let text = doc.to_string();
+    if let Err(problems) = Flag::parse(&SourceFile::new(&path, text.as_str()), config) {
+        bail!(
+            "the edit would leave {} invalid: {}",
+            file.source.path,
+            problems[0].message
+        );
+    }
+    let mut changes = vec![FileChange {
+        path: path.clone(),
+        before: (path == file.source.path).then(|| file.source.text.clone()),
+        after: Some(text),
+    }];
+    if path != file.source.path {
+        changes.push(FileChange {
+            path: file.source.path.clone(),
+            before: Some(file.source.text.clone()),
+            after: None,
+        });
+    }
+    let message = match body {
+        Some(body) => format!("flagctl {verb}: {key}\n\n{body}\n"),
+        None => format!("flagctl {verb}: {key}\n"),
+    };
+    Ok(Plan {
+        verb,
+        key: key.to_string(),
+        path,
+        changes,
+        message,
+        done,
+        notes,
+    })
+}
+
+/// Active flags that require `key`.
+fn dependants(repo: &Repo, key: &str) -> Vec<String> {
+    repo.flags()
+        .filter(|(f, flag)| !f.archived && flag.requires.iter().any(|r| r.flag.get_ref() == key))
+        .map(|(f, _)| f.key.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SourceFile;
 
     const EXPERIMENT: &str = "# why we run it\ndescription = \"x\"\nkind = \"experiment\"\nowner = \"a@b.c\"\n\
         created = 2026-11-01\nexpires = 2026-11-15 # first guess\ndefault = \"off\"\n\n[variants]\noff = false\non = true\n";

@@ -4,10 +4,8 @@ use super::validate::exit_code;
 use super::{Ctx, Format, Outcome, render, require_format};
 use std::collections::HashSet;
 
-use anyhow::Context;
-
 use flagctl::checks::{AuditCtx, Finding, RuleId, Severities, Severity, Sink, Summary, audit};
-use flagctl::repo::{Repo, git};
+use flagctl::repo::{Repo, Source};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -81,9 +79,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     let mut findings = run_audit(&repo);
     let mut notes: Vec<String> = note.into_iter().collect();
     if let Some(base) = &args.base {
-        let git = git::open(&repo.root)
-            .with_context(|| format!("--base {base}: not a git repository"))?;
-        let before = run_audit(&Repo::load_at(&repo.root, &git, base)?);
+        let before = run_audit(&Repo::open(&repo.root, &Source::Rev(base.clone()))?);
         let identity = |f: &Finding| (f.rule, f.flag.clone().unwrap_or_else(|| f.path.clone()));
         let known: HashSet<_> = before.iter().map(identity).collect();
         let total = findings.len();

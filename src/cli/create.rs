@@ -3,13 +3,15 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use dialoguer::{Input, Select, theme::ColorfulTheme};
 
-use super::{Ctx, Format, Outcome, render, require_format};
-use flagctl::create::{NewFlag, render as render_flag};
+use super::lifecycle::CommitArgs;
+use super::output::{Output, emit};
+use super::{Ctx, Format, Outcome, require_format};
+use flagctl::create::{Created, Request, plan};
 use flagctl::model::names::name_problem;
-use flagctl::repo::{Repo, git};
+use flagctl::repo::{Repo, Transaction, short_id};
 use flagctl::templates::{self, Template};
 
 #[derive(clap::Args)]
@@ -31,9 +33,8 @@ pub struct Args {
     /// The template (default: the one for the kind); see templates/ or the built-ins
     #[arg(long)]
     template: Option<String>,
-    /// Write the file without committing it
-    #[arg(long)]
-    no_commit: bool,
+    #[command(flatten)]
+    commit: CommitArgs,
 }
 
 /// Whether we may ask: both the keyboard and the prompt's screen are a terminal.
@@ -43,10 +44,11 @@ fn interactive() -> bool {
 
 pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     require_format(ctx, "create", &[Format::Human, Format::Json])?;
-    let repo = ctx.load_for_change("create")?;
-    let available = templates::available(&repo.root)?;
+    let root = ctx.root_for_change("create")?;
     if interactive() {
-        ask_missing(&repo, &available, &mut args)?;
+        // The answers are checked again below, under the lock, against what is there then.
+        let repo = Repo::load(&root)?;
+        ask_missing(&repo, &templates::available(&root)?, &mut args)?;
     } else {
         let mut missing = Vec::new();
         if args.key.is_none() {
@@ -65,143 +67,54 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
             missing.push("--description");
         }
         if !missing.is_empty() {
+            let kinds = Repo::load(&root)
+                .map(|repo| repo.config.kind_names())
+                .unwrap_or_default();
             bail!(
                 "missing {} (not a terminal, so nothing can be asked)\n\
                  usage: flagctl create KEY --kind KIND --service SERVICE --owner OWNER --description TEXT [--template T]\n\
-                 kinds: {}",
+                 kinds: {kinds}",
                 missing.join(", "),
-                repo.config.kind_names()
             );
         }
     }
-    let (key, service, owner, description) = (
-        args.key.unwrap_or_default(),
-        args.service.unwrap_or_default(),
-        args.owner.unwrap_or_default(),
-        args.description.unwrap_or_default(),
-    );
-    if let Some(why) = name_problem(&key) {
-        bail!("`{key}` is not a valid flag key: {why}");
-    }
-    if let Some(why) = name_problem(&service) {
-        bail!("`{service}` is not a valid service name: {why}");
-    }
-    if description.trim().is_empty() {
-        bail!("the description is empty; say what the flag changes and why");
-    }
-    if let Some(existing) = repo.files.iter().find(|f| f.key == key) {
-        bail!(
-            "flag `{key}` already exists at {}; keys are unique across services and the archive",
-            existing.source.path
-        );
-    }
-    let template_name = args.template.clone();
-    let kind = match (args.kind, &template_name) {
-        (Some(kind), _) => kind,
-        (None, Some(name)) => kind_of_template(find_template(&available, name)?)?,
-        (None, None) => unreachable!("checked above"),
+    let request = Request {
+        key: args.key.unwrap_or_default(),
+        service: args.service.unwrap_or_default(),
+        kind: args.kind,
+        owner: args.owner.unwrap_or_default(),
+        description: args.description.unwrap_or_default(),
+        template: args.template,
     };
-    let Some(kind_def) = repo.config.kinds.get(&kind) else {
-        bail!("unknown kind `{kind}`; kinds: {}", repo.config.kind_names());
-    };
-    if let Some(why) = repo.config.owner_problem(&owner, &service) {
-        bail!("owner {why}");
-    }
-    let template_name = template_name.unwrap_or_else(|| {
-        templates::default_for_kind(&kind, kind_def.is_temporary(), &available).to_string()
-    });
-    let template = find_template(&available, &template_name)?;
-    let new = NewFlag {
-        key: key.clone(),
-        service: service.clone(),
-        kind,
-        owner,
-        description: description.clone(),
-        created: ctx.today,
-    };
-    let text = render_flag(template, &new, &repo.config)?;
-
-    let rel = format!("{}/{service}/{key}.toml", repo.config.flags_dir);
-    let path = repo.root.join(&rel);
-    let git = if args.no_commit {
-        None
-    } else {
-        git::open(&repo.root)
-    };
-    let git_path = match &git {
-        Some(g) => {
-            let p = git::git_path(g, &repo.root, &rel)?;
-            git::ensure_nothing_else_staged(g, &[])?;
-            git::ensure_identity(g)?;
-            Some(p)
-        }
-        None => None,
-    };
-    flagctl::fsio::write_atomic(&path, &text, false)?;
-    let commit = match (&git, &git_path) {
-        (Some(g), Some(p)) => {
-            let message = format!("flagctl create: {key}\n\n{description}\n");
-            match git::commit_paths(g, std::slice::from_ref(p), &message) {
-                Ok(oid) => Some(oid.to_string()),
-                Err(e) => {
-                    let _ = std::fs::remove_file(&path);
-                    return Err(e.context(format!("{rel} was not created")));
-                }
-            }
-        }
-        _ => None,
-    };
-    if ctx.format() == Format::Json {
-        render::json_out(
-            &serde_json::json!({ "key": key, "path": rel, "template": template.name, "commit": commit }),
-        )?;
-    } else {
-        match &commit {
-            Some(c) => println!(
-                "Created {rel} from template `{}` and committed it ({})",
-                template.name,
-                &c[..7]
-            ),
-            None if args.no_commit => println!(
-                "Created {rel} from template `{}` (not committed)",
-                template.name
-            ),
-            None => println!(
-                "Created {rel} from template `{}` (not a git repository: not committed)",
-                template.name
-            ),
+    let transaction = Transaction::begin(&root, args.commit.options())?;
+    let repo = Repo::load(&root)?;
+    let planned = plan(&repo, &templates::available(&root)?, &request, ctx.today)?;
+    let applied = transaction.apply(std::slice::from_ref(&planned.change), &planned.message)?;
+    let created = planned.done(applied);
+    if ctx.format() == Format::Human {
+        for note in &created.applied.notes {
+            eprintln!("note: {note}");
         }
     }
+    emit(ctx, &created)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn find_template<'a>(available: &'a [Template], name: &str) -> anyhow::Result<&'a Template> {
-    available.iter().find(|t| t.name == name).with_context(|| {
-        let names: Vec<&str> = available.iter().map(|t| t.name.as_str()).collect();
-        format!("no template `{name}`; templates: {}", names.join(", "))
-    })
-}
-
-/// The kind a template declares (`kind = "…"`).
-fn kind_of_template(template: &Template) -> anyhow::Result<String> {
-    let doc: toml_edit::DocumentMut = template.text.parse().with_context(|| {
-        format!(
-            "template `{}` ({}) is not valid TOML",
-            template.name, template.origin
+impl Output for Created {
+    fn human(&self, out: &mut dyn std::io::Write, _color: bool) -> std::io::Result<()> {
+        let tail = match (&self.applied.commit, &self.applied.not_committed) {
+            (Some(c), _) => format!(" and committed it ({})", short_id(c)),
+            (None, Some(why)) => format!(" ({why})"),
+            (None, None) => String::new(),
+        };
+        writeln!(
+            out,
+            "Created {} from template `{}`{tail}",
+            self.path, self.template
         )
-    })?;
-    doc.get("kind")
-        .and_then(|k| k.as_str())
-        .map(str::to_string)
-        .with_context(|| {
-            format!(
-                "template `{}` declares no `kind`; pass --kind",
-                template.name
-            )
-        })
+    }
 }
 
-/// The first comment line of a template: what it is for.
 fn blurb(template: &Template) -> String {
     let first = template.text.lines().next().unwrap_or_default();
     first

@@ -15,7 +15,7 @@ use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
     ConditionCheck, Context, FlagSet, Resolution, State, Step, TARGETING_KEY, insert_path,
 };
-use flagctl::repo::{Repo, git};
+use flagctl::repo::{Repo, Revision};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -87,40 +87,13 @@ fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, String> {
 }
 
 /// The commit a repository was read from, as reported.
-struct CommitInfo {
-    id: String,
-    time: DateTime<FixedOffset>,
-    summary: String,
-}
-
-impl CommitInfo {
-    fn read(git: &git2::Repository, id: git2::Oid) -> anyhow::Result<CommitInfo> {
-        let commit = git.find_commit(id)?;
-        let time = commit.time();
-        let offset = FixedOffset::east_opt(time.offset_minutes() * 60)
-            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
-        Ok(CommitInfo {
-            id: id.to_string(),
-            time: DateTime::from_timestamp(time.seconds(), 0)
-                .unwrap_or_default()
-                .with_timezone(&offset),
-            summary: commit
-                .summary()
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-                .to_owned(),
-        })
-    }
-
-    fn human(&self) -> String {
-        format!(
-            "as of commit {} ({}): {}",
-            &self.id[..self.id.len().min(10)],
-            self.time.format("%Y-%m-%d %H:%M:%S %:z"),
-            self.summary
-        )
-    }
+fn commit_line(revision: &Revision) -> String {
+    format!(
+        "as of commit {} ({}): {}",
+        &revision.id[..revision.id.len().min(10)],
+        revision.time.format("%Y-%m-%d %H:%M:%S %:z"),
+        revision.summary
+    )
 }
 
 /// Where the flags come from.
@@ -128,10 +101,14 @@ pub struct Source {
     pub set: FlagSet,
     /// The repository, unless a flagd file was given.
     repo: Option<Repo>,
-    commit: Option<CommitInfo>,
 }
 
 impl Source {
+    /// The commit the flags were read from (`--rev`, `--at`), if any.
+    fn revision(&self) -> Option<&Revision> {
+        self.repo.as_ref()?.revision.as_ref()
+    }
+
     pub fn load(
         ctx: &Ctx,
         flagd: Option<&Path>,
@@ -147,52 +124,20 @@ impl Source {
                 let set = FlagSet::from_flagd_json(&text).with_context(|| {
                     format!("{} is not a flagd flag definition", path.display())
                 })?;
-                Source {
-                    set,
-                    repo: None,
-                    commit: None,
-                }
+                Source { set, repo: None }
             }
-            (None, Some(time)) => {
-                let root = ctx.root()?;
-                let git = git::open(&root).with_context(|| {
-                    format!("--at: {} is not in a git repository", root.display())
-                })?;
-                let tip = match &ctx.global.rev {
-                    Some(rev) => git
-                        .revparse_single(rev)
-                        .and_then(|object| object.peel_to_commit())
-                        .with_context(|| format!("--rev {rev}: no such commit"))?
-                        .id(),
-                    None => git
-                        .head()
-                        .ok()
-                        .and_then(|head| head.target())
-                        .context("--at: the repository has no commits yet")?,
+            (None, at) => {
+                let from = match at {
+                    Some(time) => flagctl::repo::Source::At {
+                        time,
+                        from: ctx.global.rev.clone(),
+                    },
+                    None => ctx.source(),
                 };
-                let Some(id) = flagctl::history::commit_at(&git, tip, time)? else {
-                    bail!(
-                        "--at {}: no commit at or before that time",
-                        time.to_rfc3339()
-                    );
-                };
-                let repo = Repo::load_at(&root, &git, &id.to_string())?;
-                Source {
-                    set: flagctl::compile::flag_set(&repo),
-                    commit: Some(CommitInfo::read(&git, id)?),
-                    repo: Some(repo),
-                }
-            }
-            (None, None) => {
-                let repo = ctx.load()?;
-                let commit = match (&repo.revision, git::open(&repo.root)) {
-                    (Some(revision), Some(git)) => Some(CommitInfo::read(&git, revision.id)?),
-                    _ => None,
-                };
+                let repo = Repo::open(&ctx.root()?, &from)?;
                 Source {
                     set: flagctl::compile::flag_set(&repo),
                     repo: Some(repo),
-                    commit,
                 }
             }
         };
@@ -263,7 +208,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
                 object.into()
             })
             .collect();
-        let commit = source.commit.as_ref().map(|c| Value::String(c.id.clone()));
+        let commit = source.revision().map(|r| Value::String(r.id.clone()));
         let document = if args.all {
             let mut document = Map::new();
             if let Some(commit) = commit {
@@ -282,8 +227,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if let Some(commit) = &source.commit {
-        writeln!(out, "{}", commit.human())?;
+    if let Some(revision) = source.revision() {
+        writeln!(out, "{}", commit_line(revision))?;
     }
     if args.all && !args.explain {
         out.flush()?;

@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         );
     }
     let set = flagctl::compile::flag_set(&repo);
-    let (version, note) = export::version(&repo)?;
+    let (version, note) = repo.version()?;
     if let Some(note) = note {
         eprintln!("note: {note}");
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::history::{self, ChangeKind, History, field_changes};
-use flagctl::repo::{Repo, git};
+use flagctl::repo::Repo;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,24 +20,6 @@ pub struct Args {
 /// The history that ends at the repository's commit (`--rev`) or HEAD, or a note saying
 /// why there is none. A progress bar shows on a terminal when the pass takes a while.
 pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
-    let git = git::open(&repo.root);
-    if let Some(why) = history::unavailable(git.as_ref()) {
-        return Ok((None, Some(why.to_string())));
-    }
-    let git = git.expect("available means there is a repository");
-    let tip = match &repo.revision {
-        Some(revision) => revision.id,
-        None => match git.head().ok().and_then(|h| h.target()) {
-            Some(id) => id,
-            None => {
-                return Ok((
-                    None,
-                    Some("no commits yet: history checks were skipped".into()),
-                ));
-            }
-        },
-    };
-    let flags_path = git::git_path(&git, &repo.root, &repo.config.flags_dir)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::hidden();
         bar.set_style(
@@ -56,11 +38,14 @@ pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
             bar.set_position(done as u64);
         }
     };
-    let history = history::build(&git, tip, &flags_path, &mut progress)?;
+    let history = history::load(repo, &mut progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok((Some(history), None))
+    Ok(match history {
+        Ok(history) => (Some(history), None),
+        Err(note) => (None, Some(note)),
+    })
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
@@ -80,15 +65,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         .unwrap_or_default();
         bail!("no commit touched a flag `{}`{near}", args.key);
     }
-    let git = git::open(&repo.root).expect("history was read from it");
-    let text = |blob| history::blob_text(&git, blob);
     let mut entries = Vec::new();
     for change in changes.iter().rev() {
         let commit = &history.commits[change.commit];
-        let fields = field_changes(
-            text(change.old_blob).as_deref(),
-            text(change.new_blob).as_deref(),
-        );
+        let (old, new) = history::texts(&repo, change);
+        let fields = field_changes(old.as_deref(), new.as_deref());
         let what = match change.kind {
             ChangeKind::Added => format!("added at {}", change.new_path.as_deref().unwrap_or("?")),
             ChangeKind::Deleted => {

@@ -4,16 +4,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::NaiveDate;
-use toml_edit::DocumentMut;
 
 use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, parse_date, require_format};
-use flagctl::fsio::write_atomic;
-use flagctl::lifecycle;
-use flagctl::model::{Flag, SourceFile};
-use flagctl::repo::{FlagFile, Repo, git};
+use flagctl::lifecycle::{self, Done, Step};
+use flagctl::repo::{CommitOptions, Repo, Transaction, short_id};
 
 #[derive(clap::Args)]
 pub struct ExpireArgs {
@@ -110,366 +107,93 @@ pub struct CommitArgs {
     /// Write the file without committing it
     #[arg(long)]
     no_commit: bool,
+    /// Skip the pre-commit, prepare-commit-msg and commit-msg hooks
+    #[arg(long)]
+    no_verify: bool,
+    /// Commit even on a detached HEAD
+    #[arg(long = "force-detached")]
+    force_detached: bool,
 }
 
-/// The active flag `key`, parsed: lifecycle steps apply only to flags that fit the schema.
-fn target<'r>(repo: &'r Repo, key: &str) -> anyhow::Result<(&'r FlagFile, &'r Flag)> {
-    let Some(file) = repo.files.iter().find(|f| f.key == key && !f.archived) else {
-        if let Some(archived) = repo.files.iter().find(|f| f.key == key) {
-            bail!(
-                "`{key}` is archived ({}); archived flags do not change",
-                archived.source.path
-            );
-        }
-        let near =
-            flagctl::model::names::did_you_mean(key, repo.files.iter().map(|f| f.key.as_str()))
-                .map(|k| format!("; did you mean `{k}`?"))
-                .unwrap_or_default();
-        bail!("no flag `{key}`{near}");
-    };
-    match &file.flag {
-        Ok(flag) => Ok((file, flag)),
-        Err(problems) => bail!(
-            "{} does not fit the schema ({}); fix it first (`flagctl validate`)",
-            file.source.path,
-            problems[0].message
-        ),
-    }
-}
-
-/// One file written by a step: its new text, and the path it moves from, if it moves.
-struct Change {
-    rel: String,
-    text: String,
-    moved_from: Option<String>,
-}
-
-/// Checks git, writes the change atomically and commits exactly its paths. On a failed
-/// commit the work tree is put back as it was.
-fn write_and_commit(
-    repo: &Repo,
-    change: &Change,
-    original: &str,
-    message: &str,
-    commit: &CommitArgs,
-) -> anyhow::Result<Option<String>> {
-    let git = if commit.no_commit {
-        None
-    } else {
-        git::open(&repo.root)
-    };
-    let mut git_paths = Vec::new();
-    if let Some(g) = &git {
-        for rel in std::iter::once(&change.rel).chain(change.moved_from.as_ref()) {
-            git_paths.push(git::git_path(g, &repo.root, rel)?);
-        }
-        git::ensure_nothing_else_staged(g, &git_paths)?;
-        let source = git_paths.last().expect("at least the target");
-        if git::is_dirty(g, source)? {
-            bail!(
-                "{} has uncommitted changes; flagctl commits only its own edit\n\
-                 help: commit or stash them first, or pass --no-commit",
-                change.moved_from.as_ref().unwrap_or(&change.rel)
-            );
-        }
-        git::ensure_identity(g)?;
-    }
-    let path = repo.root.join(&change.rel);
-    let moving = change.moved_from.is_some();
-    write_atomic(&path, &change.text, !moving)?;
-    if let Some(from) = &change.moved_from {
-        std::fs::remove_file(repo.root.join(from))
-            .with_context(|| format!("cannot remove {from}"))?;
-    }
-    let Some(g) = git else { return Ok(None) };
-    match git::commit_paths(&g, &git_paths, message) {
-        Ok(oid) => Ok(Some(oid.to_string())),
-        Err(e) => {
-            match &change.moved_from {
-                Some(from) => {
-                    let _ = write_atomic(&repo.root.join(from), original, true);
-                    let _ = std::fs::remove_file(&path);
-                }
-                None => {
-                    let _ = write_atomic(&path, original, true);
-                }
-            }
-            Err(e.context("nothing was changed"))
+impl CommitArgs {
+    pub fn options(&self) -> CommitOptions {
+        CommitOptions {
+            no_commit: self.no_commit,
+            no_verify: self.no_verify,
+            allow_detached: self.force_detached,
         }
     }
 }
 
-/// Runs one in-place step on `key`: `edit` changes the document and says what it did.
-fn step(
-    ctx: &Ctx,
-    verb: &str,
-    key: &str,
-    body: Option<String>,
-    commit: &CommitArgs,
-    edit: impl FnOnce(&mut DocumentMut, &Flag, &Repo) -> anyhow::Result<String>,
-) -> Outcome {
-    require_format(ctx, verb, &[Format::Human, Format::Json])?;
-    let repo = ctx.load_for_change(verb)?;
-    let (file, flag) = target(&repo, key)?;
-    let mut doc: DocumentMut = file
-        .source
-        .text
-        .parse()
-        .with_context(|| format!("{} is not valid TOML", file.source.path))?;
-    let done = edit(&mut doc, flag, &repo)?;
-    let text = doc.to_string();
-    if let Err(problems) = Flag::parse(
-        &SourceFile::new(&file.source.path, text.as_str()),
-        &repo.config,
-    ) {
-        bail!(
-            "the edit would leave {} invalid: {}",
-            file.source.path,
-            problems[0].message
-        );
-    }
-    let message = match &body {
-        Some(body) => format!("flagctl {verb}: {key}\n\n{body}\n"),
-        None => format!("flagctl {verb}: {key}\n"),
-    };
-    let change = Change {
-        rel: file.source.path.clone(),
-        text,
-        moved_from: None,
-    };
-    let commit_id = write_and_commit(&repo, &change, &file.source.text, &message, commit)?;
-    report(
-        ctx,
-        verb,
-        key,
-        &change.rel,
-        &done,
-        commit_id.as_deref(),
-        commit.no_commit,
-    )
-}
-
-/// What a lifecycle step did.
-#[derive(serde::Serialize)]
-struct StepDone<'a> {
-    verb: &'a str,
-    key: &'a str,
-    path: &'a str,
-    done: &'a str,
-    commit: Option<&'a str>,
-    #[serde(skip)]
-    no_commit: bool,
-}
-
-impl Output for StepDone<'_> {
+impl Output for Done {
     fn human(&self, out: &mut dyn std::io::Write, _color: bool) -> std::io::Result<()> {
-        let tail = match self.commit {
-            Some(c) => format!("committed {}", &c[..7]),
-            None if self.no_commit => "not committed".into(),
-            None => "not a git repository: not committed".into(),
+        let tail = match (&self.applied.commit, &self.applied.not_committed) {
+            (Some(c), _) => format!("committed {}", short_id(c)),
+            (None, Some(why)) => why.clone(),
+            (None, None) => "not committed".into(),
         };
         writeln!(out, "{}: {} ({tail})", self.key, self.done)
     }
 }
 
-fn report(
-    ctx: &Ctx,
-    verb: &str,
-    key: &str,
-    rel: &str,
-    done: &str,
-    commit: Option<&str>,
-    no_commit: bool,
-) -> Outcome {
-    let result = StepDone {
-        verb,
-        key,
-        path: rel,
-        done,
-        commit,
-        no_commit,
-    };
-    emit(ctx, &result)?;
+/// Runs `step` on `key` in one transaction: lock, load, plan, write, commit.
+fn run(ctx: &Ctx, key: &str, step: Step, commit: &CommitArgs) -> Outcome {
+    let verb = step.verb();
+    require_format(ctx, verb, &[Format::Human, Format::Json])?;
+    let root = ctx.root_for_change(verb)?;
+    let transaction = Transaction::begin(&root, commit.options())?;
+    let repo = Repo::load(&root)?;
+    let plan = lifecycle::plan(&repo, key, &step, ctx.today, transaction.head().as_deref())?;
+    let applied = transaction.apply(&plan.changes, &plan.message)?;
+    let done = plan.done(applied);
+    if ctx.format() == Format::Human {
+        for note in &done.applied.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    emit(ctx, &done)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn expire(ctx: &Ctx, args: ExpireArgs) -> Outcome {
-    let results = args.results.text()?;
-    let body = Some(format!(
-        "Winner: {}{}",
-        args.winner,
-        results
-            .as_ref()
-            .map(|r| format!("\n\n{r}"))
-            .unwrap_or_default()
-    ));
-    step(
-        ctx,
-        "expire",
-        &args.key,
-        body,
-        &args.commit,
-        |doc, flag, repo| {
-            let remove_by = lifecycle::expire(
-                doc,
-                flag,
-                &repo.config,
-                &args.winner,
-                results.as_deref(),
-                ctx.today,
-            )?;
-            Ok(format!(
-                "concluded; serves `{}` to everyone; archive it by {remove_by}",
-                args.winner
-            ))
-        },
-    )
+    let step = Step::Expire {
+        winner: args.winner,
+        results: args.results.text()?,
+    };
+    run(ctx, &args.key, step, &args.commit)
 }
 
 pub fn extend(ctx: &Ctx, args: ExtendArgs) -> Outcome {
-    let body = Some(format!(
-        "{}{}",
-        args.reason,
-        if args.force {
-            "\n\nForced past the kind's maximum lifetime."
-        } else {
-            ""
-        }
-    ));
-    step(
-        ctx,
-        "extend",
-        &args.key,
-        body,
-        &args.commit,
-        |doc, flag, repo| {
-            let old =
-                lifecycle::extend(doc, flag, &repo.config, args.until, args.force, ctx.today)?;
-            Ok(format!("expires {old} → {}", args.until))
-        },
-    )
+    let step = Step::Extend {
+        until: args.until,
+        reason: args.reason,
+        force: args.force,
+    };
+    run(ctx, &args.key, step, &args.commit)
 }
 
 pub fn review(ctx: &Ctx, args: ReviewArgs) -> Outcome {
-    step(
-        ctx,
-        "review",
-        &args.key,
-        args.note.clone(),
-        &args.commit,
-        |doc, flag, repo| {
-            let next = lifecycle::review(doc, flag, &repo.config, ctx.today)?;
-            Ok(format!("reviewed {}; next review by {next}", ctx.today))
-        },
-    )
+    let step = Step::Review { note: args.note };
+    run(ctx, &args.key, step, &args.commit)
 }
 
 pub fn kill(ctx: &Ctx, args: KillArgs) -> Outcome {
-    step(
-        ctx,
-        "kill",
-        &args.key,
-        Some(args.reason.clone()),
-        &args.commit,
-        |doc, flag, repo| {
-            lifecycle::set_state(doc, flag, true)?;
-            let dependants = dependants(repo, &args.key);
-            let note = if dependants.is_empty() {
-                String::new()
-            } else {
-                format!("; {} fall back to their defaults", dependants.join(", "))
-            };
-            Ok(format!(
-                "disabled: serves `{}` to everyone{note}",
-                flag.default.get_ref()
-            ))
-        },
-    )
+    let step = Step::Kill {
+        reason: args.reason,
+    };
+    run(ctx, &args.key, step, &args.commit)
 }
 
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Outcome {
-    step(
-        ctx,
-        "restore",
-        &args.key,
-        args.reason.clone(),
-        &args.commit,
-        |doc, flag, _| {
-            lifecycle::set_state(doc, flag, false)?;
-            Ok("enabled again".into())
-        },
-    )
-}
-
-/// Active flags that require `key`.
-fn dependants(repo: &Repo, key: &str) -> Vec<String> {
-    repo.flags()
-        .filter(|(f, flag)| !f.archived && flag.requires.iter().any(|r| r.flag.get_ref() == key))
-        .map(|(f, _)| f.key.clone())
-        .collect()
+    let step = Step::Restore {
+        reason: args.reason,
+    };
+    run(ctx, &args.key, step, &args.commit)
 }
 
 pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
-    require_format(ctx, "archive", &[Format::Human, Format::Json])?;
-    let results = args.results.text()?;
-    let repo = ctx.load_for_change("archive")?;
-    let (file, flag) = target(&repo, &args.key)?;
-    let last_commit = git::open(&repo.root).and_then(|g| {
-        g.head()
-            .ok()?
-            .peel_to_commit()
-            .ok()
-            .map(|c| c.id().to_string())
-    });
-    let mut doc: DocumentMut = file
-        .source
-        .text
-        .parse()
-        .with_context(|| format!("{} is not valid TOML", file.source.path))?;
-    lifecycle::archive(
-        &mut doc,
-        flag,
-        &repo.config,
-        ctx.today,
-        last_commit.as_deref(),
-        results.as_deref(),
-    )?;
-    let rel = format!(
-        "{}/_archive/{}/{}.toml",
-        repo.config.flags_dir, file.service, file.key
-    );
-    if repo.root.join(&rel).exists() {
-        bail!("{rel} already exists; remove or rename it first");
-    }
-    let mut body = match &flag.conclusion {
-        Some(c) => format!("Concluded {} with winner {}.", c.date, c.winner),
-        None => "Retired without a conclusion.".to_string(),
+    let step = Step::Archive {
+        results: args.results.text()?,
     };
-    if let Some(r) = &results {
-        body.push_str(&format!("\n\n{r}"));
-    }
-    let message = format!("flagctl archive: {}\n\n{body}\n", args.key);
-    let change = Change {
-        rel: rel.clone(),
-        text: doc.to_string(),
-        moved_from: Some(file.source.path.clone()),
-    };
-    let commit = write_and_commit(&repo, &change, &file.source.text, &message, &args.commit)?;
-    let dependants = dependants(&repo, &args.key);
-    if !dependants.is_empty() {
-        eprintln!(
-            "note: {} still require `{}`; `flagctl audit` reports them as missing-dependency",
-            dependants.join(", "),
-            args.key
-        );
-    }
-    report(
-        ctx,
-        "archive",
-        &args.key,
-        &rel,
-        &format!("moved to {rel}"),
-        commit.as_deref(),
-        args.commit.no_commit,
-    )
+    run(ctx, &args.key, step, &args.commit)
 }

@@ -343,13 +343,12 @@ fn provenance(repo: &Repo, key: &str) -> anyhow::Result<Option<Provenance>> {
     let (Some(first), Some(last)) = (history.first_added(key), history.last_changed(key)) else {
         return Ok(None);
     };
-    let git = flagctl::repo::git::open(&repo.root).expect("history was read from it");
     Ok(Some(Provenance {
         created_by: first.author.clone(),
         created_in: first.id.to_string(),
         last_changed: last.date().to_string(),
         last_commit: last.id.to_string(),
-        extensions: flagctl::history::extensions(&git, history.changes(key)),
+        extensions: flagctl::history::extensions(repo, history.changes(key)),
     }))
 }
 

@@ -19,11 +19,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use flagctl::repo::{ConfigError, Repo, discover_root};
+use flagctl::repo::{ConfigError, Repo, Source, discover_root};
 
 /// Lifecycle manager for ML feature flags kept as TOML files in git.
 #[derive(Parser)]
@@ -133,26 +133,26 @@ impl Ctx {
         discover_root(&cwd, self.global.repo.as_deref())
     }
 
-    /// The repository, from the work tree or from `--rev`.
-    pub fn load(&self) -> anyhow::Result<Repo> {
-        let root = self.root()?;
+    /// Where the flags are read from: `--rev`, else the work tree.
+    pub fn source(&self) -> Source {
         match &self.global.rev {
-            Some(rev) => {
-                let git = flagctl::repo::git::open(&root).with_context(|| {
-                    format!("--rev {rev}: {} is not in a git repository", root.display())
-                })?;
-                Repo::load_at(&root, &git, rev)
-            }
-            None => Repo::load(&root),
+            Some(rev) => Source::Rev(rev.clone()),
+            None => Source::WorkTree,
         }
     }
 
-    /// The work tree, for commands that change files: `--rev` makes no sense there.
-    pub fn load_for_change(&self, command: &str) -> anyhow::Result<Repo> {
+    /// The repository, from the work tree or from `--rev`.
+    pub fn load(&self) -> anyhow::Result<Repo> {
+        Repo::open(&self.root()?, &self.source())
+    }
+
+    /// The root of the work tree, for commands that change files: `--rev` makes no
+    /// sense there.
+    pub fn root_for_change(&self, command: &str) -> anyhow::Result<PathBuf> {
         if self.global.rev.is_some() {
             bail!("`{command}` changes files; --rev is only for read-only commands");
         }
-        Repo::load(&self.root()?)
+        self.root()
     }
 
     pub fn format(&self) -> Format {

@@ -16,6 +16,8 @@ use git2::{Oid, Repository};
 
 use objects::Objects;
 
+use crate::repo::{Repo, git};
+
 /// A commit of the first-parent chain.
 #[derive(Debug, Clone)]
 pub struct CommitInfo {
@@ -91,7 +93,7 @@ impl History {
 }
 
 /// Why history cannot be read here, if it cannot: no git, or a shallow clone.
-pub fn unavailable(git: Option<&Repository>) -> Option<&'static str> {
+fn unavailable(git: Option<&Repository>) -> Option<&'static str> {
     match git {
         None => Some("not a git repository: history checks (created-mismatch) were skipped"),
         Some(g) if g.is_shallow() => Some(
@@ -99,6 +101,28 @@ pub fn unavailable(git: Option<&Repository>) -> Option<&'static str> {
         ),
         Some(_) => None,
     }
+}
+
+/// The history that ends at the repository's commit (`--rev`) or HEAD, or a note saying
+/// why there is none. `progress(done, total)` is called as commits are read.
+pub fn load(
+    repo: &Repo,
+    progress: &mut dyn FnMut(usize, usize),
+) -> anyhow::Result<Result<History, String>> {
+    let git = git::open(&repo.root);
+    if let Some(why) = unavailable(git.as_ref()) {
+        return Ok(Err(why.to_string()));
+    }
+    let git = git.expect("available means there is a repository");
+    let tip = match &repo.revision {
+        Some(revision) => revision.oid,
+        None => match git.head().ok().and_then(|h| h.target()) {
+            Some(id) => id,
+            None => return Ok(Err("no commits yet: history checks were skipped".into())),
+        },
+    };
+    let flags_path = git::git_path(&git, &repo.root, &repo.config.flags_dir)?;
+    build(&git, tip, &flags_path, progress).map(Ok)
 }
 
 fn key_of(path: &str) -> Option<String> {
@@ -330,13 +354,28 @@ fn push(history: &mut History, key: Option<String>, change: Change) {
 }
 
 /// The text of a blob, when it is UTF-8.
-pub fn blob_text(git: &Repository, blob: Option<Oid>) -> Option<String> {
+fn blob_text(git: &Repository, blob: Option<Oid>) -> Option<String> {
     let blob = git.find_blob(blob?).ok()?;
     String::from_utf8(blob.content().to_vec()).ok()
 }
 
+/// The flag file's text before and after a change (UTF-8 only).
+pub fn texts(repo: &Repo, change: &Change) -> (Option<String>, Option<String>) {
+    match git::open(&repo.root) {
+        Some(git) => (
+            blob_text(&git, change.old_blob),
+            blob_text(&git, change.new_blob),
+        ),
+        None => (None, None),
+    }
+}
+
 /// How many changes moved `expires` later: the flag's extensions.
-pub fn extensions(git: &Repository, changes: &[Change]) -> usize {
+pub fn extensions(repo: &Repo, changes: &[Change]) -> usize {
+    let Some(git) = git::open(&repo.root) else {
+        return 0;
+    };
+    let git = &git;
     let expires = |blob| -> Option<toml::value::Datetime> {
         let table: toml::Table = blob_text(git, blob)?.parse().ok()?;
         table.get("expires")?.as_datetime().copied()
@@ -352,7 +391,7 @@ pub fn extensions(git: &Repository, changes: &[Change]) -> usize {
 }
 
 /// The last first-parent commit at or before `time`, walking back from `tip`.
-pub fn commit_at(
+pub(crate) fn commit_at(
     git: &Repository,
     tip: Oid,
     time: DateTime<FixedOffset>,

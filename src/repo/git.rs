@@ -5,6 +5,43 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use git2::{Repository, Status, StatusOptions};
 
+/// A commit's author time in the author's own offset.
+pub(crate) fn commit_time(commit: &git2::Commit) -> chrono::DateTime<chrono::FixedOffset> {
+    let time = commit.time();
+    let offset = chrono::FixedOffset::east_opt(time.offset_minutes() * 60)
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"));
+    chrono::DateTime::from_timestamp(time.seconds(), 0)
+        .unwrap_or_default()
+        .with_timezone(&offset)
+}
+
+/// The commit a revspec names; `flag` is the option it came from, for the message.
+pub(crate) fn resolve<'g>(
+    git: &'g Repository,
+    flag: &str,
+    rev: &str,
+) -> anyhow::Result<git2::Commit<'g>> {
+    git.revparse_single(rev)
+        .and_then(|object| object.peel_to_commit())
+        .map_err(|e| anyhow::anyhow!("{flag} {rev}: no such commit ({})", e.message()))
+}
+
+/// Whether any of `paths` (relative to `root`) differs from HEAD, untracked files included.
+pub(crate) fn has_changes(git: &Repository, root: &Path, paths: &[&str]) -> anyhow::Result<bool> {
+    let mut options = StatusOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    for path in paths {
+        options.pathspec(git_path(git, root, path)?);
+    }
+    let statuses = git
+        .statuses(Some(&mut options))
+        .context("cannot read git status")?;
+    Ok(!statuses.is_empty())
+}
+
 /// The git repository around `root`, when there is one.
 pub fn open(root: &Path) -> Option<Repository> {
     Repository::discover(root)

@@ -2,14 +2,17 @@
 
 mod discover;
 pub mod git;
+mod transaction;
 mod tree;
 mod walk;
 
 pub use discover::discover_root;
+pub use transaction::{Applied, CommitOptions, FileChange, Transaction};
+pub use walk::ARCHIVE_DIR;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use rayon::prelude::*;
 
 use crate::model::config::CONFIG_FILE;
@@ -31,9 +34,52 @@ pub struct Repo {
 /// A commit that a repository was read from.
 #[derive(Debug, Clone)]
 pub struct Revision {
-    /// What the user asked for (`HEAD~3`, `main`, …).
+    /// What the user asked for (`HEAD~3`, `main`, `@2026-11-20T12:00:00Z`, …).
     pub spec: String,
-    pub id: git2::Oid,
+    /// The full commit id.
+    pub id: String,
+    /// Author time, in the author's offset.
+    pub time: chrono::DateTime<chrono::FixedOffset>,
+    pub summary: String,
+    pub(crate) oid: git2::Oid,
+}
+
+impl Revision {
+    fn of(spec: &str, commit: &git2::Commit) -> Revision {
+        Revision {
+            spec: spec.to_string(),
+            id: commit.id().to_string(),
+            time: git::commit_time(commit),
+            summary: commit
+                .summary()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_string(),
+            oid: commit.id(),
+        }
+    }
+}
+
+/// Where a command reads the flags from.
+#[derive(Debug, Clone, Default)]
+pub enum Source {
+    /// The work tree, as it is on disk.
+    #[default]
+    WorkTree,
+    /// A commit: any revspec (`--rev`).
+    Rev(String),
+    /// The last first-parent commit at or before a time, walking back from `from` (a
+    /// revspec) or HEAD (`--at`).
+    At {
+        time: chrono::DateTime<chrono::FixedOffset>,
+        from: Option<String>,
+    },
+}
+
+/// Shortens a commit id for people: its first seven characters.
+pub fn short_id(id: &str) -> &str {
+    &id[..id.len().min(7)]
 }
 
 /// One file under the flags folder.
@@ -85,23 +131,52 @@ impl Repo {
         Ok(Repo::assemble(root, config, config_file, entries, None))
     }
 
-    /// Reads the repository at `root` as it was in commit `rev` (any revspec), straight
-    /// from git's object database: no checkout, the work tree is not looked at.
-    pub fn load_at(root: &Path, git: &git2::Repository, rev: &str) -> anyhow::Result<Repo> {
-        let commit = git
-            .revparse_single(rev)
-            .and_then(|object| object.peel_to_commit())
-            .map_err(|e| anyhow::anyhow!("--rev {rev}: no such commit ({})", e.message()))?;
-        let tree = commit.tree()?;
+    /// Reads the repository from `source`: the work tree, or a commit straight from git's
+    /// object database (no checkout; the work tree is not looked at).
+    pub fn open(root: &Path, source: &Source) -> anyhow::Result<Repo> {
+        let (flag, spec) = match source {
+            Source::WorkTree => return Repo::load(root),
+            Source::Rev(rev) => ("--rev", rev.clone()),
+            Source::At { time, .. } => ("--at", time.to_rfc3339()),
+        };
+        let git = git::open(root).with_context(|| {
+            format!(
+                "{flag} {spec}: {} is not in a git repository",
+                root.display()
+            )
+        })?;
+        let commit = match source {
+            Source::At { time, from } => {
+                let tip = match from {
+                    Some(rev) => git::resolve(&git, "--rev", rev)?,
+                    None => git
+                        .head()
+                        .ok()
+                        .and_then(|head| head.peel_to_commit().ok())
+                        .context("--at: the repository has no commits yet")?,
+                };
+                let Some(id) = crate::history::commit_at(&git, tip.id(), *time)? else {
+                    bail!("--at {spec}: no commit at or before that time");
+                };
+                git.find_commit(id)?
+            }
+            _ => git::resolve(&git, flag, &spec)?,
+        };
+        Repo::load_commit(root, &git, Revision::of(&spec, &commit))
+    }
+
+    /// Reads the repository at `root` as it was in `revision`.
+    fn load_commit(
+        root: &Path,
+        git: &git2::Repository,
+        revision: Revision,
+    ) -> anyhow::Result<Repo> {
+        let tree = git.find_commit(revision.oid)?.tree()?;
         let prefix = git::git_path(git, root, "")?;
         let config_text = tree::read_text(git, &tree, &tree::join(&prefix, CONFIG_FILE))?;
         let (config, config_file) = parse_config(config_text)?;
         let flags_dir = tree::join(&prefix, &config.flags_dir);
         let entries = tree::flag_files(git, &tree, &flags_dir, &prefix)?;
-        let revision = Revision {
-            spec: rev.to_string(),
-            id: commit.id(),
-        };
         Ok(Repo::assemble(
             root,
             config,
@@ -137,12 +212,63 @@ impl Repo {
         self.files.iter().filter_map(|f| Some((f, f.flag()?)))
     }
 
-    /// The active (not archived) file of `key`, if any.
+    /// The active (not archived) file of `key`, if any, else the archived one.
     pub fn find(&self, key: &str) -> Option<&FlagFile> {
         self.files
             .iter()
             .find(|f| f.key == key && !f.archived)
             .or_else(|| self.files.iter().find(|f| f.key == key))
+    }
+
+    /// The file of `key` (active first, else archived), or an error that names the
+    /// nearest key.
+    pub fn lookup(&self, key: &str) -> anyhow::Result<&FlagFile> {
+        if let Some(file) = self.find(key) {
+            return Ok(file);
+        }
+        let near =
+            crate::model::names::did_you_mean(key, self.files.iter().map(|f| f.key.as_str()))
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_default();
+        bail!("no flag `{key}`{near}")
+    }
+
+    /// The version of the flag set that is served: the commit it was read from (`--rev`),
+    /// else HEAD's id with `-dirty` appended (as `git describe --dirty` does) when
+    /// `flagctl.toml` or the flags folder has uncommitted changes, else `worktree` outside
+    /// git or before the first commit. The note says why the version is not a plain commit.
+    pub fn version(&self) -> anyhow::Result<(String, Option<String>)> {
+        if let Some(revision) = &self.revision {
+            return Ok((revision.id.clone(), None));
+        }
+        let Some(git) = git::open(&self.root) else {
+            let note = "not a git repository: the flag set's version is \"worktree\"";
+            return Ok(("worktree".into(), Some(note.into())));
+        };
+        let Some(head) = git.head().ok().and_then(|head| head.target()) else {
+            let note = "no commits yet: the flag set's version is \"worktree\"";
+            return Ok(("worktree".into(), Some(note.into())));
+        };
+        let paths = [CONFIG_FILE, self.config.flags_dir.as_str()];
+        if git::has_changes(&git, &self.root, &paths)? {
+            let note = format!(
+                "flag files have uncommitted changes: the version is {head}-dirty; commit them for a version that names what is served"
+            );
+            return Ok((format!("{head}-dirty"), Some(note)));
+        }
+        Ok((head.to_string(), None))
+    }
+
+    /// The commit the files were read from (`--rev`), else HEAD, when there is one.
+    pub fn tip(&self) -> Option<String> {
+        match &self.revision {
+            Some(revision) => Some(revision.id.clone()),
+            None => git::open(&self.root)?
+                .head()
+                .ok()?
+                .target()
+                .map(|id| id.to_string()),
+        }
     }
 
     /// Service names that hold active flags, sorted.

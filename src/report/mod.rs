@@ -33,3 +33,28 @@ impl Report<'_> {
         Summary::of(self.findings)
     }
 }
+
+/// Text from outside flagctl (file content, hook output) made safe to print: control
+/// characters other than newline and tab are shown escaped, never sent to the terminal.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sanitize_escapes_control_characters() {
+        assert_eq!(
+            super::sanitize("a\u{1b}[31mb\r\n\tc"),
+            "a\\u{1b}[31mb\\r\n\tc"
+        );
+    }
+}
