@@ -336,7 +336,7 @@ fn warnings_alone_pass_unless_denied() {
         (code, json["findings"].as_array().unwrap().len()),
         (Some(0), 0)
     );
-    repo.flagctl(&["audit", "--deny", "expiring-son"])
+    repo.flagctl(&["--as-of", "2026-11-25", "audit", "--deny", "expiring-son"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("did you mean `expiring-soon`"));
