@@ -68,8 +68,6 @@ rules! {
     DependencyCycle = "dependency-cycle", Error, "`requires` forms a cycle." "Remove one requirement of the cycle.";
     TemporaryDependency = "temporary-dependency", Warning, "A permanent flag requires a temporary one." "Make the permanent flag depend only on permanent flags.";
     CreatedMismatch = "created-mismatch", Error, "`created` is later than the commit that first added the flag." "Set `created` to the day the flag was first committed.";
-    UnusedFlag = "unused-flag", Warning, "A live flag has no reference in the scanned code." "Remove the flag, or reference it where it is used.";
-    ArchivedFlagReferenced = "archived-flag-referenced", Error, "Code still references an archived flag." "Remove the code that still reads the archived flag.";
 }
 
 impl RuleId {

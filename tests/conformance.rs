@@ -2,81 +2,130 @@
 //! against the engine. The suite lives outside the project: `FLAGCTL_CONFORMANCE_DIR`
 //! names its folder (with `flags/testkit-flags.json` and `gherkin/*.feature`).
 //!
-//! Every scenario runs except those tagged `@fractional-v1` / `@fractional-v3`, other
-//! bucketing algorithms than the v2 flagd uses today.
-
-#![allow(clippy::disallowed_macros)] // reports how many scenarios ran
+//! Each scenario, and each example row of an outline, is a test of its own, named
+//! `FILE: SCENARIO [EXAMPLES: | ROW |]`. Those tagged `@fractional-v1` / `@fractional-v3`,
+//! other bucketing algorithms than the v2 flagd uses today, are reported as ignored.
+//!
+//! Without the suite, one test, `suite_missing`, says how to run it: it is ignored on a
+//! developer's machine and fails in CI (`CI` set), where a suite that cannot run must not
+//! pass as run.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
 
 use flagctl::eval::{Context, FlagSet, FlagType, TypedResolution};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use serde_json::{Map, Value};
 
 const SKIPPED_TAGS: [&str; 2] = ["@fractional-v1", "@fractional-v3"];
 
-#[test]
-fn flagd_evaluator_conformance() {
-    let Some(dir) = std::env::var_os("FLAGCTL_CONFORMANCE_DIR") else {
-        eprintln!("skipped: FLAGCTL_CONFORMANCE_DIR not set");
-        return;
+const DIR_VAR: &str = "FLAGCTL_CONFORMANCE_DIR";
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let trials = match suite_dir() {
+        Ok(dir) => scenarios(&dir),
+        Err(why) => vec![suite_missing(why)],
     };
-    let dir = Path::new(&dir);
-    assert!(
-        dir.is_dir(),
-        "FLAGCTL_CONFORMANCE_DIR is set to {}, which is not a folder",
-        dir.display()
-    );
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// The suite's folder, or why there is none.
+fn suite_dir() -> Result<PathBuf, String> {
+    let dir = std::env::var_os(DIR_VAR).ok_or_else(|| format!("{DIR_VAR} is not set"))?;
+    let dir = PathBuf::from(dir);
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(format!("{DIR_VAR}={} is not a folder", dir.display()))
+    }
+}
+
+fn suite_missing(why: String) -> Trial {
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    Trial::ignorable_test("suite_missing", move || {
+        let how = format!(
+            "set {DIR_VAR} to the flagd evaluator suite (shared/conformance/flagd-evaluator), as .ci/run does"
+        );
+        if in_ci {
+            Err(format!("{why}: the conformance suite cannot run in CI; {how}").into())
+        } else {
+            Ok(Completion::ignored_with(format!("{why}; {how}")))
+        }
+    })
+}
+
+/// A test for each scenario of the suite at `dir`; a failing one for each part of the suite
+/// that cannot be read.
+fn scenarios(dir: &Path) -> Vec<Trial> {
+    let broken = |name: &str, message: String| Trial::test(name, move || Err(message.into()));
     let flags_path = dir.join("flags/testkit-flags.json");
-    let flags = fs::read_to_string(&flags_path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", flags_path.display()));
-    let set = FlagSet::from_flagd_json(&flags)
-        .unwrap_or_else(|e| panic!("cannot load {}: {e:#}", flags_path.display()));
+    let set = match fs::read_to_string(&flags_path)
+        .map_err(|e| format!("cannot read {}: {e}", flags_path.display()))
+        .and_then(|text| {
+            FlagSet::from_flagd_json(&text)
+                .map_err(|e| format!("cannot load {}: {e:#}", flags_path.display()))
+        }) {
+        Ok(set) => Arc::new(set),
+        Err(message) => return vec![broken("testkit-flags.json", message)],
+    };
+    let features = match fs::read_dir(dir.join("gherkin")) {
+        Ok(entries) => {
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|entry| Some(entry.ok()?.path()))
+                .filter(|path| path.extension().is_some_and(|ext| ext == "feature"))
+                .collect();
+            paths.sort();
+            paths
+        }
+        Err(e) => {
+            let message = format!("cannot list {}/gherkin: {e}", dir.display());
+            return vec![broken("gherkin", message)];
+        }
+    };
 
-    let mut features: Vec<_> = fs::read_dir(dir.join("gherkin"))
-        .unwrap_or_else(|e| panic!("cannot list {}/gherkin: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "feature"))
-        .collect();
-    features.sort();
-
-    let (mut ran, mut skipped) = (0, 0);
-    let mut failures = Vec::new();
+    let mut trials = Vec::new();
     for path in &features {
         let file = path
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
-        let feature = parse_feature(&text).unwrap_or_else(|e| panic!("cannot parse {file}: {e}"));
-        for case in feature.cases() {
-            if case
-                .tags
-                .iter()
-                .any(|tag| SKIPPED_TAGS.contains(&tag.as_str()))
-            {
-                skipped += 1;
+        let feature = fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {file}: {e}"))
+            .and_then(|text| parse_feature(&text).map_err(|e| format!("cannot parse {file}: {e}")));
+        let feature = match feature {
+            Ok(feature) => feature,
+            Err(message) => {
+                trials.push(broken(&file, message));
                 continue;
             }
-            ran += 1;
-            if let Err(message) = run(&set, &case.steps) {
-                failures.push(format!("{file}: {}: {message}", case.name));
-            }
+        };
+        for case in feature.cases() {
+            let name = format!("{file}: {}", case.name);
+            let skipped_by = case
+                .tags
+                .iter()
+                .find(|tag| SKIPPED_TAGS.contains(&tag.as_str()))
+                .cloned();
+            let set = Arc::clone(&set);
+            trials.push(Trial::ignorable_test(name, move || match skipped_by {
+                Some(tag) => Ok(Completion::ignored_with(format!(
+                    "{tag}: not the bucketing flagd uses"
+                ))),
+                None => run(&set, &case.steps)
+                    .map(|()| Completion::Completed)
+                    .map_err(Failed::from),
+            }));
         }
     }
-    println!(
-        "conformance: {ran} scenarios run, {} passed, {} failed, {skipped} skipped by tag",
-        ran - failures.len(),
-        failures.len()
-    );
-    assert!(ran > 0, "no scenario found under {}", dir.display());
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} conformance scenarios failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    if trials.is_empty() {
+        let message = format!("no scenario found under {}", dir.display());
+        trials.push(broken("suite_has_scenarios", message));
+    }
+    trials
 }
 
 // ---- Running a scenario -------------------------------------------------------------
@@ -313,13 +362,12 @@ impl Feature {
                                 text.replace(&format!("<{name}>"), value)
                             })
                     };
+                    let examples_name = match examples.name.as_str() {
+                        "" => String::new(),
+                        name => format!("{name}: "),
+                    };
                     cases.push(Case {
-                        name: format!(
-                            "{} [examples {:?}: | {} |]",
-                            scenario.name,
-                            examples.name,
-                            row.join(" | ")
-                        ),
+                        name: format!("{} [{examples_name}| {} |]", scenario.name, row.join(" | ")),
                         tags: tags.iter().chain(&examples.tags).cloned().collect(),
                         steps: steps()
                             .map(|step| Step {

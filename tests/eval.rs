@@ -329,6 +329,8 @@ fn explain_shows_every_step() {
     let repo = repo();
     let out = repo
         .flagctl(&[
+            "--as-of",
+            "2026-11-25",
             "eval",
             "ranker-v2",
             "--explain",
@@ -362,12 +364,14 @@ fn explain_shows_every_step() {
 #[test]
 fn unknown_flags_and_bad_contexts_exit_2() {
     let repo = repo();
-    repo.flagctl(&["eval", "ranker-v3"])
+    repo.flagctl(&["--as-of", "2026-11-25", "eval", "ranker-v3"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("did you mean `ranker-v2`?"));
     repo.write("bad.jsonl", "{\"targetingKey\": \"a\"}\n\n[1, 2]\n");
     repo.flagctl(&[
+        "--as-of",
+        "2026-11-25",
         "eval",
         "--all",
         "--contexts",
@@ -381,9 +385,16 @@ fn unknown_flags_and_bad_contexts_exit_2() {
     .stderr(predicate::str::contains(
         "bad.jsonl:3: the context must be a JSON object",
     ));
-    repo.flagctl(&["eval", "ranker-v2", "--ctx", "age:=thirty"])
-        .assert()
-        .code(2);
+    repo.flagctl(&[
+        "--as-of",
+        "2026-11-25",
+        "eval",
+        "ranker-v2",
+        "--ctx",
+        "age:=thirty",
+    ])
+    .assert()
+    .code(2);
 }
 
 /// A small deterministic generator (xorshift64*), so the contexts are the same each run.
@@ -663,7 +674,14 @@ fn eval_at_a_time_reads_the_commit_then_in_force() {
     assert_eq!(at("2026-11-10")["commit"], after);
 
     let out = repo
-        .flagctl(&["eval", "killed", "--at", "2026-11-05"])
+        .flagctl(&[
+            "--as-of",
+            "2026-11-25",
+            "eval",
+            "killed",
+            "--at",
+            "2026-11-05",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -674,10 +692,17 @@ fn eval_at_a_time_reads_the_commit_then_in_force() {
         )),
         "{text}"
     );
-    repo.flagctl(&["eval", "killed", "--at", "2026-10-01"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no commit at or before"));
+    repo.flagctl(&[
+        "--as-of",
+        "2026-11-25",
+        "eval",
+        "killed",
+        "--at",
+        "2026-10-01",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("no commit at or before"));
 }
 
 #[test]

@@ -129,15 +129,22 @@ fn create_refuses_when_other_changes_are_staged() {
 fn create_without_a_terminal_names_what_is_missing() {
     let repo = TestRepo::initialised();
     // The timeout fails the test when it waits for input.
-    repo.flagctl(&["create", "ranker-v2", "--service", "ranking"])
-        .timeout(Duration::from_secs(10))
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("--kind")
-                .and(predicate::str::contains("--owner"))
-                .and(predicate::str::contains("--description")),
-        );
+    repo.flagctl(&[
+        "--as-of",
+        "2026-11-25",
+        "create",
+        "ranker-v2",
+        "--service",
+        "ranking",
+    ])
+    .timeout(Duration::from_secs(10))
+    .assert()
+    .code(2)
+    .stderr(
+        predicate::str::contains("--kind")
+            .and(predicate::str::contains("--owner"))
+            .and(predicate::str::contains("--description")),
+    );
 }
 
 #[test]
@@ -287,7 +294,7 @@ fn validate_reports_duplicate_keys_and_unknown_kinds() {
             .replace("\"experiment\"", "\"experimnt\""),
     );
     let out = repo
-        .flagctl(&["validate", "--format", "json"])
+        .flagctl(&["--as-of", "2026-11-25", "validate", "--format", "json"])
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -326,10 +333,13 @@ fn an_invalid_config_stops_every_command() {
     let repo = TestRepo::initialised();
     repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\n");
     for command in ["validate", "list"] {
-        repo.flagctl(&[command]).assert().code(2).stderr(
-            predicate::str::contains("flagctl.toml:2:1")
-                .and(predicate::str::contains("did you mean `warn_days`")),
-        );
+        repo.flagctl(&["--as-of", "2026-11-25", command])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("flagctl.toml:2:1")
+                    .and(predicate::str::contains("did you mean `warn_days`")),
+            );
     }
 }
 

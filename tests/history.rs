@@ -110,11 +110,11 @@ fn rev_reads_the_commit_not_the_work_tree() {
     let (code, json) = audit(&repo, &["--rev", "HEAD"]);
     assert_eq!(code, Some(0), "{json}");
     assert_eq!(json["flags"], 1);
-    repo.flagctl(&["--rev", "HEAD", "list"])
+    repo.flagctl(&["--rev", "HEAD", "--as-of", "2026-11-25", "list"])
         .assert()
         .success()
         .stdout(predicate::str::contains("fine").and(predicate::str::contains("broken").not()));
-    repo.flagctl(&["--rev", "nope", "list"])
+    repo.flagctl(&["--rev", "nope", "--as-of", "2026-11-25", "list"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--rev nope"));
@@ -280,8 +280,7 @@ fn without_git_history_checks_are_skipped_with_a_note() {
         experiment("me@example.com", "2026-11-20", "2026-12-15"),
     )
     .unwrap();
-    common::flagctl()
-        .args(["audit", "--as-of", "2026-11-25"])
+    common::flagctl(&["audit", "--as-of", "2026-11-25"])
         .current_dir(dir.path())
         .assert()
         .success()
@@ -317,8 +316,7 @@ fn a_shallow_clone_skips_history_checks() {
         .status()
         .unwrap();
     assert!(status.success());
-    common::flagctl()
-        .args(["audit", "--as-of", "2026-11-25"])
+    common::flagctl(&["audit", "--as-of", "2026-11-25"])
         .current_dir(clone.path())
         .assert()
         .success()

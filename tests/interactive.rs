@@ -10,7 +10,7 @@ use expectrl::{Expect, Session};
 fn spawn(repo_dir: &std::path::Path, args: &[&str]) -> expectrl::session::OsSession {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
     command
-        .args(args)
+        .args(common::dated(args))
         .current_dir(repo_dir)
         .env("NO_COLOR", "1")
         .env("TERM", "xterm");

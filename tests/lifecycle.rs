@@ -88,18 +88,15 @@ fn expire_records_the_conclusion_and_commits_only_the_flag() {
 fn expire_refuses_bad_input_and_changes_nothing() {
     let repo = repo();
     let before = repo.read("flags/ranking/ranker-v2.toml");
-    repo.flagctl(&["expire", "ranker-v2", "--winner", "champion"])
-        .assert()
-        .code(2)
+    let expire = |key, winner| {
+        repo.flagctl(&["--as-of", "2026-11-25", "expire", key, "--winner", winner])
+            .assert()
+            .code(2)
+    };
+    expire("ranker-v2", "champion")
         .stderr(predicate::str::contains("variants: baseline, candidate"));
-    repo.flagctl(&["expire", "ranker-switch", "--winner", "on"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("permanent"));
-    repo.flagctl(&["expire", "ranker-v9", "--winner", "on"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("did you mean `ranker-v2`"));
+    expire("ranker-switch", "on").stderr(predicate::str::contains("permanent"));
+    expire("ranker-v9", "on").stderr(predicate::str::contains("did you mean `ranker-v2`"));
     assert_eq!(repo.read("flags/ranking/ranker-v2.toml"), before);
     assert_eq!(repo.commit_count(), 2);
 }
@@ -382,7 +379,7 @@ fn remind_posts_one_digest_per_owner() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2 of 2 digests delivered"));
-    repo.flagctl(&["remind", "--webhook", "notaurl"])
+    repo.flagctl(&["remind", "--webhook", "notaurl", "--as-of", "2026-11-25"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not an http:// or https:// URL"));

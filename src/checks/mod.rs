@@ -9,6 +9,8 @@ mod history;
 mod lifecycle;
 mod owners;
 mod services;
+#[cfg(test)]
+mod tests;
 
 pub use crate::rules::{RuleId, Severity};
 pub use files::check_files;

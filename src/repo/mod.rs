@@ -2,6 +2,7 @@
 
 mod discover;
 pub mod git;
+mod memory;
 mod transaction;
 mod tree;
 mod walk;

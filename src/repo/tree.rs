@@ -3,7 +3,7 @@
 use anyhow::Context;
 use git2::{ObjectType, Repository, Tree};
 
-use super::walk::{ARCHIVE_DIR, misplaced};
+use super::walk::{Placement, misplaced};
 use super::{Body, Entry};
 
 /// `prefix/rest`, or `rest` when the prefix is empty.
@@ -54,25 +54,10 @@ pub(crate) fn flag_files(
     let mut entries = Vec::new();
     let mut visit = |parts: &[&str], entry: &git2::TreeEntry| -> anyhow::Result<()> {
         let rel = format!("{rel_dir}/{}", parts.join("/"));
-        let (service, archived) = match parts {
-            [service, _] if *service != ARCHIVE_DIR => (*service, false),
-            [archive, service, _] if *archive == ARCHIVE_DIR => (*service, true),
-            _ => {
-                entries.push(Entry {
-                    path: rel,
-                    service: String::new(),
-                    key: String::new(),
-                    archived: false,
-                    body: Err(misplaced(rel_dir)),
-                });
-                return Ok(());
-            }
+        let Some(place) = Placement::of(parts) else {
+            entries.push(misplaced(rel, rel_dir));
+            return Ok(());
         };
-        let key = parts
-            .last()
-            .and_then(|name| crate::model::names::key_of_file(name))
-            .unwrap_or_default()
-            .to_string();
         let body = if entry.filemode() == 0o120000 {
             Err("the symlink is not followed when reading a commit".to_string())
         } else {
@@ -81,13 +66,7 @@ pub(crate) fn flag_files(
                 .map(Body::Text)
                 .map_err(|_| "the file is not UTF-8; save it as UTF-8".to_string())
         };
-        entries.push(Entry {
-            path: rel,
-            service: service.to_string(),
-            key,
-            archived,
-            body,
-        });
+        entries.push(place.entry(rel, body));
         Ok(())
     };
     walk_tree(git, &dir, &mut Vec::new(), &mut visit)?;

@@ -37,23 +37,12 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        let (service, file, archived) = match parts.as_slice() {
-            [service, file] if service != ARCHIVE_DIR => (service, file, false),
-            [archive, service, file] if archive == ARCHIVE_DIR => (service, file, true),
-            [_, _] | [_, _, _] | [_] => {
-                if item.file_type().is_dir() {
-                    continue;
-                }
-                entries.push(Entry {
-                    path: rel_root,
-                    service: String::new(),
-                    key: String::new(),
-                    archived: false,
-                    body: Err(misplaced(&relative(root, flags_dir))),
-                });
-                continue;
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let Some(place) = Placement::of(&parts) else {
+            if !item.file_type().is_dir() {
+                entries.push(misplaced(rel_root, &relative(root, flags_dir)));
             }
-            _ => continue,
+            continue;
         };
         let body = if item.path_is_symlink() {
             symlink_target(&real_root, path).map(Body::Disk)
@@ -62,22 +51,56 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<En
         } else {
             continue;
         };
-        entries.push(Entry {
-            path: rel_root,
-            service: service.clone(),
-            key: key_of_file(file).unwrap_or_default().to_string(),
-            archived,
-            body,
-        });
+        entries.push(place.entry(rel_root, body));
     }
     Ok(entries)
 }
 
-/// Why a `.toml` file at the wrong depth is not a flag.
-pub(crate) fn misplaced(flags_dir: &str) -> String {
-    format!(
-        "flag files live at {flags_dir}/<service>/<key>.toml or {flags_dir}/{ARCHIVE_DIR}/<service>/<key>.toml"
-    )
+/// Where a `.toml` file sits below the flags folder, by the parts of its path there:
+/// `<service>/<key>.toml` or `_archive/<service>/<key>.toml`.
+pub(crate) struct Placement<'a> {
+    service: &'a str,
+    key: &'a str,
+    archived: bool,
+}
+
+impl<'a> Placement<'a> {
+    /// `None` for a file at the wrong depth, which is no flag.
+    pub(crate) fn of(parts: &[&'a str]) -> Option<Placement<'a>> {
+        let (service, file, archived) = match *parts {
+            [service, file] if service != ARCHIVE_DIR => (service, file, false),
+            [archive, service, file] if archive == ARCHIVE_DIR => (service, file, true),
+            _ => return None,
+        };
+        Some(Placement {
+            service,
+            key: key_of_file(file).unwrap_or_default(),
+            archived,
+        })
+    }
+
+    pub(crate) fn entry(&self, path: String, body: Result<Body, String>) -> Entry {
+        Entry {
+            path,
+            service: self.service.to_string(),
+            key: self.key.to_string(),
+            archived: self.archived,
+            body,
+        }
+    }
+}
+
+/// A `.toml` file at the wrong depth: its body says where flag files live.
+pub(crate) fn misplaced(path: String, flags_dir: &str) -> Entry {
+    Entry {
+        path,
+        service: String::new(),
+        key: String::new(),
+        archived: false,
+        body: Err(format!(
+            "flag files live at {flags_dir}/<service>/<key>.toml or {flags_dir}/{ARCHIVE_DIR}/<service>/<key>.toml"
+        )),
+    }
 }
 
 /// Reads a file found by the walk as UTF-8 text, or says why it cannot.

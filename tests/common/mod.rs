@@ -73,10 +73,11 @@ impl TestRepo {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// `flagctl` run in the repository, with no colour and no terminal.
+    /// `flagctl ARGS…` run in the repository, with no colour and no terminal, on [`TODAY`]
+    /// unless `args` name their own `--as-of`.
     pub fn flagctl(&self, args: &[&str]) -> Command {
-        let mut cmd = flagctl();
-        cmd.args(args).current_dir(self.path()).env("NO_COLOR", "1");
+        let mut cmd = flagctl(args);
+        cmd.current_dir(self.path()).env("NO_COLOR", "1");
         cmd
     }
 
@@ -103,8 +104,25 @@ impl TestRepo {
     }
 }
 
-pub fn flagctl() -> Command {
-    Command::cargo_bin("flagctl").unwrap()
+/// The day tests run on unless they name another: no test reads the clock.
+pub const TODAY: &str = "2026-11-25";
+
+/// `args` with `--as-of TODAY` in front, unless they name their own `--as-of`.
+pub fn dated<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let dated = args.iter().any(|arg| arg.starts_with("--as-of"));
+    let today = if dated {
+        &[][..]
+    } else {
+        &["--as-of", TODAY][..]
+    };
+    today.iter().chain(args).copied().collect()
+}
+
+/// `flagctl ARGS…`, on [`TODAY`] unless `args` name their own `--as-of`.
+pub fn flagctl(args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("flagctl").unwrap();
+    cmd.args(dated(args));
+    cmd
 }
 
 /// The example repository at the top of the project.
@@ -112,17 +130,11 @@ pub fn example_repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `flagctl --repo <example> --as-of 2026-11-25 ARGS…`.
+/// `flagctl --repo <example> ARGS…`, on [`TODAY`] unless `args` name their own `--as-of`.
 pub fn on_example(args: &[&str]) -> Command {
-    let mut cmd = flagctl();
-    cmd.args([
-        "--repo",
-        env!("CARGO_MANIFEST_DIR"),
-        "--as-of",
-        "2026-11-25",
-    ])
-    .args(args);
-    cmd
+    let mut with_repo = vec!["--repo", env!("CARGO_MANIFEST_DIR")];
+    with_repo.extend(args);
+    flagctl(&with_repo)
 }
 
 /// A valid experiment flag file created on `created`.
