@@ -12,7 +12,6 @@ mod services;
 
 pub use crate::rules::{RuleId, Severity};
 pub use files::check_files;
-pub use lifecycle::relative_days;
 
 /// What the audit checks run over: the loaded repository and the day.
 pub struct AuditCtx<'a> {
