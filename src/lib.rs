@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod compile;
 pub mod create;
+pub mod deadline;
 pub mod edit;
 pub mod eval;
 pub mod export;
@@ -17,5 +18,4 @@ pub mod remind;
 pub mod repo;
 pub mod report;
 pub mod rules;
-pub mod status;
 pub mod templates;

@@ -1,28 +1,48 @@
 //! Owner digests: for each owner, what needs action within a window (`flagctl remind`).
+//!
+//! A digest is the audit's lifecycle findings, grouped by owner, plus the deadlines still
+//! ahead within the window that the audit does not report yet (it warns only within
+//! `warn_days`). Each action is named as the audit rule, or as the status the flag has
+//! when "soon" means the window, so remind speaks the words `audit` and `list` do.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::checks::relative_days;
-use crate::repo::Repo;
-use crate::status::{DueFor, days_until, due};
+use crate::checks::{AuditCtx, Finding, RuleId, Severities, Sink, audit};
+use crate::deadline::{Deadline, next_deadline};
+use crate::repo::{FlagFile, Repo};
+
+/// The audit rules whose findings are reminders.
+const RULES: [RuleId; 6] = [
+    RuleId::Expired,
+    RuleId::ExpiringSoon,
+    RuleId::ReviewOverdue,
+    RuleId::ReviewDueSoon,
+    RuleId::RemovalOverdue,
+    RuleId::ServiceLimit,
+];
 
 /// One thing an owner has to do.
 #[derive(Debug, Clone, Serialize)]
 pub struct Action {
-    /// `expired`, `expiring`, `review-overdue`, `review-due`, `removal-overdue`,
-    /// `removal-due` or `service-over-limit`.
+    /// The audit rule (`expired`, `expiring-soon`, `review-overdue`, `review-due-soon`,
+    /// `removal-overdue`, `service-limit`), or `concluded` for a removal still ahead.
     pub action: &'static str,
     pub flag: Option<String>,
     pub service: String,
     pub path: Option<String>,
     pub due: Option<NaiveDate>,
+    /// The field that holds `due`: `expires`, `review_by` or `remove_by`.
+    pub due_field: Option<&'static str>,
     /// Days until `due`: negative when past.
     pub days: Option<i64>,
+    /// `days` in words: "today", "tomorrow", "in 3 days", "2 days ago".
+    pub due_relative: Option<String>,
+    /// As `audit` words it.
     pub message: String,
-    /// The command that resolves it.
+    /// What resolves it.
     pub fix: String,
 }
 
@@ -36,98 +56,66 @@ pub struct Digest {
 }
 
 /// Digests of every owner with something due within `within` days of `today`, by owner.
+/// Severities come from `[severity]`: a rule that is off reminds nobody.
 pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
-    let within = i64::from(within);
+    let severities = Severities::from_config(&repo.config);
+    let mut sink = Sink::new(&severities);
+    let ctx = AuditCtx {
+        repo,
+        today,
+        history: None,
+    };
+    audit(&ctx, &mut sink);
+    let findings = sink.into_findings();
+
     let mut by_owner: BTreeMap<String, Vec<Action>> = BTreeMap::new();
-    let mut services_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (file, flag) in repo.flags().filter(|(f, _)| !f.archived) {
-        let owner = flag.owner.get_ref().clone();
-        services_of
-            .entry(owner.clone())
-            .or_default()
-            .push(file.service.clone());
-        let Some(due) = due(flag, &repo.config) else {
-            continue;
-        };
-        let (past, soon, [past_text, soon_text], fix) = match due.what {
-            DueFor::Removal => (
-                "removal-overdue",
-                "removal-due",
-                ["was due for removal on", "is due for removal on"],
-                format!(
-                    "remove its uses from code, then `flagctl archive {}`",
-                    file.key
-                ),
-            ),
-            DueFor::Expiry => (
-                "expired",
-                "expiring",
-                ["expired on", "expires on"],
-                format!(
-                    "`flagctl expire {} --winner VARIANT` or `flagctl extend`",
-                    file.key
-                ),
-            ),
-            DueFor::Review => (
-                "review-overdue",
-                "review-due",
-                ["was due for review on", "is due for review on"],
-                format!("review it, then `flagctl review {}`", file.key),
-            ),
-        };
-        let due = due.date;
-        let days = days_until(today, due);
-        if days > within {
-            continue;
-        }
-        let (action, what) = if days < 0 {
-            (past, past_text)
-        } else {
-            (soon, soon_text)
-        };
-        by_owner.entry(owner).or_default().push(Action {
-            action,
-            flag: Some(file.key.clone()),
-            service: file.service.clone(),
-            path: Some(file.source.path.clone()),
-            due: Some(due),
-            days: Some(days),
-            message: format!("{} {what} {due} ({})", file.key, relative_days(days)),
-            fix,
-        });
-    }
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for file in repo
-        .files
-        .iter()
-        .filter(|f| !f.archived && !f.service.is_empty())
-    {
-        *counts.entry(&file.service).or_default() += 1;
-    }
-    for (service, count) in counts {
-        let limit = repo.config.service_limit(service);
-        if count <= limit {
-            continue;
-        }
-        for (owner, services) in &services_of {
-            if services.iter().any(|s| s == service) {
-                by_owner.entry(owner.clone()).or_default().push(Action {
-                    action: "service-over-limit",
-                    flag: None,
-                    service: service.to_string(),
-                    path: None,
-                    due: None,
-                    days: None,
-                    message: format!(
-                        "service {service} has {count} active flags; its limit is {limit}"
-                    ),
-                    fix: format!(
-                        "archive flags you no longer need (`flagctl list --service {service}`)"
-                    ),
-                });
+    let mut reported: HashSet<&str> = HashSet::new();
+    for finding in findings.iter().filter(|f| RULES.contains(&f.rule)) {
+        if finding.rule == RuleId::ServiceLimit {
+            for owner in owners_in(repo, finding.service.as_deref().unwrap_or_default()) {
+                by_owner
+                    .entry(owner.to_string())
+                    .or_default()
+                    .push(service_action(finding));
             }
+            continue;
+        }
+        let Some((file, owner, deadline)) = flag_deadline(repo, finding, today) else {
+            continue;
+        };
+        reported.insert(&file.key);
+        if deadline.days <= i64::from(within) {
+            let message = finding.message.clone();
+            let action = deadline_action(finding.rule.name(), file, &deadline, message);
+            by_owner.entry(owner.to_string()).or_default().push(action);
         }
     }
+    // Deadlines ahead within the window that no finding reports: beyond `warn_days`, or
+    // removals (no rule warns of those before they are overdue).
+    for (file, flag) in ctx
+        .active()
+        .filter(|(f, _)| !reported.contains(f.key.as_str()))
+    {
+        let Some(deadline) = next_deadline(flag, &repo.config, today) else {
+            continue;
+        };
+        let owner = flag.owner.get_ref();
+        if owner.is_empty() || deadline.is_overdue() || deadline.days > i64::from(within) {
+            continue;
+        }
+        // `expiring-soon`, `review-due-soon` (unless that rule is off) or `concluded`.
+        let status = deadline.status(within);
+        if status
+            .rule()
+            .is_some_and(|rule| severities.of(rule).is_none())
+        {
+            continue;
+        }
+        let message = deadline.describe(flag);
+        let action = deadline_action(status.name(), file, &deadline, message);
+        by_owner.entry(owner.clone()).or_default().push(action);
+    }
+
     by_owner
         .into_iter()
         .map(|(owner, mut actions)| {
@@ -140,6 +128,66 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
                 actions,
             }
         })
+        .collect()
+}
+
+/// The flag a lifecycle finding is about, its owner and the deadline that raised it.
+fn flag_deadline<'r>(
+    repo: &'r Repo,
+    finding: &Finding,
+    today: NaiveDate,
+) -> Option<(&'r FlagFile, &'r str, Deadline)> {
+    let file = repo.find(finding.flag.as_deref()?)?;
+    let flag = file.flag().filter(|f| !f.owner.get_ref().is_empty())?;
+    let deadline = next_deadline(flag, &repo.config, today)?;
+    Some((file, flag.owner.get_ref(), deadline))
+}
+
+fn deadline_action(
+    action: &'static str,
+    file: &FlagFile,
+    deadline: &Deadline,
+    message: String,
+) -> Action {
+    Action {
+        action,
+        flag: Some(file.key.clone()),
+        service: file.service.clone(),
+        path: Some(file.source.path.clone()),
+        due: Some(deadline.date),
+        due_field: Some(deadline.due.field()),
+        days: Some(deadline.days),
+        due_relative: Some(deadline.relative()),
+        message,
+        fix: deadline.fix(&file.key),
+    }
+}
+
+/// A `service-limit` finding, for one of the service's owners: it names the newest flag.
+fn service_action(finding: &Finding) -> Action {
+    Action {
+        action: finding.rule.name(),
+        flag: finding.flag.clone(),
+        service: finding.service.clone().unwrap_or_default(),
+        path: Some(finding.path.clone()),
+        due: None,
+        due_field: None,
+        days: None,
+        due_relative: None,
+        message: finding.message.clone(),
+        fix: finding
+            .help
+            .clone()
+            .unwrap_or_else(|| finding.rule.help().to_string()),
+    }
+}
+
+/// The owners of the active flags of `service`.
+fn owners_in<'r>(repo: &'r Repo, service: &str) -> BTreeSet<&'r str> {
+    repo.flags()
+        .filter(|(file, _)| !file.archived && file.service == service)
+        .map(|(_, flag)| flag.owner.get_ref().as_str())
+        .filter(|owner| !owner.is_empty())
         .collect()
 }
 
@@ -162,8 +210,20 @@ pub fn markdown(digest: &Digest, today: NaiveDate) -> String {
     for action in &digest.actions {
         text.push_str(&format!(
             "- `{}` {} — {}\n",
-            action.action, action.message, action.fix
+            action.action,
+            action.subject(),
+            action.fix
         ));
     }
     text
+}
+
+impl Action {
+    /// "KEY: message", or the message alone when no flag is concerned.
+    pub fn subject(&self) -> String {
+        match &self.flag {
+            Some(key) => format!("{key}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
 }

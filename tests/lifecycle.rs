@@ -371,6 +371,16 @@ fn remind_repo() -> TestRepo {
     repo
 }
 
+/// `remind --format json --within DAYS` on 2026-11-25.
+fn remind_json(repo: &TestRepo, within: &str) -> Value {
+    let out = repo
+        .flagctl(&["remind", "--format", "json", "--within", within])
+        .args(["--as-of", "2026-11-25"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn remind_posts_one_digest_per_owner() {
     let repo = remind_repo();
@@ -393,7 +403,11 @@ fn remind_posts_one_digest_per_owner() {
         bodies[0]["text"]
             .as_str()
             .unwrap()
-            .contains("ranker-v2 expired on 2026-11-20 (5 days ago)")
+            .contains("ranker-v2: experiment expired on 2026-11-20 (5 days ago)")
+    );
+    assert_eq!(
+        (&bodies[0]["schema"], &bodies[0]["as_of"]),
+        (&Value::from(1), &Value::from("2026-11-25"))
     );
     let actions: Vec<&str> = bodies[0]["actions"]
         .as_array()
@@ -401,7 +415,7 @@ fn remind_posts_one_digest_per_owner() {
         .iter()
         .map(|a| a["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["expired", "review-due", "expiring"]);
+    assert_eq!(actions, ["expired", "review-due-soon", "expiring-soon"]);
 }
 
 #[test]
@@ -432,19 +446,7 @@ fn remind_reports_an_unreachable_webhook() {
 #[test]
 fn remind_prints_digests_in_each_format() {
     let repo = remind_repo();
-    let out = repo
-        .flagctl(&[
-            "remind",
-            "--format",
-            "json",
-            "--within",
-            "10",
-            "--as-of",
-            "2026-11-25",
-        ])
-        .output()
-        .unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = remind_json(&repo, "10");
     assert_eq!(json["within_days"], 10);
     let first = &json["digests"][0];
     assert_eq!(first["owner"], "ml@example.com");
@@ -457,6 +459,48 @@ fn remind_prints_digests_in_each_format() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "- `expired` ranker-v2 expired on 2026-11-20",
+            "- `expired` ranker-v2: experiment expired on 2026-11-20 (5 days ago)",
         ));
+}
+
+#[test]
+fn remind_tells_every_owner_of_a_crowded_service_and_skips_rules_that_are_off() {
+    let repo = TestRepo::initialised();
+    repo.write(
+        "flagctl.toml",
+        "[policy]\nmax_flags_per_service = 2\n[severity]\nreview-due-soon = \"off\"\n",
+    );
+    let experiment = |owner: &str, created: &str| {
+        EXPERIMENT
+            .replace("ml@example.com", owner)
+            .replace("2026-11-01", created)
+            .replace("2026-11-20", "2026-12-20")
+    };
+    repo.write("flags/s/a.toml", &experiment("x@example.com", "2026-11-01"));
+    repo.write("flags/s/b.toml", &experiment("y@example.com", "2026-11-02"));
+    repo.write("flags/s/c.toml", &experiment("y@example.com", "2026-11-10"));
+    repo.write(
+        "flags/t/switch.toml",
+        &SWITCH.replace("ml@example.com", "x@example.com"),
+    );
+    let json = remind_json(&repo, "10");
+    let digests: Vec<(&str, Vec<(&str, &str)>)> = json["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let actions = d["actions"].as_array().unwrap().iter();
+            let actions =
+                actions.map(|a| (a["action"].as_str().unwrap(), a["flag"].as_str().unwrap()));
+            (d["owner"].as_str().unwrap(), actions.collect())
+        })
+        .collect();
+    assert_eq!(
+        digests,
+        [
+            ("x@example.com", vec![("service-limit", "c")]),
+            ("y@example.com", vec![("service-limit", "c")]),
+        ],
+        "the switch's review is due in 5 days, but review-due-soon is off"
+    );
 }

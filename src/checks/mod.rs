@@ -14,7 +14,6 @@ mod tests;
 
 pub use crate::rules::{RuleId, Severity};
 pub use files::check_files;
-pub use lifecycle::relative_days;
 
 /// What the audit checks run over: the loaded repository and the day.
 pub struct AuditCtx<'a> {

@@ -1,14 +1,20 @@
 //! `flagctl list` and `flagctl show`.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use serde_json::{Value, json};
+use chrono::NaiveDate;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use serde::Serialize;
 
+use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, render, require_format};
+use flagctl::deadline::{Status, days_until, relative_days, standing};
+use flagctl::model::config::Kind;
 use flagctl::model::flag::{Action, State};
+use flagctl::model::{Config, Flag};
 use flagctl::repo::{FlagFile, Repo};
-use flagctl::status::{Status, days_until, due, status};
 
 #[derive(clap::Args)]
 pub struct ListArgs {
@@ -22,8 +28,14 @@ pub struct ListArgs {
     #[arg(long)]
     kind: Option<String>,
     /// Only flags with this status (archived flags are listed only with `--status archived`)
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = status_parser())]
     status: Option<Status>,
+}
+
+/// `--status NAME`: one of the statuses, listed by clap when the name is not one.
+fn status_parser() -> impl TypedValueParser<Value = Status> {
+    PossibleValuesParser::new(Status::ALL.map(Status::name))
+        .map(|name| Status::from_name(&name).expect("a possible value is a status"))
 }
 
 #[derive(clap::Args)]
@@ -32,24 +44,77 @@ pub struct ShowArgs {
     key: String,
 }
 
-fn summary_json(ctx: &Ctx, repo: &Repo, file: &FlagFile) -> Value {
-    let status = status(file, &repo.config, ctx.today);
-    let flag = file.flag();
-    let due = flag.and_then(|f| due(f, &repo.config));
-    json!({
-        "key": file.key,
-        "service": file.service,
-        "path": file.source.path,
-        "status": status.name(),
-        "kind": flag.map(|f| f.kind.get_ref()),
-        "owner": flag.map(|f| f.owner.get_ref()),
-        "description": flag.map(|f| &f.description),
-        "state": flag.map(|f| f.state),
-        "created": flag.map(|f| f.created.get_ref().to_string()),
-        "due": due.map(|d| d.date.to_string()),
-        "due_field": due.map(|d| d.field),
-        "days_left": due.map(|d| days_until(ctx.today, d.date)),
-    })
+/// A flag on the day: a row of `list`, and the head of `show --format json`.
+#[derive(Serialize)]
+struct Summary<'a> {
+    key: &'a str,
+    service: &'a str,
+    path: &'a str,
+    status: Status,
+    kind: Option<&'a str>,
+    owner: Option<&'a str>,
+    description: Option<&'a str>,
+    state: Option<State>,
+    created: Option<NaiveDate>,
+    /// The next deadline: its date, field, days from today and those days in words.
+    due: Option<NaiveDate>,
+    due_field: Option<&'static str>,
+    days_left: Option<i64>,
+    due_relative: Option<String>,
+}
+
+impl<'a> Summary<'a> {
+    fn of(file: &'a FlagFile, config: &Config, today: NaiveDate) -> Summary<'a> {
+        let standing = standing(file, config, today);
+        let flag = file.flag();
+        let deadline = standing.deadline.as_ref();
+        Summary {
+            key: &file.key,
+            service: &file.service,
+            path: &file.source.path,
+            status: standing.status,
+            kind: flag.map(|f| f.kind.get_ref().as_str()),
+            owner: flag.map(|f| f.owner.get_ref().as_str()),
+            description: flag.map(|f| f.description.as_str()),
+            state: flag.map(|f| f.state),
+            created: flag.map(|f| *f.created.get_ref()),
+            due: deadline.map(|d| d.date),
+            due_field: deadline.map(|d| d.due.field()),
+            days_left: deadline.map(|d| d.days),
+            due_relative: deadline.map(|d| d.relative()),
+        }
+    }
+}
+
+/// What `list` prints.
+#[derive(Serialize)]
+struct FlagList<'a> {
+    flags: Vec<Summary<'a>>,
+}
+
+impl Output for FlagList<'_> {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        if self.flags.is_empty() {
+            return Ok(());
+        }
+        let mut table =
+            render::table(&["KEY", "SERVICE", "KIND", "OWNER", "STATUS", "DUE", "WHEN"]);
+        for flag in &self.flags {
+            let text = |value: Option<&str>| value.unwrap_or("?").to_string();
+            table.add_row(vec![
+                flag.key.to_string(),
+                flag.service.to_string(),
+                text(flag.kind),
+                text(flag.owner),
+                flag.status.name().to_string(),
+                flag.due_field
+                    .zip(flag.due)
+                    .map_or(String::new(), |(field, date)| format!("{field} {date}")),
+                flag.due_relative.clone().unwrap_or_default(),
+            ]);
+        }
+        render::write_table(out, &table)
+    }
 }
 
 pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
@@ -63,61 +128,322 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
             repo.config.kind_names()
         );
     }
-    let selected: Vec<(&FlagFile, Status)> = repo
+    let flags: Vec<Summary> = repo
         .files
         .iter()
-        .map(|f| (f, status(f, &repo.config, ctx.today)))
-        .filter(|(f, s)| match args.status {
-            Some(wanted) => *s == wanted,
-            None => !f.archived,
+        .map(|f| Summary::of(f, &repo.config, ctx.today))
+        .filter(|s| match args.status {
+            Some(wanted) => s.status == wanted,
+            None => s.status != Status::Archived,
         })
-        .filter(|(f, _)| args.service.as_ref().is_none_or(|s| *s == f.service))
-        .filter(|(f, _)| {
-            let flag = f.flag();
+        .filter(|s| {
+            args.service
+                .as_ref()
+                .is_none_or(|wanted| wanted == s.service)
+        })
+        .filter(|s| {
             args.owner
                 .as_ref()
-                .is_none_or(|o| flag.is_some_and(|fl| fl.owner.get_ref() == o))
-                && args
-                    .kind
-                    .as_ref()
-                    .is_none_or(|k| flag.is_some_and(|fl| fl.kind.get_ref() == k))
+                .is_none_or(|wanted| Some(wanted.as_str()) == s.owner)
+        })
+        .filter(|s| {
+            args.kind
+                .as_ref()
+                .is_none_or(|wanted| Some(wanted.as_str()) == s.kind)
         })
         .collect();
-
-    if ctx.format() == Format::Json {
-        let flags: Vec<Value> = selected
-            .iter()
-            .map(|(f, _)| summary_json(ctx, &repo, f))
-            .collect();
-        render::json_out(&json!({ "schema": 1, "as_of": ctx.today.to_string(), "flags": flags }))?;
-        return Ok(ExitCode::SUCCESS);
+    if ctx.format() == Format::Human && flags.is_empty() {
+        if repo.files.is_empty() && !repo.root.join(&repo.config.flags_dir).is_dir() {
+            eprintln!(
+                "no {} folder in {}: run `flagctl init`, or pass --repo DIR",
+                repo.config.flags_dir,
+                repo.root.display()
+            );
+        } else {
+            eprintln!("no flags match");
+        }
     }
-    let mut table = render::table(&["KEY", "SERVICE", "KIND", "OWNER", "STATUS", "DUE", "DAYS"]);
-    for (file, status) in &selected {
-        let flag = file.flag();
-        let due = flag.and_then(|f| due(f, &repo.config));
-        table.add_row(vec![
-            file.key.clone(),
-            file.service.clone(),
-            flag.map_or("?".into(), |f| f.kind.get_ref().clone()),
-            flag.map_or("?".into(), |f| f.owner.get_ref().clone()),
-            status.name().to_string(),
-            due.map_or(String::new(), |d| format!("{} {}", d.field, d.date)),
-            due.map_or(String::new(), |d| days_until(ctx.today, d.date).to_string()),
-        ]);
-    }
-    if repo.files.is_empty() && !repo.root.join(&repo.config.flags_dir).is_dir() {
-        eprintln!(
-            "no {} folder in {}: run `flagctl init`, or pass --repo DIR",
-            repo.config.flags_dir,
-            repo.root.display()
-        );
-    } else if selected.is_empty() {
-        eprintln!("no flags match");
-    } else {
-        render::print_table(&table)?;
-    }
+    emit(ctx, &FlagList { flags })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `show` prints: the flag's summary on the day and everything in its file.
+#[derive(Serialize)]
+struct Details<'a> {
+    #[serde(flatten)]
+    summary: Summary<'a>,
+    expires: Option<NaiveDate>,
+    review_by: Option<NaiveDate>,
+    reviewed: Option<NaiveDate>,
+    tags: &'a [String],
+    ticket: Option<&'a str>,
+    controls: Vec<&'a str>,
+    conflicts_with: Vec<&'a str>,
+    requires: Vec<Requirement<'a>>,
+    layer: Option<LayerRange<'a>>,
+    default: &'a str,
+    variants: &'a indexmap::IndexMap<String, serde_json::Value>,
+    rules: Vec<RuleSummary>,
+    conclusion: Option<ConclusionDates<'a>>,
+    history: Option<Provenance>,
+    #[serde(skip)]
+    flag: &'a Flag,
+    #[serde(skip)]
+    config: &'a Config,
+    #[serde(skip)]
+    today: NaiveDate,
+}
+
+#[derive(Serialize)]
+struct Requirement<'a> {
+    flag: &'a str,
+    variant: &'a str,
+}
+
+#[derive(Serialize)]
+struct LayerRange<'a> {
+    name: &'a str,
+    range: [i64; 2],
+}
+
+#[derive(Serialize)]
+struct RuleSummary {
+    name: Option<String>,
+    segment: Option<String>,
+    /// How many conditions of `when` it has.
+    conditions: usize,
+    action: String,
+}
+
+#[derive(Serialize)]
+struct ConclusionDates<'a> {
+    date: NaiveDate,
+    winner: &'a str,
+    remove_by: NaiveDate,
+    results: Option<&'a str>,
+}
+
+/// The strings of a list of spanned strings.
+fn texts(items: &[toml::Spanned<String>]) -> Vec<&str> {
+    items.iter().map(|i| i.get_ref().as_str()).collect()
+}
+
+impl<'a> Details<'a> {
+    fn of(
+        repo: &'a Repo,
+        file: &'a FlagFile,
+        flag: &'a Flag,
+        today: NaiveDate,
+    ) -> anyhow::Result<Self> {
+        Ok(Details {
+            summary: Summary::of(file, &repo.config, today),
+            expires: flag.expires.as_ref().map(|d| *d.get_ref()),
+            review_by: flag.review_by.as_ref().map(|d| *d.get_ref()),
+            reviewed: flag.reviewed.as_ref().map(|d| *d.get_ref()),
+            tags: &flag.tags,
+            ticket: flag.ticket.as_deref(),
+            controls: texts(&flag.controls),
+            conflicts_with: texts(&flag.conflicts_with),
+            requires: flag
+                .requires
+                .iter()
+                .map(|r| Requirement {
+                    flag: r.flag.get_ref(),
+                    variant: r.variant.get_ref(),
+                })
+                .collect(),
+            layer: flag.layer.as_ref().map(|l| LayerRange {
+                name: &l.name,
+                range: [l.from, l.to],
+            }),
+            default: flag.default.get_ref(),
+            variants: &flag.variants,
+            rules: flag
+                .rules
+                .iter()
+                .map(|r| RuleSummary {
+                    name: r.name.clone(),
+                    segment: r.segment.clone(),
+                    conditions: r.when.len(),
+                    action: action_text(&r.action),
+                })
+                .collect(),
+            conclusion: flag.conclusion.as_ref().map(|c| ConclusionDates {
+                date: c.date,
+                winner: &c.winner,
+                remove_by: *c.remove_by.get_ref(),
+                results: c.results.as_deref(),
+            }),
+            history: provenance(repo, &file.key)?,
+            flag,
+            config: &repo.config,
+            today,
+        })
+    }
+
+    /// `2026-12-01 (in 6 days)`.
+    fn dated(&self, date: NaiveDate) -> String {
+        format!("{date} ({})", relative_days(days_until(self.today, date)))
+    }
+
+    /// The `name  value` lines above the variants.
+    fn lines(&self) -> Vec<(&'static str, String)> {
+        let (flag, summary) = (self.flag, &self.summary);
+        let owner = flag.owner.get_ref();
+        let contact = self
+            .config
+            .owners
+            .get(owner)
+            .and_then(|o| o.contact.clone().or(o.slack.clone()));
+        let kind = match flag.kind_of(self.config) {
+            Some(Kind::Temporary { max_days }) => format!(
+                "{} (temporary, at most {max_days} days)",
+                flag.kind.get_ref()
+            ),
+            Some(Kind::Permanent { review_days }) => format!(
+                "{} (permanent, reviewed every {review_days} days)",
+                flag.kind.get_ref()
+            ),
+            None => format!("{} (undeclared kind)", flag.kind.get_ref()),
+        };
+        let mut lines: Vec<(&str, String)> = vec![
+            ("key", summary.key.to_string()),
+            ("path", summary.path.to_string()),
+            ("description", flag.description.clone()),
+            ("service", summary.service.to_string()),
+            ("kind", kind),
+            (
+                "owner",
+                contact.map_or(owner.clone(), |c| format!("{owner} ({c})")),
+            ),
+            ("status", summary.status.name().to_string()),
+            (
+                "state",
+                if flag.state == State::Disabled {
+                    "disabled (serves the default to everyone)".into()
+                } else {
+                    "enabled".into()
+                },
+            ),
+            ("created", flag.created.get_ref().to_string()),
+        ];
+        if let Some(d) = self.expires {
+            lines.push(("expires", self.dated(d)));
+        }
+        if let Some(d) = self.reviewed {
+            lines.push(("reviewed", d.to_string()));
+        }
+        if let Some(d) = self.review_by {
+            lines.push(("review_by", self.dated(d)));
+        }
+        if !self.tags.is_empty() {
+            lines.push(("tags", self.tags.join(", ")));
+        }
+        if let Some(t) = self.ticket {
+            lines.push(("ticket", t.to_string()));
+        }
+        if !self.controls.is_empty() {
+            lines.push(("controls", self.controls.join(", ")));
+        }
+        if !self.conflicts_with.is_empty() {
+            lines.push(("conflicts_with", self.conflicts_with.join(", ")));
+        }
+        if !self.requires.is_empty() {
+            let text = self
+                .requires
+                .iter()
+                .map(|r| format!("{} = {}", r.flag, r.variant))
+                .collect::<Vec<_>>()
+                .join(", ");
+            lines.push(("requires", text));
+        }
+        if let Some(l) = &self.layer {
+            lines.push((
+                "layer",
+                format!("{} [{}, {})", l.name, l.range[0], l.range[1]),
+            ));
+        }
+        lines.push(("default", self.default.to_string()));
+        if let Some(c) = &self.conclusion {
+            lines.push((
+                "concluded",
+                format!(
+                    "{} — winner `{}`, remove by {}",
+                    c.date,
+                    c.winner,
+                    self.dated(c.remove_by)
+                ),
+            ));
+            if let Some(r) = c.results {
+                lines.push(("results", r.to_string()));
+            }
+        }
+        match &self.history {
+            Some(p) => {
+                lines.push((
+                    "created by",
+                    format!("{} in {}", p.created_by, &p.created_in[..7]),
+                ));
+                lines.push((
+                    "last changed",
+                    format!("{} in {}", p.last_changed, &p.last_commit[..7]),
+                ));
+                lines.push(("extensions", p.extensions.to_string()));
+            }
+            None => lines.push((
+                "history",
+                "not committed yet, or no git history here".into(),
+            )),
+        }
+        lines
+    }
+}
+
+impl Output for Details<'_> {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        let lines = self.lines();
+        let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (name, value) in &lines {
+            writeln!(out, "{name:width$}  {value}")?;
+        }
+        writeln!(out, "\nvariants")?;
+        for (name, value) in self.variants {
+            let marker = if name == self.default {
+                " (default)"
+            } else {
+                ""
+            };
+            writeln!(out, "  {name}{marker} = {value}")?;
+        }
+        if !self.flag.rules.is_empty() {
+            writeln!(out, "\nrules (first match wins)")?;
+            for (i, rule) in self.flag.rules.iter().enumerate() {
+                let name = rule.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
+                let mut when: Vec<String> = rule
+                    .segment
+                    .iter()
+                    .map(|s| format!("segment {s}"))
+                    .collect();
+                when.extend(
+                    rule.when
+                        .iter()
+                        .map(|c| format!("{} {} {}", c.attr, c.op.name(), c.value)),
+                );
+                let when = if when.is_empty() {
+                    "everyone".to_string()
+                } else {
+                    when.join(" and ")
+                };
+                writeln!(
+                    out,
+                    "  {}. {name}: {when} → {}",
+                    i + 1,
+                    action_text(&rule.action)
+                )?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
@@ -135,199 +461,12 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
         render::findings(ctx, &repo, &findings, &[])?;
         return Ok(ExitCode::from(1));
     };
-    let status = status(file, &repo.config, ctx.today);
-    let provenance = provenance(&repo, &file.key)?;
-    if ctx.format() == Format::Json {
-        let mut value = summary_json(ctx, &repo, file);
-        let extra = json!({
-            "expires": flag.expires.as_ref().map(|d| d.get_ref().to_string()),
-            "review_by": flag.review_by.as_ref().map(|d| d.get_ref().to_string()),
-            "reviewed": flag.reviewed.as_ref().map(|d| d.get_ref().to_string()),
-            "tags": flag.tags,
-            "ticket": flag.ticket,
-            "controls": flag.controls.iter().map(|c| c.get_ref()).collect::<Vec<_>>(),
-            "conflicts_with": flag.conflicts_with.iter().map(|c| c.get_ref()).collect::<Vec<_>>(),
-            "requires": flag.requires.iter().map(|r| json!({"flag": r.flag.get_ref(), "variant": r.variant.get_ref()})).collect::<Vec<_>>(),
-            "layer": flag.layer.as_ref().map(|l| json!({"name": l.name, "range": [l.from, l.to]})),
-            "default": flag.default.get_ref(),
-            "variants": flag.variants,
-            "rules": flag.rules.iter().map(|r| json!({"name": r.name, "segment": r.segment, "conditions": r.when.len(), "action": action_text(&r.action)})).collect::<Vec<_>>(),
-            "conclusion": flag.conclusion.as_ref().map(|c| json!({"date": c.date.to_string(), "winner": c.winner, "remove_by": c.remove_by.get_ref().to_string(), "results": c.results})),
-            "history": provenance.as_ref().map(|p| json!({
-                "created_by": p.created_by, "created_in": p.created_in, "last_changed": p.last_changed,
-                "last_commit": p.last_commit, "extensions": p.extensions,
-            })),
-        });
-        if let (Value::Object(base), Value::Object(extra)) = (&mut value, extra) {
-            base.extend(extra);
-        }
-        render::json_out(&value)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-
-    let owner = flag.owner.get_ref();
-    let contact = repo
-        .config
-        .owners
-        .get(owner)
-        .and_then(|o| o.contact.clone().or(o.slack.clone()));
-    let kind = match flag.kind_of(&repo.config) {
-        Some(flagctl::model::config::Kind::Temporary { max_days }) => format!(
-            "{} (temporary, at most {max_days} days)",
-            flag.kind.get_ref()
-        ),
-        Some(flagctl::model::config::Kind::Permanent { review_days }) => format!(
-            "{} (permanent, reviewed every {review_days} days)",
-            flag.kind.get_ref()
-        ),
-        None => format!("{} (undeclared kind)", flag.kind.get_ref()),
-    };
-    let mut lines: Vec<(&str, String)> = vec![
-        ("key", file.key.clone()),
-        ("path", file.source.path.clone()),
-        ("description", flag.description.clone()),
-        ("service", file.service.clone()),
-        ("kind", kind),
-        (
-            "owner",
-            contact.map_or(owner.clone(), |c| format!("{owner} ({c})")),
-        ),
-        ("status", status.name().to_string()),
-        (
-            "state",
-            if flag.state == State::Disabled {
-                "disabled (serves the default to everyone)".into()
-            } else {
-                "enabled".into()
-            },
-        ),
-        ("created", flag.created.get_ref().to_string()),
-    ];
-    let dated = |d: chrono::NaiveDate| {
-        let days = days_until(ctx.today, d);
-        match days {
-            0 => format!("{d} (today)"),
-            n if n > 0 => format!("{d} (in {n} days)"),
-            n => format!("{d} ({} days ago)", -n),
-        }
-    };
-    if let Some(d) = &flag.expires {
-        lines.push(("expires", dated(*d.get_ref())));
-    }
-    if let Some(d) = &flag.reviewed {
-        lines.push(("reviewed", d.get_ref().to_string()));
-    }
-    if let Some(d) = &flag.review_by {
-        lines.push(("review_by", dated(*d.get_ref())));
-    }
-    if !flag.tags.is_empty() {
-        lines.push(("tags", flag.tags.join(", ")));
-    }
-    if let Some(t) = &flag.ticket {
-        lines.push(("ticket", t.clone()));
-    }
-    let join = |items: &[toml::Spanned<String>]| {
-        items
-            .iter()
-            .map(|i| i.get_ref().as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if !flag.controls.is_empty() {
-        lines.push(("controls", join(&flag.controls)));
-    }
-    if !flag.conflicts_with.is_empty() {
-        lines.push(("conflicts_with", join(&flag.conflicts_with)));
-    }
-    if !flag.requires.is_empty() {
-        let text = flag
-            .requires
-            .iter()
-            .map(|r| format!("{} = {}", r.flag.get_ref(), r.variant.get_ref()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        lines.push(("requires", text));
-    }
-    if let Some(l) = &flag.layer {
-        lines.push(("layer", format!("{} [{}, {})", l.name, l.from, l.to)));
-    }
-    lines.push(("default", flag.default.get_ref().clone()));
-    if let Some(c) = &flag.conclusion {
-        lines.push((
-            "concluded",
-            format!(
-                "{} — winner `{}`, remove by {}",
-                c.date,
-                c.winner,
-                dated(*c.remove_by.get_ref())
-            ),
-        ));
-        if let Some(r) = &c.results {
-            lines.push(("results", r.clone()));
-        }
-    }
-    match &provenance {
-        Some(p) => {
-            lines.push((
-                "created by",
-                format!("{} in {}", p.created_by, &p.created_in[..7]),
-            ));
-            lines.push((
-                "last changed",
-                format!("{} in {}", p.last_changed, &p.last_commit[..7]),
-            ));
-            lines.push(("extensions", p.extensions.to_string()));
-        }
-        None => lines.push((
-            "history",
-            "not committed yet, or no git history here".into(),
-        )),
-    }
-    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut text = String::new();
-    for (name, value) in &lines {
-        text.push_str(&format!("{name:width$}  {value}\n"));
-    }
-    text.push_str("\nvariants\n");
-    for (name, value) in &flag.variants {
-        let marker = if name == flag.default.get_ref() {
-            " (default)"
-        } else {
-            ""
-        };
-        text.push_str(&format!("  {name}{marker} = {value}\n"));
-    }
-    if !flag.rules.is_empty() {
-        text.push_str("\nrules (first match wins)\n");
-        for (i, rule) in flag.rules.iter().enumerate() {
-            let name = rule.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
-            let mut when: Vec<String> = rule
-                .segment
-                .iter()
-                .map(|s| format!("segment {s}"))
-                .collect();
-            when.extend(
-                rule.when
-                    .iter()
-                    .map(|c| format!("{} {} {}", c.attr, c.op.name(), c.value)),
-            );
-            let when = if when.is_empty() {
-                "everyone".to_string()
-            } else {
-                when.join(" and ")
-            };
-            text.push_str(&format!(
-                "  {}. {name}: {when} → {}\n",
-                i + 1,
-                action_text(&rule.action)
-            ));
-        }
-    }
-    print!("{text}");
+    emit(ctx, &Details::of(&repo, file, flag, ctx.today)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Who added a flag, when it last changed and how often it was extended, from git.
+#[derive(Serialize)]
 struct Provenance {
     created_by: String,
     created_in: String,

@@ -1,9 +1,13 @@
 //! `flagctl remind`: one digest per owner of what needs action soon.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::{Ctx, Format, Outcome, render, require_format};
+use serde::Serialize;
+
+use super::output::{Envelope, Output, SCHEMA, emit};
+use super::{Ctx, Format, Outcome, require_format};
 use flagctl::remind::{Digest, digests, markdown};
 
 #[derive(clap::Args)]
@@ -17,6 +21,36 @@ pub struct Args {
     /// Seconds to wait for each webhook call
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+}
+
+/// What `remind` prints: the digests of the window.
+#[derive(Serialize)]
+struct Reminders {
+    within_days: u32,
+    digests: Vec<Digest>,
+}
+
+impl Output for Reminders {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        for digest in &self.digests {
+            let reach: Vec<&str> = [&digest.contact, &digest.slack]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            write!(out, "{}", digest.owner)?;
+            if !reach.is_empty() {
+                write!(out, " <{}>", reach.join(", "))?;
+            }
+            writeln!(out)?;
+            for a in &digest.actions {
+                writeln!(out, "  {:<16} {}", a.action, a.subject())?;
+                writeln!(out, "  {:<16} → {}", "", a.fix)?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
@@ -33,40 +67,32 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         return post(ctx, url, &digests, Duration::from_secs(args.timeout));
     }
     match ctx.format() {
-        Format::Json => render::json_out(&serde_json::json!({
-            "schema": 1, "as_of": ctx.today.to_string(), "within_days": within, "digests": digests,
-        }))?,
         Format::Markdown => {
             let texts: Vec<String> = digests.iter().map(|d| markdown(d, ctx.today)).collect();
             print!("{}", texts.join("\n"));
         }
         _ => {
-            for digest in &digests {
-                let reach: Vec<&str> = [&digest.contact, &digest.slack]
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str)
-                    .collect();
-                println!(
-                    "{}{}",
-                    digest.owner,
-                    if reach.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" <{}>", reach.join(", "))
-                    }
-                );
-                for a in &digest.actions {
-                    println!("  {:<19} {}\n  {:<19} → {}", a.action, a.message, "", a.fix);
-                }
-                println!();
-            }
-            if digests.is_empty() {
+            if digests.is_empty() && ctx.format() == Format::Human {
                 eprintln!("nothing due within {within} days");
             }
+            emit(
+                ctx,
+                &Reminders {
+                    within_days: within,
+                    digests,
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The body of one webhook call: Slack shows `text`; the rest is for other receivers.
+#[derive(Serialize)]
+struct Message<'a> {
+    text: String,
+    #[serde(flatten)]
+    digest: &'a Digest,
 }
 
 fn parse_url(text: &str) -> Result<String, String> {
@@ -87,18 +113,19 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
         .into();
     let mut failed = 0;
     for digest in digests {
-        let message = serde_json::json!({
-            "text": markdown(digest, ctx.today),
-            "as_of": ctx.today.to_string(),
-            "owner": digest.owner,
-            "contact": digest.contact,
-            "slack": digest.slack,
-            "actions": digest.actions,
-        });
+        let message = Envelope {
+            schema: SCHEMA,
+            as_of: ctx.today,
+            value: &Message {
+                text: markdown(digest, ctx.today),
+                digest,
+            },
+        };
+        let body = serde_json::to_string(&message)?;
         let result = agent
             .post(url)
             .header("Content-Type", "application/json")
-            .send(message.to_string());
+            .send(body);
         match result {
             Ok(_) => eprintln!(
                 "sent: {} ({})",

@@ -77,10 +77,16 @@ pub fn table(header: &[&str]) -> Table {
 /// Prints a table, trimming comfy-table's padding at line ends.
 pub fn print_table(table: &Table) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write_table(&mut out, table)?;
+    out.flush()
+}
+
+/// Writes a table to `out`, trimming comfy-table's padding at line ends.
+pub fn write_table(out: &mut dyn Write, table: &Table) -> std::io::Result<()> {
     for line in table.lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
-    out.flush()
+    Ok(())
 }
 
 pub fn json_out(value: &serde_json::Value) -> anyhow::Result<()> {
