@@ -25,9 +25,9 @@ const DAYS: [&str; 3] = ["2026-11-25", "2026-11-29", "2026-12-02"];
 /// `--format json` is asked for.
 fn run(day: &str, args: &[&str]) -> String {
     let example = common::example_repo();
-    let out = common::flagctl()
-        .args(["--repo", example.to_str().unwrap(), "--as-of", day])
-        .args(args)
+    let mut full = vec!["--repo", example.to_str().unwrap(), "--as-of", day];
+    full.extend_from_slice(args);
+    let out = common::flagctl(&full)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
