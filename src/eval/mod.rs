@@ -7,7 +7,7 @@
 //! [`FlagSet::explain`] also returns the [`Step`]s taken; [`FlagSet::resolve_typed`]
 //! answers a typed request with a fallback value, as an OpenFeature SDK does.
 //! [`simulate`] counts many evaluations of one flag over contexts that a
-//! [`ContextGenerator`] can make. The engine knows nothing of TOML files: `crate::compile`
+//! [`ContextGenerator`] can make. The engine knows nothing of TOML files: the `compile` module
 //! turns a repository's flags into its types.
 
 mod bucket;

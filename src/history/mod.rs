@@ -21,7 +21,8 @@ use crate::repo::{Repo, git};
 /// A commit of the first-parent chain.
 #[derive(Debug, Clone)]
 pub struct CommitInfo {
-    pub id: Oid,
+    /// The full commit id.
+    pub id: String,
     /// Author time in the author's own offset.
     pub time: DateTime<FixedOffset>,
     pub author: String,

@@ -185,7 +185,7 @@ fn parse_commit(id: Oid, data: &[u8]) -> anyhow::Result<RawCommit> {
         tree: tree.context("no tree")?,
         parent,
         info: CommitInfo {
-            id,
+            id: id.to_string(),
             time,
             author: name.trim().to_string(),
             summary,
