@@ -42,14 +42,15 @@ pub fn available(root: &Path) -> anyhow::Result<Vec<Template>> {
             origin: "built-in".into(),
         })
         .collect();
-    let dir = root.join(TEMPLATES_DIR);
+    let dir = crate::repo::confine::resolve(root, TEMPLATES_DIR, false)
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(templates);
     };
     let mut own = Vec::new();
     for entry in entries {
         let path = entry
-            .with_context(|| format!("cannot read {}", dir.display()))?
+            .with_context(|| format!("cannot read {TEMPLATES_DIR}/"))?
             .path();
         let Some(name) = path
             .file_name()
@@ -58,12 +59,14 @@ pub fn available(root: &Path) -> anyhow::Result<Vec<Template>> {
         else {
             continue;
         };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read template {}", path.display()))?;
+        let rel = format!("{TEMPLATES_DIR}/{name}.toml");
+        let text = crate::repo::confine::read_text(root, &rel)
+            .map_err(|why| anyhow::anyhow!("template {why}"))?
+            .with_context(|| format!("cannot read template {rel}"))?;
         own.push(Template {
             name: name.to_string(),
             text,
-            origin: format!("{TEMPLATES_DIR}/{name}.toml"),
+            origin: rel,
         });
     }
     own.sort_by(|a, b| a.name.cmp(&b.name));

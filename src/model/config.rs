@@ -200,6 +200,12 @@ impl Config {
                 .split('/')
                 .filter(|part| !part.is_empty() && *part != ".")
                 .collect();
+            if !escapes && normal.iter().any(|part| part.eq_ignore_ascii_case(".git")) {
+                problems.push(
+                    Problem::new(dir.span(), "`flags_dir` must not be inside `.git`")
+                        .with_help("flags live in the work tree; use a folder such as \"flags\""),
+                );
+            }
             if normal.is_empty() && !escapes {
                 problems.push(
                     Problem::new(dir.span(), "`flags_dir` must be a folder below the repository root")
@@ -419,7 +425,7 @@ mod tests {
             parse("flags_dir = \"config/flags\"\n").unwrap().flags_dir,
             "config/flags"
         );
-        for bad in [".", "", "../flags", "/etc/flags"] {
+        for bad in [".", "", "../flags", "/etc/flags", ".git/refs", "x/.GIT"] {
             let problems = parse(&format!("flags_dir = \"{bad}\"\n")).unwrap_err();
             assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
         }

@@ -1,5 +1,6 @@
 //! A flag repository: its root, its configuration and its flag files, loaded once.
 
+pub mod confine;
 mod discover;
 pub mod git;
 mod memory;
@@ -119,16 +120,12 @@ impl std::error::Error for ConfigError {}
 impl Repo {
     /// Reads the configuration and every flag file of the work tree at `root`.
     pub fn load(root: &Path) -> anyhow::Result<Repo> {
-        let config_text = match std::fs::read_to_string(root.join(CONFIG_FILE)) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot read {}", root.join(CONFIG_FILE).display()));
-            }
-        };
+        let config_text = confine::read_text(root, CONFIG_FILE).map_err(|why| ConfigError {
+            file: SourceFile::new(CONFIG_FILE, String::new()),
+            problems: vec![Problem::new(0..0, why)],
+        })?;
         let (config, config_file) = parse_config(config_text)?;
-        let entries = walk::flag_files(root, &root.join(&config.flags_dir))?;
+        let entries = walk::flag_files(root, &config.flags_dir)?;
         Ok(Repo::assemble(root, config, config_file, entries, None))
     }
 
@@ -322,7 +319,7 @@ impl Entry {
             layout_problem(&self.service, &self.key)
         };
         let text = self.body.and_then(|body| match body {
-            Body::Disk(path) => walk::read(&path),
+            Body::Disk(path) => confine::read_file(&path),
             Body::Text(text) => Ok(text),
         });
         let (text, read_problem) = match text {

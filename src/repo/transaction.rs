@@ -21,7 +21,7 @@ use anyhow::{Context, bail};
 use git2::{IndexEntry, IndexTime, Oid, Repository};
 use serde::{Deserialize, Serialize};
 
-use super::git;
+use super::{confine, git};
 use crate::fsio::write_atomic;
 
 /// One file a command changes, by its path relative to the flag repository root.
@@ -171,12 +171,8 @@ impl Transaction {
 
     /// A file is replaced only if it is still the one that was read.
     fn check_unchanged(&self, change: &FileChange) -> anyhow::Result<()> {
-        let path = self.root.join(&change.path);
-        let now = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", change.path)),
-        };
+        let now =
+            confine::read_text(&self.root, &change.path).map_err(|why| anyhow::anyhow!("{why}"))?;
         if now != change.before {
             bail!(
                 "{} changed while flagctl was working on it; nothing was changed\n\
@@ -243,8 +239,7 @@ impl Transaction {
         } else {
             let mut kept = Vec::new();
             for change in &journal.files {
-                let path = self.root.join(&change.path);
-                let now = std::fs::read_to_string(&path).ok();
+                let now = confine::read_text(&self.root, &change.path).ok().flatten();
                 if now == change.after {
                     write_file(&self.root, &change.path, change.before.as_deref())?;
                 } else if now != change.before {
@@ -292,9 +287,10 @@ fn nothing_changed(error: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// Writes (or, for `None`, deletes) one file of the work tree atomically.
+/// Writes (or, for `None`, deletes) one file of the work tree atomically; never through a
+/// symlink, never outside the repository.
 fn write_file(root: &Path, rel: &str, text: Option<&str>) -> anyhow::Result<()> {
-    let path = root.join(rel);
+    let path = confine::resolve(root, rel, true).map_err(|why| anyhow::anyhow!("{why}"))?;
     match text {
         Some(text) => write_atomic(&path, text, true),
         None => match std::fs::remove_file(&path) {

@@ -28,8 +28,11 @@ pub(crate) fn read_text(
         .to_object(git)?
         .peel_to_blob()
         .with_context(|| format!("{path} is not a file"))?;
-    let text = String::from_utf8(blob.content().to_vec())
-        .with_context(|| format!("{path} is not UTF-8"))?;
+    if blob.size() as u64 > super::confine::MAX_FILE_BYTES {
+        anyhow::bail!("{path}: {}", super::confine::too_large(blob.size() as u64));
+    }
+    let text = super::confine::utf8(blob.content().to_vec())
+        .map_err(|why| anyhow::anyhow!("{path}: {why}"))?;
     Ok(Some(text))
 }
 
@@ -62,9 +65,11 @@ pub(crate) fn flag_files(
             Err("the symlink is not followed when reading a commit".to_string())
         } else {
             let blob = entry.to_object(git)?.peel_to_blob()?;
-            String::from_utf8(blob.content().to_vec())
-                .map(Body::Text)
-                .map_err(|_| "the file is not UTF-8; save it as UTF-8".to_string())
+            if blob.size() as u64 > super::confine::MAX_FILE_BYTES {
+                Err(super::confine::too_large(blob.size() as u64))
+            } else {
+                super::confine::utf8(blob.content().to_vec()).map(Body::Text)
+            }
         };
         entries.push(place.entry(rel, body));
         Ok(())

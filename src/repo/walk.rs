@@ -1,59 +1,90 @@
 //! Walking the flags folder of a work tree: `<service>/<key>.toml` and
-//! `_archive/<service>/<key>.toml`. Symlinks are never followed out of the repository.
+//! `_archive/<service>/<key>.toml`. Every path is opened through [`confine`].
 
 use std::path::Path;
 
 use anyhow::Context;
 
-use super::{Body, Entry};
+use super::{Body, Entry, confine};
 use crate::model::names::key_of_file;
 
 pub const ARCHIVE_DIR: &str = "_archive";
 
-pub(crate) fn flag_files(root: &Path, flags_dir: &Path) -> anyhow::Result<Vec<Entry>> {
-    if !flags_dir.is_dir() {
+/// Every `.toml` file under `flags_dir` (relative to `root`), with where it sits. The
+/// flags folder must stay inside the repository and must not be a nested repository;
+/// symlinked folders below it are not followed (each is reported as a problem).
+pub(crate) fn flag_files(root: &Path, flags_dir: &str) -> anyhow::Result<Vec<Entry>> {
+    let dir = confine::resolve(root, flags_dir, false).map_err(|why| anyhow::anyhow!("{why}"))?;
+    if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let real_root = root
-        .canonicalize()
-        .with_context(|| format!("cannot resolve {}", root.display()))?;
+    refuse_nested_repository(&dir, flags_dir)?;
     let mut entries = Vec::new();
-    let walker = walkdir::WalkDir::new(flags_dir)
+    let walker = walkdir::WalkDir::new(&dir)
         .min_depth(1)
         .max_depth(3)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
     for item in walker {
-        let item = item.with_context(|| format!("cannot read {}", flags_dir.display()))?;
+        let item = item.with_context(|| format!("cannot read {flags_dir}"))?;
         let path = item.path();
+        let inner = relative(&dir, path);
+        let rel_root = format!("{flags_dir}/{inner}");
+        if item.file_type().is_dir() {
+            refuse_nested_repository(path, &rel_root)?;
+        }
+        if item.path_is_symlink() && path.is_dir() {
+            entries.push(unreadable(
+                rel_root,
+                "a symlinked folder; flagctl does not follow symlinked folders",
+            ));
+            continue;
+        }
         if path.extension().is_none_or(|ext| ext != "toml") {
             continue;
         }
-        let rel_root = relative(root, path);
-        let parts: Vec<String> = path
-            .strip_prefix(flags_dir)
-            .unwrap_or(path)
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let parts: Vec<&str> = inner.split('/').collect();
         let Some(place) = Placement::of(&parts) else {
             if !item.file_type().is_dir() {
-                entries.push(misplaced(rel_root, &relative(root, flags_dir)));
+                entries.push(misplaced(rel_root, flags_dir));
             }
             continue;
         };
-        let body = if item.path_is_symlink() {
-            symlink_target(&real_root, path).map(Body::Disk)
-        } else if item.file_type().is_file() {
-            Ok(Body::Disk(path.to_path_buf()))
-        } else {
+        if item.file_type().is_dir() {
             continue;
+        }
+        let body = if item.path_is_symlink() {
+            confine::resolve(root, &rel_root, false).map(Body::Disk)
+        } else {
+            Ok(Body::Disk(path.to_path_buf()))
         };
         entries.push(place.entry(rel_root, body));
     }
     Ok(entries)
+}
+
+/// A folder with its own `.git` (a submodule or a nested clone) holds files of another
+/// repository: committing into it would replace the gitlink.
+fn refuse_nested_repository(dir: &Path, shown: &str) -> anyhow::Result<()> {
+    if std::fs::symlink_metadata(dir.join(".git")).is_ok() {
+        anyhow::bail!(
+            "{shown} is a nested git repository (a submodule or a clone); flagctl keeps flags in the repository itself\n\
+             help: move the flag files into this repository, or run flagctl inside {shown} with --repo"
+        );
+    }
+    Ok(())
+}
+
+/// A file below the flags folder that cannot be a flag, and why.
+fn unreadable(path: String, why: &str) -> Entry {
+    Entry {
+        path,
+        service: String::new(),
+        key: String::new(),
+        archived: false,
+        body: Err(why.to_string()),
+    }
 }
 
 /// Where a `.toml` file sits below the flags folder, by the parts of its path there:
@@ -100,33 +131,6 @@ pub(crate) fn misplaced(path: String, flags_dir: &str) -> Entry {
         body: Err(format!(
             "flag files live at {flags_dir}/<service>/<key>.toml or {flags_dir}/{ARCHIVE_DIR}/<service>/<key>.toml"
         )),
-    }
-}
-
-/// Reads a file found by the walk as UTF-8 text, or says why it cannot.
-pub(crate) fn read(path: &Path) -> Result<String, String> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "the file is not UTF-8 (byte {}); save it as UTF-8",
-                e.utf8_error().valid_up_to()
-            )
-        }),
-        Err(e) => Err(format!("cannot read the file: {e}")),
-    }
-}
-
-fn symlink_target(real_root: &Path, path: &Path) -> Result<std::path::PathBuf, String> {
-    match path.canonicalize() {
-        Ok(target) if target.starts_with(real_root) && target.is_file() => Ok(target),
-        Ok(target) if target.starts_with(real_root) => {
-            Err("the symlink does not lead to a file".into())
-        }
-        Ok(target) => Err(format!(
-            "the symlink leads outside the repository ({}); it is not followed",
-            target.display()
-        )),
-        Err(e) => Err(format!("the symlink is broken: {e}")),
     }
 }
 
