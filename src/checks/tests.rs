@@ -514,7 +514,8 @@ fn history(added: &[(&str, &str)]) -> History {
     for (index, (key, time)) in added.iter().enumerate() {
         history.commits.push(CommitInfo {
             id: format!("{index:040x}"),
-            time: DateTime::parse_from_rfc3339(time).expect("an RFC 3339 time"),
+            time: Some(DateTime::parse_from_rfc3339(time).expect("an RFC 3339 time")),
+            committed: None,
             author: "Test User".into(),
             summary: format!("flagctl create: {key}"),
         });

@@ -78,6 +78,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     };
     let mut findings = run_audit(&repo);
     let mut notes: Vec<String> = note.into_iter().collect();
+    notes.extend(history.iter().flat_map(|h| h.notes.iter().cloned()));
     if let Some(base) = &args.base {
         let before = run_audit(&Repo::open(&repo.root, &Source::Rev(base.clone()))?);
         let identity = |f: &Finding| (f.rule, f.flag.clone().unwrap_or_else(|| f.path.clone()));

@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             .iter()
             .map(|(c, what, fields)| {
                 json!({
-                    "commit": c.id.to_string(), "date": c.time.to_rfc3339(), "author": c.author,
+                    "commit": c.id.to_string(), "date": c.time.map(|t| t.to_rfc3339()), "author": c.author,
                     "verb": c.verb(), "subject": c.summary, "change": what, "fields": fields,
                 })
             })
@@ -105,7 +105,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         println!(
             "{} {} {:<20} {label}",
             &id[..7],
-            commit.time.format("%Y-%m-%d %H:%M"),
+            commit.time.map_or_else(
+                || "(date unknown)  ".to_string(),
+                |t| t.format("%Y-%m-%d %H:%M").to_string()
+            ),
             commit.author
         );
         println!("    {what}");

@@ -485,7 +485,9 @@ fn provenance(repo: &Repo, key: &str) -> anyhow::Result<Option<Provenance>> {
     Ok(Some(Provenance {
         created_by: first.author.clone(),
         created_in: first.id.to_string(),
-        last_changed: last.date().to_string(),
+        last_changed: last
+            .date()
+            .map_or_else(|| "unknown".to_string(), |d| d.to_string()),
         last_commit: last.id.to_string(),
         extensions: flagctl::history::extensions(repo, history.changes(key)),
     }))

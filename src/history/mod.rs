@@ -16,6 +16,7 @@ use git2::{Oid, Repository};
 
 use objects::Objects;
 
+use crate::model::config::CONFIG_FILE;
 use crate::repo::{Repo, git};
 
 /// A commit of the first-parent chain.
@@ -23,16 +24,25 @@ use crate::repo::{Repo, git};
 pub struct CommitInfo {
     /// The full commit id.
     pub id: String,
-    /// Author time in the author's own offset.
-    pub time: DateTime<FixedOffset>,
+    /// Author time in the author's own offset (the committer's when the author's cannot
+    /// be read); `None` when neither can.
+    pub time: Option<DateTime<FixedOffset>>,
+    /// Committer time, when it can be read.
+    pub committed: Option<DateTime<FixedOffset>>,
     pub author: String,
     pub summary: String,
 }
 
 impl CommitInfo {
-    /// The author's calendar date of the commit.
-    pub fn date(&self) -> NaiveDate {
-        self.time.date_naive()
+    /// The date the commit proves: the earlier of the author's and the committer's
+    /// calendar dates, since either alone can be set to anything. `None` when neither
+    /// can be read.
+    pub fn date(&self) -> Option<NaiveDate> {
+        [self.time, self.committed]
+            .into_iter()
+            .flatten()
+            .map(|t| t.date_naive())
+            .min()
     }
 
     /// The flagctl verb of a `flagctl VERB: KEY` commit.
@@ -71,6 +81,8 @@ pub struct Change {
 pub struct History {
     pub commits: Vec<CommitInfo>,
     pub flags: HashMap<String, Vec<Change>>,
+    /// What the reader should know: commits whose dates cannot be read.
+    pub notes: Vec<String>,
 }
 
 impl History {
@@ -122,8 +134,8 @@ pub fn load(
             None => return Ok(Err("no commits yet: history checks were skipped".into())),
         },
     };
-    let flags_path = git::git_path(&git, &repo.root, &repo.config.flags_dir)?;
-    build(&git, tip, &flags_path, progress).map(Ok)
+    let prefix = git::git_path(&git, &repo.root, "")?;
+    build(&git, tip, &prefix, progress).map(Ok)
 }
 
 fn key_of(path: &str) -> Option<String> {
@@ -138,14 +150,17 @@ struct FileDelta {
 }
 
 /// Walks the first-parent history that ends at `tip` once, oldest first, comparing only
-/// the flags folder (`flags_path`, relative to the git work tree) and only where its tree
-/// changed. A file deleted and added in one commit under the same key (a move between
-/// services, or into the archive), or with the same content under a new key (a rename),
-/// is a move. `progress(done, total)` is called as commits are read.
+/// the flags folder and only where its tree changed. The flags folder of each commit is
+/// the one that commit's `flagctl.toml` names (under `prefix`, the flag repository's
+/// folder inside the git work tree), so a renamed `flags_dir` keeps the history of its
+/// files, and a symlinked flags folder is followed inside the tree. A file deleted and
+/// added in one commit under the same key (a move between services, or into the
+/// archive), or with the same content under a new key (a rename), is a move.
+/// `progress(done, total)` is called as commits are read.
 pub fn build(
     git: &Repository,
     tip: Oid,
-    flags_path: &str,
+    prefix: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<History> {
     // Objects come from git's own database; re-hashing each one on read doubles the cost.
@@ -165,6 +180,9 @@ pub fn build(
     chain.reverse();
     let total = chain.len();
 
+    let config_path = join(prefix, CONFIG_FILE);
+    let mut config_blob = None;
+    let mut flags_path = join(prefix, "flags");
     let mut history = History::default();
     let mut previous: Option<Oid> = None;
     let mut deltas = Vec::new();
@@ -172,7 +190,16 @@ pub fn build(
         if index % 256 == 0 {
             progress(index, total);
         }
-        let folder = objects.folder(commit.tree, flags_path)?;
+        let blob = objects.blob(commit.tree, &config_path)?;
+        if blob != config_blob {
+            config_blob = blob;
+            let flags_dir = match blob {
+                Some(id) => flags_dir_of(&objects.blob_data(id)?),
+                None => "flags".to_string(),
+            };
+            flags_path = join(prefix, &flags_dir);
+        }
+        let folder = objects.folder(commit.tree, &flags_path)?;
         if folder == previous {
             objects.skip_commit();
             continue;
@@ -182,6 +209,12 @@ pub fn build(
         objects.next_commit();
         previous = folder;
         if !deltas.is_empty() {
+            if commit.info.date().is_none() {
+                history.notes.push(format!(
+                    "commit {} has no readable date; it proves no date to created-mismatch",
+                    crate::repo::short_id(&commit.info.id)
+                ));
+            }
             history.commits.push(commit.info);
             record(&mut history, &mut deltas);
         }
@@ -190,6 +223,39 @@ pub fn build(
     git2::opts::strict_hash_verification(true);
     git2::opts::enable_caching(true);
     Ok(history)
+}
+
+/// `a/b` from a folder and a path below it.
+fn join(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() {
+        path.to_string()
+    } else {
+        format!("{}/{path}", prefix.trim_end_matches('/'))
+    }
+}
+
+/// The flags folder a commit's `flagctl.toml` names: its `flags_dir`, normalised as the
+/// configuration does, else `flags` (also when the file does not parse: an old broken
+/// configuration must not hide the flags' history).
+fn flags_dir_of(config: &[u8]) -> String {
+    let dir = std::str::from_utf8(config)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|table| table.get("flags_dir")?.as_str().map(str::to_string));
+    let normal: Vec<String> = dir
+        .unwrap_or_default()
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .map(str::to_string)
+        .collect();
+    if normal.is_empty()
+        || normal
+            .iter()
+            .any(|p| p == ".." || p.eq_ignore_ascii_case(".git"))
+    {
+        return "flags".into();
+    }
+    normal.join("/")
 }
 
 /// The `.toml` files that differ between two trees, descending only into subtrees whose

@@ -17,6 +17,8 @@ use super::CommitInfo;
 #[derive(Clone, Copy)]
 pub(super) struct Entry<'t> {
     pub is_tree: bool,
+    /// A symlink: its blob holds the target path.
+    pub is_link: bool,
     pub name: &'t [u8],
     /// The raw id: compared as bytes, made an [`Oid`] only where it is needed.
     pub raw_id: &'t [u8],
@@ -55,6 +57,7 @@ impl RawTree {
             let raw_id = rest.get(nul + 1..nul + 21)?;
             let entry = Entry {
                 is_tree: &rest[..space] == b"40000",
+                is_link: &rest[..space] == b"120000",
                 name: &rest[space + 1..nul],
                 raw_id,
             };
@@ -77,6 +80,8 @@ pub(super) struct RawCommit {
 
 pub(super) struct Objects<'r> {
     odb: Odb<'r>,
+    /// `.git/objects`, where loose objects are read without libgit2.
+    loose: std::path::PathBuf,
     /// Trees read for the current commit, and for the one before: the next commit is
     /// compared against them.
     current: HashMap<Oid, Rc<RawTree>>,
@@ -87,12 +92,19 @@ impl<'r> Objects<'r> {
     pub fn new(git: &'r Repository) -> anyhow::Result<Objects<'r>> {
         Ok(Objects {
             odb: git.odb().context("cannot open the git object database")?,
+            loose: git.commondir().join("objects"),
             current: HashMap::new(),
             previous: HashMap::new(),
         })
     }
 
     fn read(&self, id: Oid, kind: ObjectType) -> anyhow::Result<Vec<u8>> {
+        let hex = id.to_string();
+        match std::fs::read(self.loose.join(&hex[..2]).join(&hex[2..])) {
+            Ok(compressed) => return inflate_loose(&hex, &compressed, kind),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read git object {id}")),
+        }
         let object: OdbObject = self
             .odb
             .read(id)
@@ -128,16 +140,64 @@ impl<'r> Objects<'r> {
     }
 
     /// The id of the folder at `path` (`a/b`) under the tree `root`, if there is one.
+    /// Symlinks on the way are followed as a checkout would, while they stay inside the
+    /// tree, so that a symlinked flags folder still has a history.
     pub fn folder(&mut self, root: Oid, path: &str) -> anyhow::Result<Option<Oid>> {
-        let mut id = root;
-        for part in path.split('/').filter(|p| !p.is_empty()) {
-            let tree = self.tree(id)?;
-            match tree.get(part.as_bytes()) {
-                Some(entry) if entry.is_tree => id = entry.id(),
-                _ => return Ok(None),
+        let mut parts: Vec<String> = split(path);
+        // A few hops are what a real repository needs; a loop of links ends here.
+        for _hop in 0..8 {
+            let mut id = root;
+            let mut link = None;
+            for (index, part) in parts.iter().enumerate() {
+                let tree = self.tree(id)?;
+                match tree.get(part.as_bytes()) {
+                    Some(entry) if entry.is_tree => id = entry.id(),
+                    Some(entry) if entry.is_link => {
+                        link = Some((index, entry.id()));
+                        break;
+                    }
+                    _ => return Ok(None),
+                }
             }
+            let Some((index, blob)) = link else {
+                return Ok(Some(id));
+            };
+            let target = String::from_utf8_lossy(&self.read(blob, ObjectType::Blob)?).into_owned();
+            if target.starts_with('/') {
+                return Ok(None);
+            }
+            let mut resolved: Vec<String> = parts[..index].to_vec();
+            for part in split(&target) {
+                if part == ".." {
+                    if resolved.pop().is_none() {
+                        return Ok(None);
+                    }
+                } else {
+                    resolved.push(part);
+                }
+            }
+            resolved.extend(parts[index + 1..].iter().cloned());
+            parts = resolved;
         }
-        Ok(Some(id))
+        Ok(None)
+    }
+
+    /// The id of the blob at `path` under the tree `root`, if there is one.
+    pub fn blob(&mut self, root: Oid, path: &str) -> anyhow::Result<Option<Oid>> {
+        let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let Some(folder) = self.folder(root, folder)? else {
+            return Ok(None);
+        };
+        let tree = self.tree(folder)?;
+        Ok(tree
+            .get(name.as_bytes())
+            .filter(|e| !e.is_tree && !e.is_link)
+            .map(|e| e.id()))
+    }
+
+    /// A blob's bytes.
+    pub fn blob_data(&self, id: Oid) -> anyhow::Result<Vec<u8>> {
+        self.read(id, ObjectType::Blob)
     }
 
     pub fn commit(&self, id: Oid) -> anyhow::Result<RawCommit> {
@@ -146,10 +206,47 @@ impl<'r> Objects<'r> {
     }
 }
 
+/// The largest object the history pass reads: trees and commits of flag folders are small.
+const MAX_OBJECT_BYTES: u64 = 64 << 20;
+
+/// A loose object's content: zlib over `<type> <size>\0<content>`. A truncated or
+/// corrupt object is an error, never a loop.
+fn inflate_loose(hex: &str, compressed: &[u8], kind: ObjectType) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let corrupt = || format!("git object {hex} is corrupt (run `git fsck`)");
+    let mut data = Vec::new();
+    flate2::read::ZlibDecoder::new(compressed)
+        .take(MAX_OBJECT_BYTES)
+        .read_to_end(&mut data)
+        .with_context(corrupt)?;
+    let nul = data.iter().position(|&b| b == 0).with_context(corrupt)?;
+    let header = std::str::from_utf8(&data[..nul])
+        .ok()
+        .with_context(corrupt)?;
+    let (name, size) = header.split_once(' ').with_context(corrupt)?;
+    let size: usize = size.parse().ok().with_context(corrupt)?;
+    if size != data.len() - nul - 1 {
+        bail!("{}", corrupt());
+    }
+    if name != kind.str() {
+        bail!("git object {hex} is a {name}, not a {kind}");
+    }
+    data.drain(..=nul);
+    Ok(data)
+}
+
+/// The parts of a `/`-separated path, without empty and `.` parts.
+fn split(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .map(str::to_string)
+        .collect()
+}
+
 fn parse_commit(id: Oid, data: &[u8]) -> anyhow::Result<RawCommit> {
     let text = String::from_utf8_lossy(data);
     let (headers, message) = text.split_once("\n\n").unwrap_or((&text, ""));
-    let (mut tree, mut parent, mut author) = (None, None, None);
+    let (mut tree, mut parent, mut author, mut committer) = (None, None, None, None);
     for line in headers.lines() {
         if let Some(hex) = line.strip_prefix("tree ") {
             tree = Some(Oid::from_str(hex)?);
@@ -157,24 +254,12 @@ fn parse_commit(id: Oid, data: &[u8]) -> anyhow::Result<RawCommit> {
             parent = parent.or(Some(Oid::from_str(hex)?));
         } else if let Some(signature) = line.strip_prefix("author ") {
             author = Some(signature.to_string());
+        } else if let Some(signature) = line.strip_prefix("committer ") {
+            committer = Some(signature.to_string());
         }
     }
-    let author = author.context("no author")?;
-    // `Name <email> SECONDS +HHMM`
-    let (name, rest) = author.rsplit_once(" <").context("no author e-mail")?;
-    let mut stamp = rest.rsplit(' ');
-    let zone = stamp.next().context("no time zone")?;
-    let seconds: i64 = stamp.next().context("no time")?.parse()?;
-    let sign = if zone.starts_with('-') { -1 } else { 1 };
-    let digits = zone.trim_start_matches(['+', '-']);
-    let minutes = digits.get(..2).unwrap_or("0").parse::<i32>()? * 60
-        + digits.get(2..4).unwrap_or("0").parse::<i32>()?;
-    let offset = FixedOffset::east_opt(sign * minutes * 60)
-        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
-    let time: DateTime<FixedOffset> = offset
-        .timestamp_opt(seconds, 0)
-        .single()
-        .context("a commit time out of range")?;
+    let (name, authored) = author.as_deref().map(signature).unwrap_or_default();
+    let committed = committer.as_deref().and_then(|c| signature(c).1);
     let summary = message
         .lines()
         .next()
@@ -186,11 +271,37 @@ fn parse_commit(id: Oid, data: &[u8]) -> anyhow::Result<RawCommit> {
         parent,
         info: CommitInfo {
             id: id.to_string(),
-            time,
-            author: name.trim().to_string(),
+            time: authored.or(committed),
+            committed,
+            author: name,
             summary,
         },
     })
+}
+
+/// `Name <email> SECONDS +HHMM`: the name, and the time when it is readable. Git itself
+/// shows a commit whose date it cannot read; so does flagctl, without the date.
+fn signature(text: &str) -> (String, Option<DateTime<FixedOffset>>) {
+    let (name, rest) = text.rsplit_once(" <").unwrap_or((text, ""));
+    let time = (|| {
+        let (_, stamp) = rest.rsplit_once("> ")?;
+        let (seconds, zone) = stamp.trim().split_once(' ')?;
+        let seconds: i64 = seconds.parse().ok()?;
+        let sign = match zone.as_bytes().first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let digits = &zone[1..];
+        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let minutes = digits[..2].parse::<i32>().ok()? * 60 + digits[2..].parse::<i32>().ok()?;
+        FixedOffset::east_opt(sign * minutes * 60)?
+            .timestamp_opt(seconds, 0)
+            .single()
+    })();
+    (name.trim().to_string(), time)
 }
 
 #[cfg(test)]
@@ -213,6 +324,53 @@ mod tests {
         );
         assert_eq!(commit.info.author, "Ana Lima");
         assert_eq!(commit.info.summary, "flagctl kill: x");
-        assert_eq!(commit.info.time.to_rfc3339(), "2026-10-26T13:03:20+05:30");
+        assert_eq!(
+            commit.info.time.unwrap().to_rfc3339(),
+            "2026-10-26T13:03:20+05:30"
+        );
+    }
+
+    #[test]
+    fn truncated_loose_objects_are_errors() {
+        use std::io::Write;
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(b"blob 5\0hello").unwrap();
+        let whole = encoder.finish().unwrap();
+        assert_eq!(
+            inflate_loose("ab", &whole, ObjectType::Blob).unwrap(),
+            b"hello"
+        );
+        assert!(inflate_loose("ab", &whole, ObjectType::Tree).is_err());
+        for cut in [0, 2, 10, whole.len() - 1] {
+            let error = inflate_loose("ab", &whole[..cut], ObjectType::Blob).unwrap_err();
+            assert!(error.to_string().contains("corrupt"), "{cut}: {error}");
+        }
+    }
+
+    #[test]
+    fn odd_dates_are_unknown_not_errors() {
+        for author in [
+            "A <a@b> 1793000000",
+            "A <a@b> 99999999999999999999 +0000",
+            "A <a@b> 1793000000 +99",
+            "A <a@b>",
+            "no e-mail at all",
+        ] {
+            let data = format!(
+                "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor {author}\ncommitter {author}\n\nx\n"
+            );
+            let commit = parse_commit(Oid::ZERO_SHA1, data.as_bytes()).unwrap();
+            assert_eq!(commit.info.time, None, "{author}");
+            assert_eq!(commit.info.date(), None, "{author}");
+        }
+    }
+
+    #[test]
+    fn the_earlier_of_author_and_committer_dates_is_the_evidence() {
+        let data = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\
+            author A <a@b> 1796000000 +0000\ncommitter C <c@d> 1790000000 +0000\n\nx\n";
+        let commit = parse_commit(Oid::ZERO_SHA1, data).unwrap();
+        assert_eq!(commit.info.date().unwrap().to_string(), "2026-09-21");
     }
 }
