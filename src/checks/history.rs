@@ -22,7 +22,7 @@ pub fn check(ctx: &AuditCtx, history: &History, sink: &mut Sink) {
                     format!(
                         "created {created} is later than {}, when commit {} first added the flag",
                         added_on,
-                        crate::repo::short_id(&id)
+                        crate::repo::short_id(id)
                     ),
                 )
                 .with_help(Some(format!(
