@@ -120,10 +120,17 @@ impl std::error::Error for ConfigError {}
 impl Repo {
     /// Reads the configuration and every flag file of the work tree at `root`.
     pub fn load(root: &Path) -> anyhow::Result<Repo> {
-        let config_text = confine::read_text(root, CONFIG_FILE).map_err(|why| ConfigError {
-            file: SourceFile::new(CONFIG_FILE, String::new()),
-            problems: vec![Problem::new(0..0, why)],
-        })?;
+        Repo::load_work_tree(root, None)
+    }
+
+    fn load_work_tree(root: &Path, policy: Option<Option<String>>) -> anyhow::Result<Repo> {
+        let config_text = match policy {
+            Some(text) => text,
+            None => confine::read_text(root, CONFIG_FILE).map_err(|why| ConfigError {
+                file: SourceFile::new(CONFIG_FILE, String::new()),
+                problems: vec![Problem::new(0..0, why)],
+            })?,
+        };
         let (config, config_file) = parse_config(config_text)?;
         let entries = walk::flag_files(root, &config.flags_dir)?;
         Ok(Repo::assemble(root, config, config_file, entries, None))
@@ -132,8 +139,34 @@ impl Repo {
     /// Reads the repository from `source`: the work tree, or a commit straight from git's
     /// object database (no checkout; the work tree is not looked at).
     pub fn open(root: &Path, source: &Source) -> anyhow::Result<Repo> {
+        Repo::open_with_policy(root, source, None)
+    }
+
+    /// As [`Repo::open`], with `flagctl.toml` (the policy, and where the flags live) read
+    /// from the commit `policy` names instead: a pull request then cannot loosen the rules
+    /// it is checked by (`audit --policy-from main`).
+    pub fn open_with_policy(
+        root: &Path,
+        source: &Source,
+        policy: Option<&str>,
+    ) -> anyhow::Result<Repo> {
+        let policy = match policy {
+            Some(rev) => {
+                let git = git::open(root).with_context(|| {
+                    format!(
+                        "--policy-from {rev}: {} is not in a git repository",
+                        root.display()
+                    )
+                })?;
+                let commit = git::resolve(&git, "--policy-from", rev)?;
+                let prefix = git::git_path(&git, root, "")?;
+                let path = tree::join(&prefix, CONFIG_FILE);
+                Some(tree::read_text(&git, &commit.tree()?, &path)?)
+            }
+            None => None,
+        };
         let (flag, spec) = match source {
-            Source::WorkTree => return Repo::load(root),
+            Source::WorkTree => return Repo::load_work_tree(root, policy),
             Source::Rev(rev) => ("--rev", rev.clone()),
             Source::At { time, .. } => ("--at", time.to_rfc3339()),
         };
@@ -160,18 +193,23 @@ impl Repo {
             }
             _ => git::resolve(&git, flag, &spec)?,
         };
-        Repo::load_commit(root, &git, Revision::of(&spec, &commit))
+        Repo::load_commit(root, &git, Revision::of(&spec, &commit), policy)
     }
 
-    /// Reads the repository at `root` as it was in `revision`.
+    /// Reads the repository at `root` as it was in `revision`; `policy` replaces the
+    /// commit's own `flagctl.toml`.
     fn load_commit(
         root: &Path,
         git: &git2::Repository,
         revision: Revision,
+        policy: Option<Option<String>>,
     ) -> anyhow::Result<Repo> {
         let tree = git.find_commit(revision.oid)?.tree()?;
         let prefix = git::git_path(git, root, "")?;
-        let config_text = tree::read_text(git, &tree, &tree::join(&prefix, CONFIG_FILE))?;
+        let config_text = match policy {
+            Some(text) => text,
+            None => tree::read_text(git, &tree, &tree::join(&prefix, CONFIG_FILE))?,
+        };
         let (config, config_file) = parse_config(config_text)?;
         let flags_dir = tree::join(&prefix, &config.flags_dir);
         let entries = tree::flag_files(git, &tree, &flags_dir, &prefix)?;
