@@ -193,15 +193,15 @@ fn owners_in<'r>(repo: &'r Repo, service: &str) -> BTreeSet<&'r str> {
 
 /// A digest as markdown (also the `text` of a webhook message).
 pub fn markdown(digest: &Digest, today: NaiveDate) -> String {
-    let reach: Vec<&str> = [&digest.contact, &digest.slack]
+    let reach: Vec<String> = [&digest.contact, &digest.slack]
         .into_iter()
         .flatten()
-        .map(String::as_str)
+        .map(|text| escape_markdown(text))
         .collect();
     let mut text = format!(
         "**flagctl: {} flag action(s) for {}**",
         digest.actions.len(),
-        digest.owner
+        escape_markdown(&digest.owner)
     );
     if !reach.is_empty() {
         text.push_str(&format!(" ({})", reach.join(", ")));
@@ -211,11 +211,31 @@ pub fn markdown(digest: &Digest, today: NaiveDate) -> String {
         text.push_str(&format!(
             "- `{}` {} — {}\n",
             action.action,
-            action.subject(),
-            action.fix
+            escape_markdown(&action.subject()),
+            escape_markdown(&action.fix)
         ));
     }
     text
+}
+
+/// Text from the repository made inert in Markdown and in Slack's message syntax: no
+/// emphasis, links, code, tables or mentions (`<!channel>`), and on one line.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '*' | '`' | '~' | '[' | ']' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Action {
@@ -225,5 +245,16 @@ impl Action {
             Some(key) => format!("{key}: {}", self.message),
             None => self.message.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repository_text_is_inert_in_markdown_and_slack() {
+        assert_eq!(
+            super::escape_markdown("<!channel> *bold* [x](http://e) `c` a|b\nnext (5 days ago)"),
+            "&lt;!channel&gt; \\*bold\\* \\[x\\](http://e) \\`c\\` a\\|b next (5 days ago)"
+        );
     }
 }

@@ -332,6 +332,17 @@ fn archive_moves_the_flag_and_breaks_its_dependants() {
 
 /// A one-request-at-a-time HTTP server on 127.0.0.1 that records request bodies.
 fn webhook_server(requests: usize) -> (String, std::thread::JoinHandle<Vec<Value>>) {
+    webhook_server_replying(
+        requests,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    )
+}
+
+/// As [`webhook_server`], answering every request with `reply`.
+fn webhook_server_replying(
+    requests: usize,
+    reply: &'static [u8],
+) -> (String, std::thread::JoinHandle<Vec<Value>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let handle = std::thread::spawn(move || {
@@ -353,9 +364,7 @@ fn webhook_server(requests: usize) -> (String, std::thread::JoinHandle<Vec<Value
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
             bodies.push(serde_json::from_slice(&body).unwrap());
-            stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                .unwrap();
+            stream.write_all(reply).unwrap();
         }
         bodies
     });
@@ -502,5 +511,35 @@ fn remind_tells_every_owner_of_a_crowded_service_and_skips_rules_that_are_off() 
             ("y@example.com", vec![("service-limit", "c")]),
         ],
         "the switch's review is due in 5 days, but review-due-soon is off"
+    );
+}
+
+#[test]
+fn remind_counts_a_redirect_as_a_failure_and_keeps_the_url_secret() {
+    let repo = remind_repo();
+    let (url, server) = webhook_server_replying(
+        2,
+        b"HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:9/elsewhere\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    );
+    let secret_url = url.replace("http://", "http://user:hunter2@") + "/T000/B000/XXXX?token=abc";
+    let out = repo
+        .flagctl(&["remind", "--webhook", &secret_url, "--as-of", "2026-11-25"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("does not follow redirects"), "{text}");
+    assert!(text.contains("0 of 2 digests delivered"), "{text}");
+    for secret in ["hunter2", "user:", "T000", "token=abc"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    assert_eq!(
+        server.join().unwrap().len(),
+        2,
+        "both digests were posted once"
     );
 }

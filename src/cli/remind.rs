@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::output::{Envelope, Output, SCHEMA, emit};
 use super::{Ctx, Format, Outcome, require_format};
 use flagctl::remind::{Digest, digests, markdown};
+use flagctl::report::sanitize;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -107,10 +108,14 @@ fn parse_url(text: &str) -> Result<String, String> {
 
 /// Posts one message per owner; reports each failure and exits 1 if any.
 fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome {
+    // A redirect would turn the POST into a body-less GET, perhaps to another host: a
+    // webhook that answers with one has not received the digest.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
+        .max_redirects(0)
         .build()
         .into();
+    let shown = redact(url);
     let mut failed = 0;
     for digest in digests {
         let message = Envelope {
@@ -127,27 +132,39 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
             .header("Content-Type", "application/json")
             .send(body);
         match result {
+            Ok(response) if response.status().is_redirection() => {
+                failed += 1;
+                eprintln!(
+                    "failed: {}: the webhook answered {} (a redirect); flagctl does not follow redirects",
+                    sanitize(&digest.owner),
+                    response.status()
+                );
+            }
             Ok(_) => eprintln!(
                 "sent: {} ({})",
-                digest.owner,
+                sanitize(&digest.owner),
                 count(digest.actions.len(), "action")
             ),
             Err(ureq::Error::Timeout(_)) => {
                 failed += 1;
                 eprintln!(
                     "failed: {}: no answer within {} s",
-                    digest.owner,
+                    sanitize(&digest.owner),
                     timeout.as_secs()
                 );
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("failed: {}: {e}", digest.owner);
+                eprintln!(
+                    "failed: {}: {}",
+                    sanitize(&digest.owner),
+                    sanitize(&e.to_string()).replace(url, &shown)
+                );
             }
         }
     }
     println!(
-        "{} of {} delivered to {url}",
+        "{} of {} delivered to {shown}",
         digests.len() - failed,
         count(digests.len(), "digest")
     );
@@ -158,7 +175,39 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
     })
 }
 
+/// A webhook URL as it may be printed: scheme and host only. Credentials, and the path
+/// and query that carry a Slack webhook's secret, are left out.
+fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let hidden = if authority.len() < rest.len() || authority.contains('@') {
+        "/…"
+    } else {
+        ""
+    };
+    format!("{scheme}://{host}{hidden}")
+}
+
 /// `1 action`, `3 actions`.
 fn count(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_printed_without_secrets() {
+        assert_eq!(
+            super::redact("https://user:pw@hooks.slack.com/services/T0/B0/secret?x=1"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(
+            super::redact("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(super::redact("http://a@b"), "http://b/…");
+    }
 }
