@@ -13,6 +13,7 @@ pub mod fsio;
 pub mod history;
 pub mod lifecycle;
 pub mod model;
+pub mod output;
 pub mod remind;
 pub mod repo;
 pub mod report;
