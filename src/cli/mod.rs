@@ -12,6 +12,8 @@ mod list;
 mod output;
 mod remind;
 mod render;
+#[cfg(test)]
+mod schema;
 mod simulate;
 mod validate;
 

@@ -105,7 +105,7 @@ pub struct Bucket {
 /// nothing unless it fails.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Resolution<'f> {
-    /// `None` when no variant applies: the caller's fallback value is used.
+    /// No variant (null) when none applies: the caller's fallback value is used.
     pub variant: Option<&'f str>,
     pub value: Option<&'f Value>,
     pub reason: Reason,

@@ -31,7 +31,7 @@ pub struct Simulation {
 /// How often a variant was served.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct VariantCount {
-    /// `None` for evaluations that served no variant.
+    /// Null for evaluations that served no variant.
     pub variant: Option<String>,
     pub count: u64,
     /// Of all contexts, 0 to 1.
@@ -40,7 +40,7 @@ pub struct VariantCount {
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Outcome {
-    /// The rule that matched, or `None` when no rule decided.
+    /// The rule that matched, or null when no rule decided.
     pub rule: Option<String>,
     pub reason: Reason,
     pub count: u64,
@@ -59,7 +59,7 @@ pub struct RolloutSplit {
     pub bucketed: u64,
     /// Its entries in file order.
     pub entries: Vec<RolloutEntry>,
-    /// `None` with fewer than two positively weighted entries or nothing bucketed.
+    /// Null with fewer than two positively weighted entries or nothing bucketed.
     pub chi_square: Option<ChiSquare>,
 }
 

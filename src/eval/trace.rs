@@ -26,7 +26,7 @@ pub enum Step {
         reason: Reason,
         holds: bool,
     },
-    /// The unit's layer bucket (0..100), `None` without a targeting key.
+    /// The unit's layer bucket (0..100), null without a targeting key.
     Layer {
         #[serde(rename = "layer")]
         name: String,
@@ -42,7 +42,7 @@ pub enum Step {
         conditions: Vec<ConditionCheck>,
         matched: bool,
     },
-    /// A rollout bucketed the unit. `bucket` is `None` when the bucketing value is missing.
+    /// A rollout bucketed the unit. `bucket` is null when the bucketing value is missing.
     Rollout {
         bucket_by: String,
         bucket: Option<u64>,
@@ -69,7 +69,7 @@ pub struct ConditionCheck {
     pub attr: String,
     pub op: Op,
     pub expected: Value,
-    /// The context's value, `None` when missing.
+    /// The context's value, null when missing.
     pub actual: Option<Value>,
     pub holds: bool,
 }

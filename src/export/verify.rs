@@ -22,7 +22,7 @@ pub struct Difference {
     pub flagd: Served,
 }
 
-/// A variant and its value, as served; both `None` when no variant applies.
+/// A variant and its value, as served; both null when no variant applies.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Served {
     pub variant: Option<String>,

@@ -378,6 +378,7 @@ pub struct LogEntry {
     /// The full commit id.
     pub commit: String,
     /// Author time in the author's offset (RFC 3339).
+    #[serde(serialize_with = "rfc3339")]
     pub date: DateTime<FixedOffset>,
     pub author: String,
     /// The verb of a `flagctl VERB: KEY` commit.
@@ -390,6 +391,14 @@ pub struct LogEntry {
     pub change: String,
     /// The fields the commit changed.
     pub fields: Vec<FieldChange>,
+}
+
+/// A time as RFC 3339 with its numeric offset (`+00:00`, never `Z`), as git shows it.
+fn rfc3339<S: serde::Serializer>(
+    time: &DateTime<FixedOffset>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339())
 }
 
 /// The commits that changed the flag `key`, newest first, with the fields each changed.

@@ -111,7 +111,7 @@ pub struct AppliedSchema {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_committed: Option<String>,
     /// What the hooks printed and what was recovered from an interrupted transaction.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
