@@ -38,49 +38,34 @@ fn audit_of_the_example_in_every_format() {
 
 #[test]
 fn eval_explain_of_the_example() {
-    let ranker = stdout(
-        on_example(&[
-            "eval",
-            "ranker-v2",
-            "--explain",
-            "--ctx",
-            "country=SG",
-            "--ctx",
-            "user_id=u-2",
-            "--targeting-key",
-            "u-2",
-        ]),
-        0,
+    let ranker = [
+        "eval",
+        "ranker-v2",
+        "--explain",
+        "--ctx",
+        "country=SG",
+        "--ctx",
+        "user_id=u-2",
+        "--targeting-key",
+        "u-2",
+    ];
+    insta::assert_snapshot!("eval_explain_ranker_v2", stdout(on_example(&ranker), 0));
+    let ranker_json = [&ranker[..], &["--format", "json"]].concat();
+    insta::assert_snapshot!(
+        "eval_explain_ranker_v2_json",
+        stdout(on_example(&ranker_json), 0)
     );
-    insta::assert_snapshot!("eval_explain_ranker_v2", ranker);
-    let ranker_json = stdout(
-        on_example(&[
-            "eval",
-            "ranker-v2",
-            "--explain",
-            "--ctx",
-            "country=SG",
-            "--ctx",
-            "user_id=u-2",
-            "--targeting-key",
-            "u-2",
-            "--format",
-            "json",
-        ]),
-        0,
+    let threshold = [
+        "eval",
+        "fraud-score-threshold",
+        "--explain",
+        "--targeting-key",
+        "u-9",
+    ];
+    insta::assert_snapshot!(
+        "eval_explain_fraud_score_threshold",
+        stdout(on_example(&threshold), 0)
     );
-    insta::assert_snapshot!("eval_explain_ranker_v2_json", ranker_json);
-    let threshold = stdout(
-        on_example(&[
-            "eval",
-            "fraud-score-threshold",
-            "--explain",
-            "--targeting-key",
-            "u-9",
-        ]),
-        0,
-    );
-    insta::assert_snapshot!("eval_explain_fraud_score_threshold", threshold);
 }
 
 /// A flag created, extended, moved to another service and killed, on fixed dates.
