@@ -93,22 +93,11 @@ fn outputs_of_a_test_repository_fit_the_schema() {
     assert_fits("init", &init);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "init"]);
-    let created = stdout(repo.flagctl(&[
-        "create",
-        "ranker-v2",
-        "--kind",
-        "experiment",
-        "--service",
-        "ranking",
-        "--owner",
-        "me@example.com",
-        "--description",
-        "A/B",
-        "--format",
-        "json",
-        "--as-of",
-        "2026-11-01",
-    ]));
+    let create: Vec<&str> = "create ranker-v2 --kind experiment --service ranking \
+         --owner me@example.com --description A/B --format json --as-of 2026-11-01"
+        .split_whitespace()
+        .collect();
+    let created = stdout(repo.flagctl(&create));
     assert_fits("create", &created);
     let killed = stdout(repo.flagctl(&[
         "kill",

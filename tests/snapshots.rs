@@ -38,17 +38,10 @@ fn audit_of_the_example_in_every_format() {
 
 #[test]
 fn eval_explain_of_the_example() {
-    let ranker = [
-        "eval",
-        "ranker-v2",
-        "--explain",
-        "--ctx",
-        "country=SG",
-        "--ctx",
-        "user_id=u-2",
-        "--targeting-key",
-        "u-2",
-    ];
+    let ranker: Vec<&str> =
+        "eval ranker-v2 --explain --ctx country=SG --ctx user_id=u-2 --targeting-key u-2"
+            .split_whitespace()
+            .collect();
     insta::assert_snapshot!("eval_explain_ranker_v2", stdout(on_example(&ranker), 0));
     let ranker_json = [&ranker[..], &["--format", "json"]].concat();
     insta::assert_snapshot!(
