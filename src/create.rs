@@ -104,12 +104,13 @@ pub struct Planned {
 }
 
 /// What `create` did, as every output format reports it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Created {
     pub key: String,
     pub path: String,
     pub template: String,
     #[serde(flatten)]
+    #[schemars(with = "crate::repo::AppliedSchema")]
     pub applied: Applied,
 }
 

@@ -5,7 +5,6 @@
 use std::ops::Range;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use crate::model::config::Kind;
 use crate::model::flag::State;
@@ -15,7 +14,8 @@ use crate::rules::RuleId;
 
 /// Where a flag stands on a day. The statuses that need action are spelled exactly like
 /// the audit rule that reports them (see [`Status::rule`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// The file does not fit the schema, or its kind is undeclared.
     Invalid,
@@ -84,12 +84,6 @@ impl Status {
             | Status::Live
             | Status::Archived => None,
         }
-    }
-}
-
-impl Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
     }
 }
 

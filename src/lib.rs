@@ -14,6 +14,7 @@ pub mod fsio;
 pub mod history;
 pub mod lifecycle;
 pub mod model;
+pub mod output;
 pub mod remind;
 pub mod repo;
 pub mod report;

@@ -256,13 +256,14 @@ pub struct Plan {
 }
 
 /// What a step did, as every output format reports it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Done {
     pub verb: &'static str,
     pub key: String,
     pub path: String,
     pub done: String,
     #[serde(flatten)]
+    #[schemars(with = "crate::repo::AppliedSchema")]
     pub applied: Applied,
 }
 

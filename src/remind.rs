@@ -25,7 +25,7 @@ const RULES: [RuleId; 6] = [
 ];
 
 /// One thing an owner has to do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Action {
     /// The audit rule (`expired`, `expiring-soon`, `review-overdue`, `review-due-soon`,
     /// `removal-overdue`, `service-limit`), or `concluded` for a removal still ahead.
@@ -47,7 +47,7 @@ pub struct Action {
 }
 
 /// What one owner has to do, with where to reach them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Digest {
     pub owner: String,
     pub contact: Option<String>,
@@ -219,7 +219,8 @@ pub fn markdown(digest: &Digest, today: NaiveDate) -> String {
 }
 
 /// Text from the repository made inert in Markdown and in Slack's message syntax: no
-/// emphasis, links, code, tables or mentions (`<!channel>`), and on one line.
+/// emphasis, links, tables or mentions (`<!channel>`), and on one line. A backtick can
+/// only start code, which is harmless, and flagctl's own texts quote commands with it.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -227,7 +228,7 @@ pub fn escape_markdown(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '*' | '`' | '~' | '[' | ']' | '|' => {
+            '\\' | '*' | '~' | '[' | ']' | '|' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -254,7 +255,7 @@ mod tests {
     fn repository_text_is_inert_in_markdown_and_slack() {
         assert_eq!(
             super::escape_markdown("<!channel> *bold* [x](http://e) `c` a|b\nnext (5 days ago)"),
-            "&lt;!channel&gt; \\*bold\\* \\[x\\](http://e) \\`c\\` a\\|b next (5 days ago)"
+            "&lt;!channel&gt; \\*bold\\* \\[x\\](http://e) `c` a\\|b next (5 days ago)"
         );
     }
 }

@@ -1,8 +1,9 @@
 //! The catalogue of audit rules: names, default severities and help.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -21,8 +22,8 @@ impl Severity {
 macro_rules! rules {
     ($($variant:ident = $name:literal, $severity:ident, $summary:literal $help:literal;)*) => {
         /// An audit rule, by its kebab-case name.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum RuleId { $($variant),* }
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+        pub enum RuleId { $(#[doc = $summary] #[serde(rename = $name)] $variant),* }
 
         impl RuleId {
             pub const ALL: [RuleId; [$($name),*].len()] = [$(RuleId::$variant),*];
@@ -68,6 +69,7 @@ rules! {
     DependencyCycle = "dependency-cycle", Error, "`requires` forms a cycle." "Remove one requirement of the cycle.";
     TemporaryDependency = "temporary-dependency", Warning, "A permanent flag requires a temporary one." "Make the permanent flag depend only on permanent flags.";
     CreatedMismatch = "created-mismatch", Error, "`created` is later than the commit that first added the flag." "Set `created` to the day the flag was first committed.";
+    InvalidConfig = "invalid-config", Error, "`flagctl.toml` does not parse or does not fit its schema: no flag can be checked." "Fix flagctl.toml at the line shown; every command needs it (the README's \"File format\" lists its sections).";
 }
 
 impl RuleId {
@@ -76,8 +78,14 @@ impl RuleId {
     }
 }
 
-impl Serialize for RuleId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
+#[cfg(test)]
+mod tests {
+    use super::RuleId;
+
+    #[test]
+    fn rules_serialize_by_name() {
+        for rule in RuleId::ALL {
+            assert_eq!(serde_json::to_value(rule).unwrap(), rule.name());
+        }
     }
 }

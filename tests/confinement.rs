@@ -250,10 +250,16 @@ fn refusals_name_the_path_and_what_to_do() {
     let repo = repository();
     std::fs::remove_file(repo.path().join("flagctl.toml")).unwrap();
     symlink("/etc/hostname", repo.path().join("flagctl.toml")).unwrap();
-    repo.flagctl(&["validate"])
+    repo.flagctl(&["list"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
             "flagctl.toml is a symlink leading outside the repository",
+        ));
+    repo.flagctl(&["validate"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "error[invalid-config]: flagctl.toml is a symlink leading outside the repository",
         ));
 }

@@ -381,7 +381,9 @@ fn unknown_flags_and_bad_contexts_exit_2() {
     ])
     .assert()
     .code(2)
-    .stdout("")
+    .stdout(predicate::str::contains(
+        "\"message\": \"bad.jsonl:3: the context must be a JSON object",
+    ))
     .stderr(predicate::str::contains(
         "bad.jsonl:3: the context must be a JSON object",
     ));

@@ -332,15 +332,131 @@ fn dates_are_four_digit_years() {
 fn an_invalid_config_stops_every_command() {
     let repo = TestRepo::initialised();
     repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\n");
-    for command in ["validate", "list"] {
-        repo.flagctl(&["--as-of", "2026-11-25", command])
+    let diagnostic = || {
+        predicate::str::contains("flagctl.toml:2:1")
+            .and(predicate::str::contains("did you mean `warn_days`"))
+    };
+    repo.flagctl(&["list"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(diagnostic());
+    // validate and audit report it as their findings: invalid-config.
+    for command in ["validate", "audit"] {
+        repo.flagctl(&[command])
             .assert()
             .code(2)
-            .stderr(
-                predicate::str::contains("flagctl.toml:2:1")
-                    .and(predicate::str::contains("did you mean `warn_days`")),
-            );
+            .stdout(diagnostic().and(predicate::str::contains("error[invalid-config]")));
     }
+}
+
+#[test]
+fn an_invalid_config_is_a_finding_in_every_format_of_audit_and_validate() {
+    let repo = TestRepo::initialised();
+    repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\nflags_dir = 4\n");
+    let run = |args: &[&str]| {
+        let out = repo.flagctl(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for command in ["validate", "audit"] {
+        let json: Value = serde_json::from_str(&run(&[
+            command,
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-25",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (&json["schema"], &json["as_of"]),
+            (&1.into(), &"2026-11-25".into())
+        );
+        let findings = json["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 2, "{json}");
+        assert!(findings.iter().all(|f| f["rule"] == "invalid-config"
+            && f["severity"] == "error"
+            && f["path"] == "flagctl.toml"));
+        assert_eq!(
+            (&findings[0]["line"], &findings[0]["column"]),
+            (&2.into(), &1.into())
+        );
+        assert_eq!(json["summary"]["errors"], 2);
+    }
+    let sarif: Value = serde_json::from_str(&run(&["audit", "--format", "sarif"])).unwrap();
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["results"][0]["ruleId"], "invalid-config");
+    assert_eq!(run0["invocations"][0]["executionSuccessful"], false);
+    let github = run(&["audit", "--format", "github"]);
+    assert!(
+        github.starts_with("::error file=flagctl.toml,line=2,col=1,title=invalid-config::"),
+        "{github}"
+    );
+    let junit = run(&["audit", "--format", "junit"]);
+    assert!(
+        junit.contains(r#"<testcase name="flagctl.toml" classname="flagctl" file="flagctl.toml">"#),
+        "{junit}"
+    );
+    assert!(junit.contains(r#"type="invalid-config""#), "{junit}");
+}
+
+#[test]
+fn errors_are_json_documents_with_format_json() {
+    let repo = TestRepo::initialised();
+    let out = repo
+        .flagctl(&[
+            "history",
+            "nope",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-25",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["as_of"], "2026-11-25");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no commit touched a flag `nope`"),
+        "{json}"
+    );
+    // A broken flagctl.toml stops other commands with the JSON error, its problems named.
+    repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\n");
+    let out = repo
+        .flagctl(&["eval", "--all", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("flagctl.toml:2:1: unknown key `warn_dayz`"),
+        "{message}"
+    );
+    // An error of audit in sarif is a SARIF log of a failed run.
+    repo.write("flagctl.toml", "");
+    let out = repo
+        .flagctl(&["audit", "--base", "no-such-rev", "--format", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let notification = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(notification["level"], "error");
+    assert!(
+        notification["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-rev"),
+        "{sarif}"
+    );
 }
 
 #[test]

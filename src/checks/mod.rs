@@ -2,6 +2,7 @@
 //!
 //! Every check has the same shape, `check(ctx, sink)`, over data that is already loaded.
 
+mod config;
 mod conflicts;
 mod dependencies;
 mod files;
@@ -13,6 +14,7 @@ mod services;
 mod tests;
 
 pub use crate::rules::{RuleId, Severity};
+pub use config::config_findings;
 pub use files::check_files;
 
 /// What the audit checks run over: the loaded repository and the day.
@@ -51,7 +53,7 @@ pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
 use std::ops::Range;
 
 /// One problem found in the repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub rule: RuleId,
     pub severity: Severity,
@@ -161,7 +163,7 @@ impl<'a> Sink<'a> {
 }
 
 /// Counts of findings by severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
@@ -188,17 +190,32 @@ impl Finding {
         span: Range<usize>,
         message: impl Into<String>,
     ) -> Finding {
-        let (line, column) = file.source.line_col(span.start);
         Finding {
-            rule,
-            severity: rule.default_severity(),
             flag: (!file.key.is_empty()).then(|| file.key.clone()),
             service: (!file.service.is_empty()).then(|| file.service.clone()),
             owner: file
                 .flag()
                 .map(|f| f.owner.get_ref().clone())
                 .filter(|o| !o.is_empty()),
-            path: file.source.path.clone(),
+            ..Finding::in_source(rule, &file.source, span, message)
+        }
+    }
+
+    /// A finding about a file that is no flag file (such as `flagctl.toml`).
+    pub fn in_source(
+        rule: RuleId,
+        source: &crate::model::SourceFile,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Finding {
+        let (line, column) = source.line_col(span.start);
+        Finding {
+            rule,
+            severity: rule.default_severity(),
+            flag: None,
+            service: None,
+            owner: None,
+            path: source.path.clone(),
             line,
             column,
             message: message.into(),

@@ -597,11 +597,21 @@ fn every_published_rule_is_emitted_by_some_check() {
         dependencies_repo(),
         history_repo(),
     ];
-    let emitted: BTreeSet<String> = repos
+    let mut emitted: BTreeSet<String> = repos
         .iter()
         .flat_map(Inline::fired)
         .filter_map(|f| f.split_once(' ').map(|(rule, _)| rule.to_owned()))
         .collect();
+    let invalid = crate::repo::Repo::from_texts(Some("[policy]\nwarn_dayz = 3\n"), &[])
+        .expect_err("an invalid flagctl.toml");
+    let invalid = invalid
+        .downcast_ref::<crate::repo::ConfigError>()
+        .expect("a configuration error");
+    emitted.extend(
+        crate::checks::config_findings(invalid)
+            .iter()
+            .map(|f| f.rule.name().to_owned()),
+    );
     let published: BTreeSet<String> = RuleId::ALL.iter().map(|r| r.name().to_owned()).collect();
     let never_emitted: Vec<&String> = published.difference(&emitted).collect();
     assert!(

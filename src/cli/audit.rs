@@ -48,7 +48,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             Format::Junit,
         ],
     )?;
-    let repo = ctx.load()?;
+    let repo = match render::load_checked(ctx)? {
+        Ok(repo) => repo,
+        Err(code) => return Ok(code),
+    };
     let mut severities = Severities::from_config(&repo.config);
     for (rules, severity) in [
         (&args.deny, Some(Severity::Error)),
@@ -90,9 +93,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             total - findings.len(),
             findings.len()
         ));
-    }
-    for note in &notes {
-        eprintln!("note: {note}");
     }
     render::findings(ctx, &repo, &findings, &notes)?;
     Ok(exit_code(Summary::of(&findings)))

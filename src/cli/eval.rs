@@ -9,11 +9,15 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
+use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
-    ConditionCheck, Context, FlagSet, Resolution, State, Step, TARGETING_KEY, insert_path,
+    ConditionCheck, Context, EvalError, FlagSet, Reason, Resolution, State, Step, TARGETING_KEY,
+    insert_path,
 };
 use flagctl::repo::{Repo, Revision};
 
@@ -84,16 +88,6 @@ fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, String> {
                 "`{text}` is not a time; use RFC 3339 (2026-11-20T12:00:00Z) or YYYY-MM-DD (the end of that day, UTC)"
             )
         })
-}
-
-/// The commit a repository was read from, as reported.
-fn commit_line(revision: &Revision) -> String {
-    format!(
-        "as of commit {} ({}): {}",
-        &revision.id[..revision.id.len().min(10)],
-        revision.time.format("%Y-%m-%d %H:%M:%S %:z"),
-        revision.summary
-    )
 }
 
 /// Where the flags come from.
@@ -186,73 +180,176 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         evaluate_lines(ctx, &source.set, &keys, &base, &contexts)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let results: Vec<(&str, Resolution<'_>, Vec<Step>)> = keys
+    let mut evaluations: Vec<Evaluation<'_>> = keys
         .iter()
         .map(|key| {
             let (resolution, steps) = if args.explain {
-                source.set.explain(key, &base)
+                let (resolution, steps) = source.set.explain(key, &base);
+                (resolution, Some(steps))
             } else {
-                (source.set.evaluate(key, &base), Vec::new())
+                (source.set.evaluate(key, &base), None)
             };
-            (key.as_str(), resolution, steps)
+            Evaluation {
+                flag: key,
+                resolution,
+                steps,
+            }
         })
         .collect();
-    if ctx.format() == Format::Json {
-        let mut evaluations: Vec<Value> = results
-            .iter()
-            .map(|(key, resolution, steps)| {
-                let mut object = resolution_json(key, resolution);
-                if args.explain {
-                    object.insert("steps".into(), steps.iter().map(step_json).collect());
+    let commit = source.revision().map(Commit);
+    if args.all {
+        emit(
+            ctx,
+            &EvalAll {
+                commit,
+                flags: evaluations,
+            },
+        )?;
+    } else {
+        let evaluation = evaluations.pop().expect("one key");
+        emit(ctx, &EvalOne { evaluation, commit })?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One flag's evaluation, as `eval` reports it.
+#[derive(Serialize, JsonSchema)]
+pub struct Evaluation<'f> {
+    /// The flag key.
+    flag: &'f str,
+    #[serde(flatten)]
+    resolution: Resolution<'f>,
+    /// Every step the evaluation took (`--explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<Vec<Step>>,
+}
+
+/// The commit the flags were read from (`--rev`, `--at`); its full id in JSON.
+pub struct Commit<'r>(&'r Revision);
+
+impl Serialize for Commit<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.id)
+    }
+}
+
+impl JsonSchema for Commit<'_> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Commit".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The full id of the commit the flags were read from (--rev, --at).",
+            "type": "string"
+        })
+    }
+}
+
+impl Commit<'_> {
+    fn write_line(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let revision = self.0;
+        writeln!(
+            out,
+            "as of commit {} ({}): {}",
+            &revision.id[..revision.id.len().min(10)],
+            revision.time.format("%Y-%m-%d %H:%M:%S %:z"),
+            revision.summary
+        )
+    }
+}
+
+/// `eval KEY`: one flag.
+#[derive(Serialize, JsonSchema)]
+pub struct EvalOne<'f> {
+    #[serde(flatten)]
+    evaluation: Evaluation<'f>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<Commit<'f>>,
+}
+
+impl Output for EvalOne<'_> {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        if let Some(commit) = &self.commit {
+            commit.write_line(out)?;
+        }
+        self.evaluation.human(out)
+    }
+}
+
+/// `eval --all`: every active flag, sorted by key.
+#[derive(Serialize, JsonSchema)]
+pub struct EvalAll<'f> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<Commit<'f>>,
+    flags: Vec<Evaluation<'f>>,
+}
+
+impl Output for EvalAll<'_> {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        if let Some(commit) = &self.commit {
+            commit.write_line(out)?;
+        }
+        let explained = self.flags.iter().any(|e| e.steps.is_some());
+        if explained {
+            for (index, evaluation) in self.flags.iter().enumerate() {
+                if index > 0 {
+                    writeln!(out)?;
                 }
-                object.into()
-            })
-            .collect();
-        let commit = source.revision().map(|r| Value::String(r.id.clone()));
-        let document = if args.all {
-            let mut document = Map::new();
-            if let Some(commit) = commit {
-                document.insert("commit".into(), commit);
+                evaluation.human(out)?;
             }
-            document.insert("flags".into(), Value::Array(evaluations));
-            Value::Object(document)
-        } else {
-            let mut single = evaluations.pop().expect("one key");
-            if let (Some(commit), Value::Object(object)) = (commit, &mut single) {
-                object.insert("commit".into(), commit);
-            }
-            single
-        };
-        render::json_out(&document)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if let Some(revision) = source.revision() {
-        writeln!(out, "{}", commit_line(revision))?;
-    }
-    if args.all && !args.explain {
-        out.flush()?;
+            return Ok(());
+        }
         let mut table = render::table(&["FLAG", "VARIANT", "REASON", "RULE", "VALUE"]);
-        for (key, resolution, _) in &results {
+        for Evaluation {
+            flag, resolution, ..
+        } in &self.flags
+        {
             table.add_row(vec![
-                (*key).to_owned(),
+                (*flag).to_owned(),
                 resolution.variant.unwrap_or("-").to_owned(),
                 reason_text(resolution),
                 resolution.rule.unwrap_or("").to_owned(),
                 resolution.value.map(Value::to_string).unwrap_or_default(),
             ]);
         }
-        render::print_table(&table)?;
-        return Ok(ExitCode::SUCCESS);
+        render::write_table(out, &table)
     }
-    for (index, (key, resolution, steps)) in results.iter().enumerate() {
-        if index > 0 {
-            writeln!(out)?;
-        }
-        write_human(&mut out, key, resolution, steps, args.explain)?;
+}
+
+/// One evaluation of `eval --contexts`: one JSON line, or one tab-separated row.
+#[derive(Serialize, JsonSchema)]
+pub struct EvalLine<'f> {
+    /// The line of the contexts file, counted from 1.
+    line: usize,
+    flag: &'f str,
+    variant: Option<&'f str>,
+    value: Option<&'f Value>,
+    reason: Reason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<EvalError>,
+}
+
+impl EvalLine<'_> {
+    /// The header of the rows.
+    const HEADER: &'static str = "LINE\tFLAG\tVARIANT\tREASON\tVALUE";
+}
+
+impl Output for EvalLine<'_> {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        let reason = match &self.error {
+            Some(error) => format!("{} ({})", self.reason, error.code),
+            None => self.reason.to_string(),
+        };
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{reason}\t{}",
+            self.line,
+            self.flag,
+            self.variant.unwrap_or("-"),
+            self.value.map(Value::to_string).unwrap_or_default()
+        )
     }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The context of the command line: --ctx-file, then each --ctx, then --targeting-key.
@@ -310,7 +407,8 @@ pub fn context_line(path: &Path, number: usize, line: &str) -> anyhow::Result<Co
     }
 }
 
-/// One result per line and flag: JSON Lines, or tab-separated columns for people.
+/// One result per line and flag: JSON Lines (each line as it is, without the envelope:
+/// a stream of records), or tab-separated columns for people.
 fn evaluate_lines(
     ctx: &Ctx,
     set: &FlagSet,
@@ -321,7 +419,7 @@ fn evaluate_lines(
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let json = ctx.format() == Format::Json;
     if !json {
-        writeln!(out, "LINE\tFLAG\tVARIANT\tREASON\tVALUE")?;
+        writeln!(out, "{}", EvalLine::HEADER)?;
     }
     let mut merged = base.clone();
     for (line, context) in contexts {
@@ -334,32 +432,24 @@ fn evaluate_lines(
         };
         for key in keys {
             let resolution = set.evaluate(key, context);
+            let result = EvalLine {
+                line: *line,
+                flag: key,
+                variant: resolution.variant,
+                value: resolution.value,
+                reason: resolution.reason,
+                error: resolution.error,
+            };
             if json {
-                let mut object = Map::new();
-                object.insert("line".into(), json!(line));
-                object.extend(served_json(key, &resolution));
-                if let Some(error) = &resolution.error {
-                    object.insert("error".into(), error_json(error));
-                }
-                serde_json::to_writer(&mut out, &object)?;
+                serde_json::to_writer(&mut out, &result)?;
                 writeln!(out)?;
             } else {
-                writeln!(
-                    out,
-                    "{line}\t{key}\t{}\t{}\t{}",
-                    resolution.variant.unwrap_or("-"),
-                    reason_text(&resolution),
-                    resolution.value.map(Value::to_string).unwrap_or_default()
-                )?;
+                result.human(&mut out, ctx.color)?;
             }
         }
     }
     out.flush()?;
     Ok(())
-}
-
-fn error_json(error: &flagctl::eval::EvalError) -> Value {
-    json!({"code": error.code.as_str(), "message": error.message})
 }
 
 /// The reason, with the error code when there is one.
@@ -370,75 +460,41 @@ fn reason_text(resolution: &Resolution<'_>) -> String {
     }
 }
 
-/// What every JSON result says: flag, variant, value, reason.
-fn served_json(key: &str, resolution: &Resolution<'_>) -> Map<String, Value> {
-    let mut object = Map::new();
-    object.insert("flag".into(), json!(key));
-    object.insert("variant".into(), json!(resolution.variant));
-    object.insert(
-        "value".into(),
-        resolution.value.cloned().unwrap_or(Value::Null),
-    );
-    object.insert("reason".into(), json!(resolution.reason.as_str()));
-    object
-}
-
-/// One evaluation in full: also the rule, the bucket, the error and the metadata.
-fn resolution_json(key: &str, resolution: &Resolution<'_>) -> Map<String, Value> {
-    let mut object = served_json(key, resolution);
-    object.insert("rule".into(), json!(resolution.rule));
-    object.insert(
-        "bucket".into(),
-        resolution.bucket.map_or(
-            Value::Null,
-            |bucket| json!({"value": bucket.value, "total_weight": bucket.total_weight}),
-        ),
-    );
-    object.insert(
-        "error".into(),
-        resolution.error.as_ref().map_or(Value::Null, error_json),
-    );
-    object.insert("metadata".into(), Value::Object(resolution.metadata()));
-    object
-}
-
-fn write_human(
-    out: &mut impl Write,
-    key: &str,
-    resolution: &Resolution<'_>,
-    steps: &[Step],
-    explain: bool,
-) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{key}: {}",
-        resolution.variant.unwrap_or("(no variant)")
-    )?;
-    if let Some(value) = resolution.value {
-        writeln!(out, "  value   {value}")?;
-    }
-    writeln!(out, "  reason  {}", resolution.reason)?;
-    if let Some(error) = &resolution.error {
-        writeln!(out, "  error   {}: {}", error.code, error.message)?;
-    }
-    if let Some(rule) = resolution.rule {
-        writeln!(out, "  rule    {rule}")?;
-    }
-    if let Some(bucket) = resolution.bucket {
-        writeln!(out, "  bucket  {} of {}", bucket.value, bucket.total_weight)?;
-    }
-    if explain {
-        writeln!(out, "  steps")?;
-        for (index, step) in steps.iter().enumerate() {
-            writeln!(out, "    {}. {}", index + 1, step_text(step))?;
+impl Evaluation<'_> {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let resolution = &self.resolution;
+        writeln!(
+            out,
+            "{}: {}",
+            self.flag,
+            resolution.variant.unwrap_or("(no variant)")
+        )?;
+        if let Some(value) = resolution.value {
+            writeln!(out, "  value   {value}")?;
         }
+        writeln!(out, "  reason  {}", resolution.reason)?;
+        if let Some(error) = &resolution.error {
+            writeln!(out, "  error   {}: {}", error.code, error.message)?;
+        }
+        if let Some(rule) = resolution.rule {
+            writeln!(out, "  rule    {rule}")?;
+        }
+        if let Some(bucket) = resolution.bucket {
+            writeln!(out, "  bucket  {} of {}", bucket.value, bucket.total_weight)?;
+        }
+        if let Some(steps) = &self.steps {
+            writeln!(out, "  steps")?;
+            for (index, step) in steps.iter().enumerate() {
+                writeln!(out, "    {}. {}", index + 1, step_text(step))?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn step_text(step: &Step) -> String {
     match step {
-        Step::State(state) => format!(
+        Step::State { state } => format!(
             "state: {}{}",
             state_name(*state),
             if *state == State::Disabled {
@@ -468,8 +524,7 @@ fn step_text(step: &Step) -> String {
         ),
         Step::Layer {
             name,
-            from,
-            to,
+            range: [from, to],
             bucket,
             inside,
         } => match bucket {
@@ -507,7 +562,7 @@ fn step_text(step: &Step) -> String {
         } => {
             let ranges: Vec<String> = cumulative
                 .iter()
-                .map(|(variant, upto)| format!("{variant} < {upto}"))
+                .map(|entry| format!("{} < {}", entry.variant, entry.up_to))
                 .collect();
             match (bucket, chosen) {
                 (Some(bucket), Some(chosen)) => format!(
@@ -544,52 +599,11 @@ fn state_name(state: State) -> &'static str {
     }
 }
 
-fn step_json(step: &Step) -> Value {
-    match step {
-        Step::State(state) => json!({"step": "state", "state": state_name(*state)}),
-        Step::Concluded { winner } => json!({"step": "concluded", "winner": winner}),
-        Step::Prerequisite {
-            flag,
-            required,
-            got,
-            reason,
-            holds,
-        } => json!({"step": "prerequisite", "flag": flag, "required": required, "got": got,
-                    "reason": reason.as_str(), "holds": holds}),
-        Step::Layer {
-            name,
-            from,
-            to,
-            bucket,
-            inside,
-        } => {
-            json!({"step": "layer", "layer": name, "range": [from, to], "bucket": bucket, "inside": inside})
-        }
-        Step::Rule {
-            name,
-            conditions,
-            matched,
-        } => json!({"step": "rule", "rule": name, "matched": matched,
-            "conditions": conditions.iter().map(|c| json!({
-                "attr": c.attr, "op": c.op.name(), "expected": c.expected, "actual": c.actual, "holds": c.holds
-            })).collect::<Vec<_>>()}),
-        Step::Rollout {
-            bucket_by,
-            bucket,
-            total_weight,
-            cumulative,
-            chosen,
-        } => json!({"step": "rollout", "bucket_by": bucket_by, "bucket": bucket,
-            "total_weight": total_weight,
-            "cumulative": cumulative.iter().map(|(variant, upto)| json!({"variant": variant, "up_to": upto})).collect::<Vec<_>>(),
-            "chosen": chosen}),
-        Step::Targeting { result } => json!({"step": "targeting", "result": result}),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flagctl::eval::CumulativeWeight;
+    use serde_json::json;
 
     #[test]
     fn attributes_are_strings_unless_typed() {
@@ -631,19 +645,40 @@ mod tests {
 
     #[test]
     fn steps_read_as_sentences() {
+        let layer = Step::Layer {
+            name: "ranking".into(),
+            range: [0, 40],
+            bucket: Some(72),
+            inside: false,
+        };
+        assert_eq!(
+            step_text(&layer),
+            "layer ranking [0, 40): bucket 72 of 100 → outside: serves the default"
+        );
+        assert_eq!(
+            serde_json::to_value(&layer).unwrap(),
+            json!({"step": "layer", "layer": "ranking", "range": [0, 40], "bucket": 72, "inside": false})
+        );
         let step = Step::Rollout {
             bucket_by: "user_id".into(),
             bucket: Some(3),
             total_weight: 100,
-            cumulative: vec![("candidate".into(), 10), ("baseline".into(), 100)],
+            cumulative: [("candidate", 10), ("baseline", 100)]
+                .map(|(variant, up_to)| CumulativeWeight {
+                    variant: variant.into(),
+                    up_to,
+                })
+                .to_vec(),
             chosen: Some("candidate".into()),
         };
         assert_eq!(
             step_text(&step),
             "rollout on user_id: bucket 3 of 100 (candidate < 10, baseline < 100) → candidate"
         );
+        let json = serde_json::to_value(&step).unwrap();
+        assert_eq!(json["step"], "rollout");
         assert_eq!(
-            step_json(&step)["cumulative"][1],
+            json["cumulative"][1],
             json!({"variant": "baseline", "up_to": 100})
         );
     }

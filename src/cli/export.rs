@@ -8,9 +8,13 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::output::{self, Output};
 use super::{Ctx, Format, Outcome};
 use flagctl::eval::FlagSet;
-use flagctl::export::{self, Verification};
+use flagctl::export::{self, Served, Verification};
 use flagctl::fsio::write_atomic;
 
 /// The seed of `--verify`'s contexts: fixed, so a failure can be reproduced.
@@ -31,9 +35,16 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
-    // flagd is the only export format, so the default (human) means it too.
-    if !matches!(ctx.format(), Format::Flagd | Format::Human) {
+    // flagd is the only export format, so the default (human) means it too; json is the
+    // report of an export written to a file or verified.
+    let json = ctx.format() == Format::Json;
+    if !matches!(ctx.format(), Format::Flagd | Format::Human | Format::Json) {
         bail!("`export` writes flagd flag definitions; use --format flagd");
+    }
+    if json && args.output.is_none() && args.verify.is_none() {
+        bail!(
+            "`export --format json` prints the report of an export written with -o FILE or checked with --verify N; for the flag definitions use --format flagd"
+        );
     }
     let repo = ctx.load()?;
     let invalid: Vec<&str> = repo
@@ -63,64 +74,121 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     }
     let set = flagctl::compile::flag_set(&repo);
     let (version, note) = repo.version()?;
-    if let Some(note) = note {
+    let notes: Vec<String> = note.into_iter().collect();
+    for note in &notes {
         eprintln!("note: {note}");
     }
     let document = export::to_flagd(&set, &version)?;
     let text = serde_json::to_string_pretty(&document)? + "\n";
-    if let Some(count) = args.verify {
-        let exported = FlagSet::from_flagd_json(&text).context(
-            "the exported file does not load as a flagd flag definition (a flagctl bug)",
-        )?;
-        let verification = export::verify(&set, &exported, count, VERIFY_SEED, SHOWN_DIFFERENCES);
-        if verification.differing > 0 {
-            report_differences(&verification)?;
-            return Ok(ExitCode::from(1));
+    let verification = match args.verify {
+        Some(count) => {
+            let exported = FlagSet::from_flagd_json(&text).context(
+                "the exported file does not load as a flagd flag definition (a flagctl bug)",
+            )?;
+            Some(export::verify(
+                &set,
+                &exported,
+                count,
+                VERIFY_SEED,
+                SHOWN_DIFFERENCES,
+            ))
         }
-        eprintln!(
-            "verified: {} contexts × {} flags, the export serves what flagctl eval does",
-            verification.contexts,
-            set.flags().count()
-        );
+        None => None,
+    };
+    let differs = verification.as_ref().is_some_and(|v| v.differing > 0);
+    let mut written = None;
+    if !differs {
+        match &args.output {
+            Some(path) => {
+                write_atomic(path, &text, true)?;
+                written = Some(path.display().to_string());
+            }
+            None if !json => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes())?;
+                out.flush()?;
+            }
+            None => {}
+        }
     }
-    match &args.output {
-        Some(path) => {
-            write_atomic(path, &text, true)?;
-            eprintln!(
-                "wrote {} ({} flags, version {version})",
-                path.display(),
-                set.flags().count()
-            );
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
+    let report = Exported {
+        version,
+        flags: set.flags().count(),
+        written,
+        verification,
+        notes,
+    };
+    if json {
+        output::json(ctx, &report)?;
+    } else {
+        // stdout may hold the flagd file: the report goes to stderr.
+        report.human(&mut std::io::stderr().lock(), false)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if differs {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn report_differences(verification: &Verification) -> std::io::Result<()> {
-    let mut err = std::io::stderr().lock();
-    let served = |(variant, value): &(Option<String>, Option<Value>)| match (variant, value) {
+/// What `export` did: the flag set's version, what was written and what `--verify`
+/// found. `--format json` prints it on stdout; otherwise it goes to stderr.
+#[derive(Serialize, JsonSchema)]
+pub struct Exported {
+    /// The flag set's version: the commit (with `-dirty` for uncommitted changes), or
+    /// `worktree` outside git.
+    version: String,
+    /// How many flags the export holds.
+    flags: usize,
+    /// The file written (`-o`); `null` when nothing was written.
+    written: Option<String>,
+    /// What `--verify N` found; `null` without it.
+    verification: Option<Verification>,
+    /// Why the version is not a plain commit, if it is not.
+    notes: Vec<String>,
+}
+
+impl Output for Exported {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        if let Some(verification) = &self.verification {
+            if verification.differing > 0 {
+                for difference in &verification.first {
+                    writeln!(
+                        out,
+                        "difference: flag {}: flagctl eval serves {}, the export serves {}\n  context: {}",
+                        difference.flag,
+                        served(&difference.engine),
+                        served(&difference.flagd),
+                        Value::Object(difference.context.clone())
+                    )?;
+                }
+                return writeln!(
+                    out,
+                    "error: the export differs from flagctl eval on {} of {} evaluations ({} contexts); nothing was written",
+                    verification.differing, verification.evaluations, verification.contexts
+                );
+            }
+            writeln!(
+                out,
+                "verified: {} contexts × {} flags, the export serves what flagctl eval does",
+                verification.contexts, self.flags
+            )?;
+        }
+        if let Some(path) = &self.written {
+            writeln!(
+                out,
+                "wrote {path} ({} flags, version {})",
+                self.flags, self.version
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn served(served: &Served) -> String {
+    match (&served.variant, &served.value) {
         (Some(variant), Some(value)) => format!("`{variant}` ({value})"),
         (Some(variant), None) => format!("`{variant}`"),
         (None, _) => "no variant".to_owned(),
-    };
-    for difference in &verification.first {
-        writeln!(
-            err,
-            "difference: flag {}: flagctl eval serves {}, the export serves {}\n  context: {}",
-            difference.flag,
-            served(&difference.engine),
-            served(&difference.flagd),
-            Value::Object(difference.context.clone())
-        )?;
     }
-    writeln!(
-        err,
-        "error: the export differs from flagctl eval on {} of {} evaluations ({} contexts); nothing was written",
-        verification.differing, verification.evaluations, verification.contexts
-    )
 }

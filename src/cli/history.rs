@@ -1,15 +1,17 @@
 //! Reading git history for the commands that use it, and `flagctl history KEY`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::bail;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
-use super::{Ctx, Format, Outcome, render, require_format};
-use flagctl::history::{self, ChangeKind, History, field_changes};
-use flagctl::repo::Repo;
+use super::output::{Output, emit};
+use super::{Ctx, Format, Outcome, require_format};
+use flagctl::history::{self, ChangeKind, History, LogEntry};
+use flagctl::repo::{Repo, short_id};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -65,58 +67,48 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         .unwrap_or_default();
         bail!("no commit touched a flag `{}`{near}", args.key);
     }
-    let mut entries = Vec::new();
-    for change in changes.iter().rev() {
-        let commit = &history.commits[change.commit];
-        let (old, new) = history::texts(&repo, change);
-        let fields = field_changes(old.as_deref(), new.as_deref());
-        let what = match change.kind {
-            ChangeKind::Added => format!("added at {}", change.new_path.as_deref().unwrap_or("?")),
-            ChangeKind::Deleted => {
-                format!("deleted from {}", change.old_path.as_deref().unwrap_or("?"))
-            }
-            ChangeKind::Moved => format!(
-                "moved {} → {}",
-                change.old_path.as_deref().unwrap_or("?"),
-                change.new_path.as_deref().unwrap_or("?")
-            ),
-            ChangeKind::Modified => "changed".to_string(),
-        };
-        entries.push((commit, what, fields));
-    }
-    if ctx.format() == Format::Json {
-        let items: Vec<_> = entries
-            .iter()
-            .map(|(c, what, fields)| {
-                json!({
-                    "commit": c.id.to_string(), "date": c.time.map(|t| t.to_rfc3339()), "author": c.author,
-                    "verb": c.verb(), "subject": c.summary, "change": what, "fields": fields,
-                })
-            })
-            .collect();
-        render::json_out(&json!({ "flag": args.key, "commits": items }))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    for (commit, what, fields) in entries {
-        let id = commit.id.to_string();
-        let label = commit
-            .verb()
-            .map_or_else(|| commit.summary.clone(), |v| format!("flagctl {v}"));
-        println!(
-            "{} {} {:<20} {label}",
-            &id[..7],
-            commit.time.map_or_else(
-                || "(date unknown)  ".to_string(),
-                |t| t.format("%Y-%m-%d %H:%M").to_string()
-            ),
-            commit.author
-        );
-        println!("    {what}");
-        if !matches!(what.as_str(), w if w.starts_with("added")) {
-            for field in fields {
-                println!("    {field}");
+    let commits = history::log(&repo, &history, &args.key);
+    emit(
+        ctx,
+        &FlagHistory {
+            flag: args.key,
+            commits,
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `history KEY`: the commits that changed a flag, newest first.
+#[derive(Serialize, JsonSchema)]
+pub struct FlagHistory {
+    flag: String,
+    commits: Vec<LogEntry>,
+}
+
+impl Output for FlagHistory {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        for entry in &self.commits {
+            let label = entry
+                .verb
+                .as_ref()
+                .map_or_else(|| entry.subject.clone(), |verb| format!("flagctl {verb}"));
+            writeln!(
+                out,
+                "{} {} {:<20} {label}",
+                short_id(&entry.commit),
+                entry.date.map_or_else(
+                    || "(date unknown)  ".to_string(),
+                    |d| d.format("%Y-%m-%d %H:%M").to_string()
+                ),
+                entry.author
+            )?;
+            writeln!(out, "    {}", entry.change)?;
+            if entry.kind != ChangeKind::Added {
+                for field in &entry.fields {
+                    writeln!(out, "    {field}")?;
+                }
             }
         }
+        Ok(())
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,14 @@
 //! `flagctl init`: a commented flagctl.toml and an empty flags/ folder.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use schemars::JsonSchema;
+use serde::Serialize;
 
-use super::{Ctx, Outcome};
+use super::output::{Output, emit};
+use super::{Ctx, Format, Outcome, require_format};
 use flagctl::model::config::CONFIG_FILE;
 
 #[derive(clap::Args)]
@@ -55,6 +59,7 @@ review_days = 90
 "##;
 
 pub fn run(ctx: &Ctx, _args: Args) -> Outcome {
+    require_format(ctx, "init", &[Format::Human, Format::Json])?;
     if ctx.global.rev.is_some() {
         bail!("`init` writes files; --rev is only for read-only commands");
     }
@@ -74,13 +79,40 @@ pub fn run(ctx: &Ctx, _args: Args) -> Outcome {
     std::fs::create_dir_all(&flags)
         .with_context(|| format!("cannot create {}", flags.display()))?;
     let keep = flags.join(".gitkeep");
+    let mut written = vec![CONFIG_FILE.to_owned()];
     if !keep.exists() {
         std::fs::write(&keep, "").with_context(|| format!("cannot write {}", keep.display()))?;
+        written.push("flags/.gitkeep".to_owned());
     }
-    println!("Initialised a flag repository in {}", root.display());
-    println!("commit it: git add flagctl.toml flags && git commit -m \"flagctl init\"");
-    println!(
-        "next: flagctl create KEY --kind experiment --service SERVICE --owner OWNER --description TEXT"
-    );
+    emit(
+        ctx,
+        &Initialised {
+            root: root.display().to_string(),
+            written,
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `init`: where the repository was set up and what was written.
+#[derive(Serialize, JsonSchema)]
+pub struct Initialised {
+    /// The repository root, as given (`--repo`) or the working directory.
+    root: String,
+    /// The files written, relative to the root.
+    written: Vec<String>,
+}
+
+impl Output for Initialised {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        writeln!(out, "Initialised a flag repository in {}", self.root)?;
+        writeln!(
+            out,
+            "commit it: git add flagctl.toml flags && git commit -m \"flagctl init\""
+        )?;
+        writeln!(
+            out,
+            "next: flagctl create KEY --kind experiment --service SERVICE --owner OWNER --description TEXT"
+        )
+    }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use chrono::NaiveDate;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::output::{Output, emit};
@@ -45,7 +46,7 @@ pub struct ShowArgs {
 }
 
 /// A flag on the day: a row of `list`, and the head of `show --format json`.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Summary<'a> {
     key: &'a str,
     service: &'a str,
@@ -87,8 +88,8 @@ impl<'a> Summary<'a> {
 }
 
 /// What `list` prints.
-#[derive(Serialize)]
-struct FlagList<'a> {
+#[derive(Serialize, JsonSchema)]
+pub(super) struct FlagList<'a> {
     flags: Vec<Summary<'a>>,
 }
 
@@ -168,8 +169,8 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
 }
 
 /// What `show` prints: the flag's summary on the day and everything in its file.
-#[derive(Serialize)]
-struct Details<'a> {
+#[derive(Serialize, JsonSchema)]
+pub(super) struct Details<'a> {
     #[serde(flatten)]
     summary: Summary<'a>,
     expires: Option<NaiveDate>,
@@ -194,19 +195,19 @@ struct Details<'a> {
     today: NaiveDate,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Requirement<'a> {
     flag: &'a str,
     variant: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct LayerRange<'a> {
     name: &'a str,
     range: [i64; 2],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct RuleSummary {
     name: Option<String>,
     segment: Option<String>,
@@ -215,7 +216,7 @@ struct RuleSummary {
     action: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ConclusionDates<'a> {
     date: NaiveDate,
     winner: &'a str,
@@ -466,7 +467,7 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
 }
 
 /// Who added a flag, when it last changed and how often it was extended, from git.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Provenance {
     created_by: String,
     created_in: String,

@@ -12,6 +12,8 @@ mod list;
 mod output;
 mod remind;
 mod render;
+#[cfg(test)]
+mod schema;
 mod simulate;
 mod validate;
 
@@ -23,7 +25,7 @@ use anyhow::bail;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use flagctl::repo::{ConfigError, Repo, Source, discover_root};
+use flagctl::repo::{Repo, Source, discover_root};
 
 /// Lifecycle manager for ML feature flags kept as TOML files in git.
 #[derive(Parser)]
@@ -204,6 +206,7 @@ pub fn main() -> ExitCode {
         global: cli.global,
         color,
     };
+    let reports_findings = matches!(cli.command, Command::Audit(_));
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Create(args) => create::run(&ctx, args),
@@ -226,13 +229,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            if let Some(config) = error.downcast_ref::<ConfigError>() {
-                render::config_error(config, stderr_color);
-            } else if is_broken_pipe(&error) {
+            if is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
-            } else {
-                eprintln!("error: {error:#}");
             }
+            render::error(&ctx, &error, reports_findings, stderr_color);
             ExitCode::from(2)
         }
     }

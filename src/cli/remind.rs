@@ -4,10 +4,12 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::output::{Envelope, Output, SCHEMA, emit};
+use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, require_format};
+use flagctl::output::Envelope;
 use flagctl::remind::{Digest, digests, markdown};
 use flagctl::report::sanitize;
 
@@ -25,8 +27,8 @@ pub struct Args {
 }
 
 /// What `remind` prints: the digests of the window.
-#[derive(Serialize)]
-struct Reminders {
+#[derive(Serialize, JsonSchema)]
+pub(super) struct Reminders {
     within_days: u32,
     digests: Vec<Digest>,
 }
@@ -89,7 +91,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
 }
 
 /// The body of one webhook call: Slack shows `text`; the rest is for other receivers.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Message<'a> {
     text: String,
     #[serde(flatten)]
@@ -118,14 +120,11 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
     let shown = redact(url);
     let mut failed = 0;
     for digest in digests {
-        let message = Envelope {
-            schema: SCHEMA,
-            as_of: ctx.today,
-            value: &Message {
-                text: markdown(digest, ctx.today),
-                digest,
-            },
+        let message = Message {
+            text: markdown(digest, ctx.today),
+            digest,
         };
+        let message = Envelope::new(ctx.today, &message);
         let body = serde_json::to_string(&message)?;
         let result = agent
             .post(url)

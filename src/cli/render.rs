@@ -1,11 +1,13 @@
-//! Rendering shared by the commands: findings, config errors, tables.
+//! Rendering shared by the commands: findings, errors, tables.
 
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use super::{Ctx, Format};
-use flagctl::checks::Finding;
+use super::{Ctx, Format, output};
+use flagctl::checks::{Finding, config_findings};
+use flagctl::output::{Failure, FailureJson};
 use flagctl::repo::{ConfigError, Repo};
 use flagctl::report::{self, Report};
 
@@ -13,13 +15,101 @@ use flagctl::report::{self, Report};
 pub fn config_error(error: &ConfigError, color: bool) {
     let mut err = std::io::stderr().lock();
     let _ = report::human_problems(&mut err, &error.file, &error.problems, color);
-    let _ = writeln!(
-        err,
-        "error: {} is not valid ({} problem{}); fix it, every command needs it",
+    let _ = writeln!(err, "error: {}", config_summary(error));
+}
+
+/// What is wrong with `flagctl.toml`, in one line.
+fn config_summary(error: &ConfigError) -> String {
+    format!(
+        "{} is not valid ({} problem{}); fix it, every command needs it",
         error.file.path,
         error.problems.len(),
         if error.problems.len() == 1 { "" } else { "s" }
-    );
+    )
+}
+
+/// Prints a command's error (exit code 2) in the requested format: a JSON document on
+/// stdout for `--format json`, the failed run's document for a findings format of a
+/// command that reports findings, else a diagnostic on stderr. The diagnostic goes to
+/// stderr with a document too, for whoever reads the log, except with `github`, whose
+/// `::error` is the log already.
+pub fn error(ctx: &Ctx, error: &anyhow::Error, reports_findings: bool, stderr_color: bool) {
+    let config = error.downcast_ref::<ConfigError>();
+    let diagnose = || match config {
+        Some(config) => config_error(config, stderr_color),
+        None => eprintln!("error: {error:#}"),
+    };
+    let failure = || match config {
+        Some(config) => {
+            let mut message = config_summary(config);
+            for finding in config_findings(config) {
+                message.push_str(&format!(
+                    "\n{}:{}:{}: {}",
+                    finding.path, finding.line, finding.column, finding.message
+                ));
+                if let Some(help) = finding.help {
+                    message.push_str(&format!(" ({help})"));
+                }
+            }
+            Failure {
+                message,
+                help: None,
+            }
+        }
+        None => Failure::from_text(&format!("{error:#}")),
+    };
+    let printed = match ctx.format() {
+        Format::Json => output::json(ctx, &FailureJson { error: failure() }),
+        Format::Github | Format::Sarif | Format::Junit if reports_findings => write_report(
+            ctx,
+            &Report {
+                failure: Some(&failure()),
+                ..empty_report(ctx)
+            },
+        ),
+        _ => {
+            diagnose();
+            return;
+        }
+    };
+    if printed.is_err() || ctx.format() != Format::Github {
+        diagnose();
+    }
+}
+
+/// A report of nothing checked.
+fn empty_report(ctx: &Ctx) -> Report<'static> {
+    Report {
+        as_of: ctx.today,
+        files: &[],
+        config: None,
+        findings: &[],
+        notes: &[],
+        failure: None,
+    }
+}
+
+/// The repository of a command that reports findings. When `flagctl.toml` is invalid,
+/// its problems are printed instead, as `invalid-config` findings in the requested
+/// format, and the exit code (2) comes back.
+pub fn load_checked(ctx: &Ctx) -> anyhow::Result<Result<Repo, ExitCode>> {
+    let error = match ctx.load() {
+        Ok(repo) => return Ok(Ok(repo)),
+        Err(error) => error,
+    };
+    let Some(config) = error.downcast_ref::<ConfigError>() else {
+        return Err(error);
+    };
+    let findings = config_findings(config);
+    write_report(
+        ctx,
+        &Report {
+            config: Some(&config.file),
+            findings: &findings,
+            ..empty_report(ctx)
+        },
+    )?;
+    Ok(Err(ExitCode::from(2)))
 }
 
 /// Prints findings in the requested format.
@@ -29,19 +119,32 @@ pub fn findings(
     findings: &[Finding],
     notes: &[String],
 ) -> anyhow::Result<()> {
-    let report = Report {
-        as_of: ctx.today,
-        files: &repo.files,
-        findings,
-        notes,
-    };
+    write_report(
+        ctx,
+        &Report {
+            files: &repo.files,
+            findings,
+            notes,
+            ..empty_report(ctx)
+        },
+    )
+}
+
+/// Prints a report on stdout in the requested format. Its notes also go to stderr,
+/// where people read them, except with `github`, whose notices are the log already.
+fn write_report(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
+    if ctx.format() != Format::Github {
+        for note in report.notes {
+            eprintln!("note: {note}");
+        }
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match ctx.format() {
-        Format::Human => report::human(&mut out, &report, ctx.color)?,
-        Format::Json => report::json(&mut out, &report)?,
-        Format::Github => report::github(&mut out, &report)?,
-        Format::Sarif => report::sarif(&mut out, &report)?,
-        Format::Junit => report::junit(&mut out, &report)?,
+        Format::Human => report::human(&mut out, report, ctx.color)?,
+        Format::Json => report::json(&mut out, report)?,
+        Format::Github => report::github(&mut out, report)?,
+        Format::Sarif => report::sarif(&mut out, report)?,
+        Format::Junit => report::junit(&mut out, report)?,
         Format::Markdown => {
             anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit")
         }
@@ -74,25 +177,10 @@ pub fn table(header: &[&str]) -> Table {
     table
 }
 
-/// Prints a table, trimming comfy-table's padding at line ends.
-pub fn print_table(table: &Table) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    write_table(&mut out, table)?;
-    out.flush()
-}
-
 /// Writes a table to `out`, trimming comfy-table's padding at line ends.
 pub fn write_table(out: &mut dyn Write, table: &Table) -> std::io::Result<()> {
     for line in table.lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
-    Ok(())
-}
-
-pub fn json_out(value: &serde_json::Value) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    out.flush()?;
     Ok(())
 }

@@ -6,11 +6,16 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::eval::{Source, context_line, numbered_lines, parse_attribute};
+use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, render, require_format};
-use flagctl::eval::{Action, ContextGenerator, Draw, Simulation, Targeting, simulate};
+use flagctl::eval::{
+    Action, ContextGenerator, Draw, RolloutSplit, Simulation, Targeting, simulate,
+};
 
 /// Below this p-value a rollout's split is reported as departing from its weights.
 const SIGNIFICANCE: f64 = 0.001;
@@ -100,54 +105,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         }
         (None, None) => bail!("give --contexts FILE or --sample N"),
     };
-    if ctx.format() == Format::Json {
-        render::json_out(&simulation_json(&simulation, seed))?;
-    } else {
-        write_human(&simulation, seed)?;
-    }
+    emit(ctx, &Simulated { simulation, seed })?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn share(count: u64, total: u64) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        count as f64 / total as f64
-    }
-}
-
-fn simulation_json(simulation: &Simulation, seed: Option<u64>) -> Value {
-    let total = simulation.contexts;
-    json!({
-        "flag": simulation.flag,
-        "contexts": total,
-        "seed": seed,
-        "variants": simulation.variants.iter().map(|(variant, count)| json!({
-            "variant": variant, "count": count, "share": share(*count, total),
-        })).collect::<Vec<_>>(),
-        "outcomes": simulation.outcomes.iter().map(|outcome| json!({
-            "rule": outcome.rule, "reason": outcome.reason.as_str(),
-            "count": outcome.count, "share": share(outcome.count, total),
-        })).collect::<Vec<_>>(),
-        "rollouts": simulation.rollouts.iter().map(|rollout| {
-            let total_weight: u64 = rollout.entries.iter().map(|(_, weight, _)| u64::from(*weight)).sum();
-            json!({
-                "rule": rollout.rule,
-                "bucket_by": rollout.bucket_by,
-                "bucketed": rollout.bucketed,
-                "entries": rollout.entries.iter().map(|(variant, weight, count)| json!({
-                    "variant": variant, "weight": weight,
-                    "expected_share": share(u64::from(*weight), total_weight),
-                    "count": count, "share": share(*count, rollout.bucketed),
-                })).collect::<Vec<_>>(),
-                "chi_square": rollout.chi_square.map(|test| json!({
-                    "statistic": test.statistic,
-                    "degrees_of_freedom": test.degrees_of_freedom,
-                    "p_value": test.p_value,
-                })),
-            })
-        }).collect::<Vec<_>>(),
-    })
+/// `simulate`: the split of one flag over many contexts.
+#[derive(Serialize, JsonSchema)]
+pub struct Simulated {
+    #[serde(flatten)]
+    simulation: Simulation,
+    /// The seed of the generated contexts (`--sample`), so the run can be repeated;
+    /// `null` for contexts read from a file.
+    seed: Option<u64>,
 }
 
 /// `1234567` as `1,234,567`.
@@ -167,118 +136,105 @@ fn percent(share: f64) -> String {
     format!("{:.2}%", share * 100.0)
 }
 
-fn write_human(simulation: &Simulation, seed: Option<u64>) -> anyhow::Result<()> {
-    let total = simulation.contexts;
-    let source = match seed {
-        Some(seed) => format!("generated, seed {seed}"),
-        None => "from the file".to_owned(),
-    };
-    let mut out = std::io::stdout();
-    writeln!(
-        out,
-        "{}: {} contexts ({source})\n",
-        simulation.flag,
-        thousands(total)
-    )?;
-
-    let mut variants = render::table(&["VARIANT", "COUNT", "SHARE"]);
-    for (variant, count) in &simulation.variants {
-        variants.add_row(vec![
-            variant.clone().unwrap_or_else(|| "(none: error)".into()),
-            thousands(*count),
-            percent(share(*count, total)),
-        ]);
-    }
-    render::print_table(&variants)?;
-
-    let mut outcomes = render::table(&["DECIDED BY", "REASON", "COUNT", "SHARE"]);
-    for outcome in &simulation.outcomes {
-        outcomes.add_row(vec![
-            outcome
-                .rule
-                .as_ref()
-                .map_or("(no rule)".to_owned(), |rule| format!("rule {rule}")),
-            outcome.reason.to_string(),
-            thousands(outcome.count),
-            percent(share(outcome.count, total)),
-        ]);
-    }
-    writeln!(out)?;
-    render::print_table(&outcomes)?;
-
-    for rollout in &simulation.rollouts {
-        let total_weight: u64 = rollout
-            .entries
-            .iter()
-            .map(|(_, weight, _)| u64::from(*weight))
-            .sum();
+impl Output for Simulated {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        let simulation = &self.simulation;
+        let source = match self.seed {
+            Some(seed) => format!("generated, seed {seed}"),
+            None => "from the file".to_owned(),
+        };
         writeln!(
             out,
-            "\nrollout {} on {}: {} contexts bucketed",
-            rollout.rule,
-            rollout.bucket_by,
-            thousands(rollout.bucketed)
+            "{}: {} contexts ({source})\n",
+            simulation.flag,
+            thousands(simulation.contexts)
         )?;
-        let mut table = render::table(&["VARIANT", "WEIGHT", "EXPECTED", "OBSERVED", "COUNT"]);
-        for (variant, weight, count) in &rollout.entries {
-            table.add_row(vec![
-                variant.clone(),
-                weight.to_string(),
-                percent(share(u64::from(*weight), total_weight)),
-                percent(share(*count, rollout.bucketed)),
-                thousands(*count),
+
+        let mut variants = render::table(&["VARIANT", "COUNT", "SHARE"]);
+        for variant in &simulation.variants {
+            variants.add_row(vec![
+                variant
+                    .variant
+                    .clone()
+                    .unwrap_or_else(|| "(none: error)".into()),
+                thousands(variant.count),
+                percent(variant.share),
             ]);
         }
-        render::print_table(&table)?;
-        let verdict = match rollout.chi_square {
-            Some(test) => format!(
-                "chi-square {:.3}, {} degree{} of freedom, p = {:.4}: {}",
-                test.statistic,
-                test.degrees_of_freedom,
-                if test.degrees_of_freedom == 1 {
-                    ""
-                } else {
-                    "s"
-                },
-                test.p_value,
-                if min_expected(rollout) < 5.0 {
-                    "too few contexts for the test to mean much (fewer than 5 expected in some variant)"
-                } else if test.p_value < SIGNIFICANCE {
-                    "the split departs from the weights"
-                } else {
-                    "consistent with the weights"
-                }
-            ),
-            None if rollout.bucketed == 0 => {
-                "chi-square: nothing was bucketed (no context matched with a bucketing value)"
-                    .into()
+        render::write_table(out, &variants)?;
+
+        let mut outcomes = render::table(&["DECIDED BY", "REASON", "COUNT", "SHARE"]);
+        for outcome in &simulation.outcomes {
+            outcomes.add_row(vec![
+                outcome
+                    .rule
+                    .as_ref()
+                    .map_or("(no rule)".to_owned(), |rule| format!("rule {rule}")),
+                outcome.reason.to_string(),
+                thousands(outcome.count),
+                percent(outcome.share),
+            ]);
+        }
+        writeln!(out)?;
+        render::write_table(out, &outcomes)?;
+
+        for rollout in &simulation.rollouts {
+            writeln!(
+                out,
+                "\nrollout {} on {}: {} contexts bucketed",
+                rollout.rule,
+                rollout.bucket_by,
+                thousands(rollout.bucketed)
+            )?;
+            let mut table = render::table(&["VARIANT", "WEIGHT", "EXPECTED", "OBSERVED", "COUNT"]);
+            for entry in &rollout.entries {
+                table.add_row(vec![
+                    entry.variant.clone(),
+                    entry.weight.to_string(),
+                    percent(entry.expected_share),
+                    percent(entry.share),
+                    thousands(entry.count),
+                ]);
             }
-            None => "chi-square: one variant carries all the weight, nothing to test".into(),
-        };
-        writeln!(out, "{verdict}")?;
+            render::write_table(out, &table)?;
+            writeln!(out, "{}", verdict(rollout))?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
-/// The smallest count the weights lead one to expect among the bucketed contexts: the
-/// chi-square test is unreliable below 5.
-fn min_expected(rollout: &flagctl::eval::RolloutSplit) -> f64 {
-    let total: u64 = rollout
-        .entries
-        .iter()
-        .map(|(_, weight, _)| u64::from(*weight))
-        .sum();
-    rollout
-        .entries
-        .iter()
-        .filter(|(_, weight, _)| *weight > 0)
-        .map(|(_, weight, _)| rollout.bucketed as f64 * f64::from(*weight) / total.max(1) as f64)
-        .fold(f64::INFINITY, f64::min)
+/// What the chi-square test says about a rollout's split.
+fn verdict(rollout: &RolloutSplit) -> String {
+    match rollout.chi_square {
+        Some(test) => format!(
+            "chi-square {:.3}, {} degree{} of freedom, p = {:.4}: {}",
+            test.statistic,
+            test.degrees_of_freedom,
+            if test.degrees_of_freedom == 1 {
+                ""
+            } else {
+                "s"
+            },
+            test.p_value,
+            if rollout.min_expected() < 5.0 {
+                "too few contexts for the test to mean much (fewer than 5 expected in some variant)"
+            } else if test.p_value < SIGNIFICANCE {
+                "the split departs from the weights"
+            } else {
+                "consistent with the weights"
+            }
+        ),
+        None if rollout.bucketed == 0 => {
+            "chi-square: nothing was bucketed (no context matched with a bucketing value)".into()
+        }
+        None => "chi-square: one variant carries all the weight, nothing to test".into(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn draws_are_lists_of_strings_or_typed_arrays() {

@@ -7,7 +7,10 @@ use flagctl::checks::{Severities, Sink, Summary, check_files};
 
 pub fn run(ctx: &Ctx) -> Outcome {
     require_format(ctx, "validate", &[Format::Human, Format::Json])?;
-    let repo = ctx.load()?;
+    let repo = match render::load_checked(ctx)? {
+        Ok(repo) => repo,
+        Err(code) => return Ok(code),
+    };
     let severities = Severities::from_config(&repo.config);
     let mut sink = Sink::new(&severities);
     check_files(&repo, &mut sink);

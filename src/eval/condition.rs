@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
-/// A comparison operator of a condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A comparison operator of a condition, named in JSON as in a flag file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     Eq,
     Ne,

@@ -31,6 +31,8 @@ pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, 
 pub use generate::{ContextGenerator, Draw};
 pub use logic::Logic;
 pub use set::{Bucket, ErrorCode, EvalError, FlagSet, Reason, Resolution};
-pub use simulate::{ChiSquare, Outcome, RolloutSplit, Simulation, simulate};
-pub use trace::{ConditionCheck, Step};
+pub use simulate::{
+    ChiSquare, Outcome, RolloutEntry, RolloutSplit, Simulation, VariantCount, simulate,
+};
+pub use trace::{ConditionCheck, CumulativeWeight, Step};
 pub use typed::{FlagType, TypedResolution};

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::bucket;
@@ -12,7 +14,7 @@ use super::flag::{Action, Flag, Native, Rollout, Rule, State, Targeting};
 use super::js;
 use super::logic::Logic;
 use super::native;
-use super::trace::{ConditionCheck, NoTrace, Step, Trace};
+use super::trace::{ConditionCheck, CumulativeWeight, NoTrace, Step, Trace};
 
 /// Prerequisites may nest this deep; deeper means a cycle.
 const MAX_PREREQUISITE_DEPTH: usize = 32;
@@ -26,7 +28,8 @@ pub struct FlagSet {
 }
 
 /// Why a flag resolved as it did (OpenFeature reasons, plus `PREREQUISITE_FAILED`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Reason {
     /// Served without targeting: no rules, or a concluded flag's winner.
     Static,
@@ -58,7 +61,8 @@ impl fmt::Display for Reason {
 }
 
 /// flagd's error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     FlagNotFound,
     ParseError,
@@ -84,14 +88,14 @@ impl fmt::Display for ErrorCode {
 }
 
 /// Why an evaluation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct EvalError {
     pub code: ErrorCode,
     pub message: String,
 }
 
 /// Where a rollout placed the unit: `value` in `[0, total_weight)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Bucket {
     pub value: u64,
     pub total_weight: u64,
@@ -99,9 +103,9 @@ pub struct Bucket {
 
 /// The outcome of one evaluation. It borrows from the flag set, so resolving allocates
 /// nothing unless it fails.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Resolution<'f> {
-    /// `None` when no variant applies: the caller's fallback value is used.
+    /// No variant (null) when none applies: the caller's fallback value is used.
     pub variant: Option<&'f str>,
     pub value: Option<&'f Value>,
     pub reason: Reason,
@@ -111,21 +115,41 @@ pub struct Resolution<'f> {
     pub rule: Option<&'f str>,
     /// The rollout bucket, when a rollout decided.
     pub bucket: Option<Bucket>,
-    flag_metadata: Option<&'f Map<String, Value>>,
-    set_metadata: &'f Map<String, Value>,
+    /// The flag set's metadata overlaid with the flag's, as flagd reports it.
+    #[schemars(with = "Map<String, Value>")]
+    metadata: Metadata<'f>,
 }
 
 impl Resolution<'_> {
     /// The flag set's metadata overlaid with the flag's, as flagd reports it (a flag's
     /// null entries are left out).
     pub fn metadata(&self) -> Map<String, Value> {
-        let mut merged = self.set_metadata.clone();
-        for (key, value) in self.flag_metadata.into_iter().flatten() {
+        self.metadata.merged()
+    }
+}
+
+/// The metadata a resolution reports, borrowed until it is asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Metadata<'f> {
+    flag: Option<&'f Map<String, Value>>,
+    set: &'f Map<String, Value>,
+}
+
+impl Metadata<'_> {
+    fn merged(&self) -> Map<String, Value> {
+        let mut merged = self.set.clone();
+        for (key, value) in self.flag.into_iter().flatten() {
             if !value.is_null() {
                 merged.insert(key.clone(), value.clone());
             }
         }
         merged
+    }
+}
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.merged().serialize(serializer)
     }
 }
 
@@ -192,7 +216,7 @@ impl FlagSet {
             return self.failed(Some(flag), ErrorCode::General, message);
         }
         if T::ON {
-            trace.record(Step::State(flag.state));
+            trace.record(Step::State { state: flag.state });
         }
         match &flag.targeting {
             Targeting::Native(native) => self.native(flag, native, context, depth, trace),
@@ -256,8 +280,7 @@ impl FlagSet {
             if T::ON {
                 trace.record(Step::Layer {
                     name: layer.name.clone(),
-                    from: layer.from,
-                    to: layer.to,
+                    range: [layer.from, layer.to],
                     bucket,
                     inside,
                 });
@@ -304,7 +327,10 @@ impl FlagSet {
                 .iter()
                 .scan(0, |sum, (variant, weight)| {
                     *sum += u64::from(*weight);
-                    Some((variant.clone(), *sum))
+                    Some(CumulativeWeight {
+                        variant: variant.clone(),
+                        up_to: *sum,
+                    })
                 })
                 .collect();
             trace.record(Step::Rollout {
@@ -388,8 +414,10 @@ impl FlagSet {
             error: None,
             rule: None,
             bucket: None,
-            flag_metadata: Some(&flag.metadata),
-            set_metadata: &self.metadata,
+            metadata: Metadata {
+                flag: Some(&flag.metadata),
+                set: &self.metadata,
+            },
         }
     }
 
@@ -406,8 +434,10 @@ impl FlagSet {
             error: Some(EvalError { code, message }),
             rule: None,
             bucket: None,
-            flag_metadata: flag.map(|flag| &flag.metadata),
-            set_metadata: &self.metadata,
+            metadata: Metadata {
+                flag: flag.map(|flag| &flag.metadata),
+                set: &self.metadata,
+            },
         }
     }
 
@@ -777,7 +807,12 @@ mod tests {
         let (resolution, steps) = set.explain("ranker", &ctx);
         assert_eq!(resolution, set.evaluate("ranker", &ctx));
         assert_eq!(steps.len(), 4, "{steps:#?}");
-        assert_eq!(steps[0], Step::State(State::Enabled));
+        assert_eq!(
+            steps[0],
+            Step::State {
+                state: State::Enabled
+            }
+        );
         let Step::Rule {
             name,
             conditions,
@@ -802,7 +837,10 @@ mod tests {
         assert_eq!(*total_weight, 100);
         assert_eq!(
             cumulative,
-            &vec![("candidate".to_owned(), 10), ("baseline".to_owned(), 100)]
+            &[("candidate", 10), ("baseline", 100)].map(|(variant, up_to)| CumulativeWeight {
+                variant: variant.to_owned(),
+                up_to
+            })
         );
         assert_eq!(
             bucket.map(|value| Bucket {

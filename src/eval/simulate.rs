@@ -4,6 +4,8 @@
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
+use schemars::JsonSchema;
+use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::bucket;
@@ -11,14 +13,14 @@ use super::context::{Context, TARGETING_KEY};
 use super::flag::{Action, Flag, Rollout, Targeting};
 use super::set::{FlagSet, Reason, Resolution};
 
-/// The counts of a simulation.
-#[derive(Debug, Clone, PartialEq)]
+/// The counts of a simulation, with each count's share of its whole.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Simulation {
     pub flag: String,
     pub contexts: u64,
     /// Each declared variant with how often it was served, in declaration order; then
-    /// `None` for evaluations that served no variant (errors), if any.
-    pub variants: Vec<(Option<String>, u64)>,
+    /// the evaluations that served no variant (errors), if any.
+    pub variants: Vec<VariantCount>,
     /// What decided: each rule (in order, even those that never matched), then each
     /// reason that decided without a rule, as it occurred.
     pub outcomes: Vec<Outcome>,
@@ -26,16 +28,28 @@ pub struct Simulation {
     pub rollouts: Vec<RolloutSplit>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// How often a variant was served.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct VariantCount {
+    /// Null for evaluations that served no variant.
+    pub variant: Option<String>,
+    pub count: u64,
+    /// Of all contexts, 0 to 1.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Outcome {
-    /// The rule that matched, or `None` when no rule decided.
+    /// The rule that matched, or null when no rule decided.
     pub rule: Option<String>,
     pub reason: Reason,
     pub count: u64,
+    /// Of all contexts, 0 to 1.
+    pub share: f64,
 }
 
 /// A rollout's configured weights next to what the evaluations drew.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RolloutSplit {
     pub rule: String,
     /// The attribute bucketed on (`targetingKey` by default).
@@ -43,14 +57,47 @@ pub struct RolloutSplit {
     /// Evaluations this rollout bucketed (the rule matched and the bucketing value was
     /// present).
     pub bucketed: u64,
-    /// Its entries in file order: variant, weight, count.
-    pub entries: Vec<(String, u32, u64)>,
-    /// `None` with fewer than two positively weighted entries or nothing bucketed.
+    /// Its entries in file order.
+    pub entries: Vec<RolloutEntry>,
+    /// Null with fewer than two positively weighted entries or nothing bucketed.
     pub chi_square: Option<ChiSquare>,
 }
 
+impl RolloutSplit {
+    /// The smallest count the weights lead one to expect among the bucketed contexts:
+    /// the chi-square test is unreliable below 5.
+    pub fn min_expected(&self) -> f64 {
+        self.entries
+            .iter()
+            .filter(|entry| entry.weight > 0)
+            .map(|entry| self.bucketed as f64 * entry.expected_share)
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// One entry of a rollout: its weight and what it drew.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct RolloutEntry {
+    pub variant: String,
+    pub weight: u32,
+    /// The entry's weight over the rollout's total, 0 to 1.
+    pub expected_share: f64,
+    pub count: u64,
+    /// Of the bucketed contexts, 0 to 1.
+    pub share: f64,
+}
+
+/// `count` over `total`, 0 when there is nothing to share.
+fn share(count: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 / total as f64
+    }
+}
+
 /// Pearson's chi-square goodness-of-fit test of observed counts against weights.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 pub struct ChiSquare {
     pub statistic: f64,
     pub degrees_of_freedom: u32,
@@ -227,30 +274,38 @@ impl Tally {
     }
 
     fn into_simulation(self, flag: &Flag, shape: &Shape<'_>) -> Simulation {
-        let mut variants: Vec<(Option<String>, u64)> = shape
+        let total = self.contexts;
+        let count = |variant: Option<String>, count: u64| VariantCount {
+            variant,
+            count,
+            share: share(count, total),
+        };
+        let mut variants: Vec<VariantCount> = shape
             .variants
             .iter()
             .zip(&self.variants)
-            .map(|(name, count)| (Some((*name).to_owned()), *count))
+            .map(|(name, n)| count(Some((*name).to_owned()), *n))
             .collect();
         let without_variant = self.variants[shape.variants.len()];
         if without_variant > 0 {
-            variants.push((None, without_variant));
+            variants.push(count(None, without_variant));
         }
+        let outcome = |rule: Option<&str>, reason: Reason, count: u64| Outcome {
+            rule: rule.map(str::to_owned),
+            reason,
+            count,
+            share: share(count, total),
+        };
         let outcomes = shape
             .rules
             .iter()
             .zip(&self.rules)
-            .map(|(name, count)| Outcome {
-                rule: Some((*name).to_owned()),
-                reason: Reason::TargetingMatch,
-                count: *count,
-            })
-            .chain(self.unruled.iter().map(|(reason, count)| Outcome {
-                rule: None,
-                reason: *reason,
-                count: *count,
-            }))
+            .map(|(name, count)| outcome(Some(name), Reason::TargetingMatch, *count))
+            .chain(
+                self.unruled
+                    .iter()
+                    .map(|(reason, count)| outcome(None, *reason, *count)),
+            )
             .collect();
         let rollouts = shape
             .rules
@@ -265,18 +320,26 @@ impl Tally {
                     .zip(counts)
                     .map(|((_, weight), count)| (*weight, *count))
                     .collect();
+                let total_weight: u64 = pairs.iter().map(|(weight, _)| u64::from(*weight)).sum();
+                let bucketed = counts.iter().sum();
                 Some(RolloutSplit {
                     rule: (*rule).to_owned(),
                     bucket_by: rollout
                         .bucket_by
                         .clone()
                         .unwrap_or_else(|| TARGETING_KEY.to_owned()),
-                    bucketed: counts.iter().sum(),
+                    bucketed,
                     entries: rollout
                         .entries
                         .iter()
                         .zip(counts)
-                        .map(|((variant, weight), count)| (variant.clone(), *weight, *count))
+                        .map(|((variant, weight), count)| RolloutEntry {
+                            variant: variant.clone(),
+                            weight: *weight,
+                            expected_share: share(u64::from(*weight), total_weight),
+                            count: *count,
+                            share: share(*count, bucketed),
+                        })
                         .collect(),
                     chi_square: ChiSquare::test(&pairs),
                 })
@@ -357,7 +420,7 @@ mod tests {
             .map(|i| Ok(generator.context(5, i)));
         let simulation = simulate(&set, "ranker", contexts).unwrap();
         assert_eq!(simulation.contexts, 20_000);
-        let total: u64 = simulation.variants.iter().map(|(_, n)| n).sum();
+        let total: u64 = simulation.variants.iter().map(|v| v.count).sum();
         assert_eq!(total, 20_000);
         let rules: Vec<(Option<&str>, Reason)> = simulation
             .outcomes
@@ -375,7 +438,9 @@ mod tests {
         assert_eq!(simulation.outcomes[0].count, 0);
         let split = &simulation.rollouts[0];
         assert_eq!(split.bucketed, simulation.outcomes[1].count);
-        let share = split.entries[0].2 as f64 / split.bucketed as f64;
+        let share = split.entries[0].share;
+        assert_eq!(share, split.entries[0].count as f64 / split.bucketed as f64);
+        assert_eq!(split.entries[0].expected_share, 0.2);
         assert!((0.18..0.22).contains(&share), "{share}");
         let test = split.chi_square.unwrap();
         assert_eq!(test.degrees_of_freedom, 1);

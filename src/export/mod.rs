@@ -5,4 +5,4 @@ mod flagd;
 mod verify;
 
 pub use flagd::{SCHEMA, to_flagd};
-pub use verify::{Difference, Verification, probe_generator, verify};
+pub use verify::{Difference, Served, Verification, probe_generator, verify};

@@ -1,6 +1,8 @@
 //! `export --verify`: the exported flagd file against the engine, over generated contexts
 //! that exercise every condition of the repository.
 
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::eval::{Action, Context, ContextGenerator, Draw, FlagSet, TARGETING_KEY, Targeting};
@@ -10,18 +12,25 @@ use crate::model::condition::{Condition, Op, parse_semver};
 const MISSING: f64 = 0.2;
 
 /// One (flag, context) on which the two disagree.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Difference {
     pub flag: String,
     pub context: Context,
-    /// What the engine serves from the TOML flag: variant and value.
-    pub engine: (Option<String>, Option<Value>),
+    /// What the engine serves from the TOML flag.
+    pub engine: Served,
     /// What the exported flagd definition serves.
-    pub flagd: (Option<String>, Option<Value>),
+    pub flagd: Served,
+}
+
+/// A variant and its value, as served; both null when no variant applies.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Served {
+    pub variant: Option<String>,
+    pub value: Option<Value>,
 }
 
 /// The outcome of a verification.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Verification {
     pub contexts: u64,
     /// Evaluations compared: contexts × flags.
@@ -29,6 +38,7 @@ pub struct Verification {
     /// How many evaluations differ.
     pub differing: u64,
     /// The first differences, at most the limit asked for.
+    #[serde(rename = "differences")]
     pub first: Vec<Difference>,
 }
 
@@ -59,8 +69,9 @@ pub fn verify(
             }
             verification.differing += 1;
             if verification.first.len() < limit {
-                let served = |variant: Option<&str>, value: Option<&Value>| {
-                    (variant.map(str::to_owned), value.cloned())
+                let served = |variant: Option<&str>, value: Option<&Value>| Served {
+                    variant: variant.map(str::to_owned),
+                    value: value.cloned(),
                 };
                 verification.first.push(Difference {
                     flag: flag.key.clone(),

@@ -3,7 +3,7 @@
 use toml::{Table, Value};
 
 /// One field's change: `expires 2026-11-10 → 2026-11-14`, `rules added: sg-10pct`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct FieldChange {
     pub field: String,
     pub old: Option<String>,

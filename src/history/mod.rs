@@ -54,7 +54,9 @@ impl CommitInfo {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a commit did to a flag's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Added,
     Modified,
@@ -435,6 +437,73 @@ pub fn texts(repo: &Repo, change: &Change) -> (Option<String>, Option<String>) {
         ),
         None => (None, None),
     }
+}
+
+/// One commit's change to a flag, as `flagctl history KEY` reports it.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct LogEntry {
+    /// The full commit id.
+    pub commit: String,
+    /// Author time in the author's offset (RFC 3339); `null` when the commit's dates
+    /// cannot be read.
+    #[serde(serialize_with = "rfc3339")]
+    pub date: Option<DateTime<FixedOffset>>,
+    pub author: String,
+    /// The verb of a `flagctl VERB: KEY` commit.
+    pub verb: Option<String>,
+    /// The commit message's first line.
+    pub subject: String,
+    pub kind: ChangeKind,
+    /// What happened to the file, in words: `added at …`, `changed`, `moved … → …`,
+    /// `deleted from …` (paths relative to the flags folder).
+    pub change: String,
+    /// The fields the commit changed.
+    pub fields: Vec<FieldChange>,
+}
+
+/// A time as RFC 3339 with its numeric offset (`+00:00`, never `Z`), as git shows it.
+fn rfc3339<S: serde::Serializer>(
+    time: &Option<DateTime<FixedOffset>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => serializer.serialize_str(&time.to_rfc3339()),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The commits that changed the flag `key`, newest first, with the fields each changed.
+pub fn log(repo: &Repo, history: &History, key: &str) -> Vec<LogEntry> {
+    let path = |path: &Option<String>| path.clone().unwrap_or_else(|| "?".into());
+    history
+        .changes(key)
+        .iter()
+        .rev()
+        .map(|change| {
+            let commit = &history.commits[change.commit];
+            let (old, new) = texts(repo, change);
+            let what = match change.kind {
+                ChangeKind::Added => format!("added at {}", path(&change.new_path)),
+                ChangeKind::Deleted => format!("deleted from {}", path(&change.old_path)),
+                ChangeKind::Moved => format!(
+                    "moved {} → {}",
+                    path(&change.old_path),
+                    path(&change.new_path)
+                ),
+                ChangeKind::Modified => "changed".to_string(),
+            };
+            LogEntry {
+                commit: commit.id.to_string(),
+                date: commit.time,
+                author: commit.author.clone(),
+                verb: commit.verb().map(str::to_owned),
+                subject: commit.summary.clone(),
+                kind: change.kind,
+                change: what,
+                fields: field_changes(old.as_deref(), new.as_deref()),
+            }
+        })
+        .collect()
 }
 
 /// How many changes moved `expires` later: the flag's extensions.

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::Report;
+use super::{Report, with_help};
 use crate::checks::Severity;
 
 /// Escapes the message of a workflow command.
@@ -23,11 +23,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut message = finding.message.clone();
-        if let Some(help) = &finding.help {
-            message.push_str("\nhelp: ");
-            message.push_str(help);
-        }
+        let message = with_help(&finding.message, finding.help.as_deref());
         writeln!(
             out,
             "::{level} file={},line={},col={},title={}::{}",
@@ -40,6 +36,10 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     }
     for note in report.notes {
         writeln!(out, "::notice title=flagctl::{}", data(note))?;
+    }
+    if let Some(failure) = report.failure {
+        let message = with_help(&failure.message, failure.help.as_deref());
+        writeln!(out, "::error title=flagctl::{}", data(&message))?;
     }
     Ok(())
 }

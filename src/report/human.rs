@@ -8,17 +8,17 @@ use codespan_reporting::term::{self, Config, Styles, StylesWriter, termcolor};
 
 use super::Report;
 use crate::checks::{Finding, Severity};
+use crate::model::config::CONFIG_FILE;
 use crate::model::{Problem, SourceFile};
 
 pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Result<()> {
     let mut files = SimpleFiles::new();
     let ids: std::collections::HashMap<&str, usize> = report
-        .files
-        .iter()
-        .map(|f| {
+        .sources()
+        .map(|source| {
             (
-                f.source.path.as_str(),
-                files.add(f.source.path.as_str(), f.source.text.as_str()),
+                source.path.as_str(),
+                files.add(source.path.as_str(), source.text.as_str()),
             )
         })
         .collect();
@@ -31,6 +31,13 @@ pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
     }
     let summary = report.summary();
     let flags = report.files.len();
+    if !report.completed() {
+        return writeln!(
+            out,
+            "{CONFIG_FILE} is not valid ({}): no flag was checked; fix it, every command needs it",
+            plural(summary.errors, "problem")
+        );
+    }
     if report.findings.is_empty() {
         writeln!(out, "{} checked: no findings", plural(flags, "flag file"))
     } else {

@@ -1,4 +1,5 @@
-//! `--format junit`: one test case per flag file; each error is a failure.
+//! `--format junit`: one test case per flag file (and one for `flagctl.toml` when it is
+//! invalid); each error is a failure; notes are suite properties and its system-out.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -6,7 +7,7 @@ use std::io::Write;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use super::Report;
+use super::{Report, with_help};
 use crate::checks::{Finding, Severity};
 
 pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
@@ -14,13 +15,42 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     for finding in report.findings {
         by_path.entry(&finding.path).or_default().push(finding);
     }
+    // One case per flag file, then one per other file findings point into
+    // (`flagctl.toml`).
+    let mut cases: Vec<Case> = report
+        .files
+        .iter()
+        .map(|file| Case {
+            name: if file.key.is_empty() {
+                file.source.path.as_str()
+            } else {
+                file.key.as_str()
+            },
+            classname: if file.service.is_empty() {
+                "flags".to_string()
+            } else {
+                format!("flags.{}", file.service)
+            },
+            path: file.source.path.as_str(),
+        })
+        .collect();
+    for path in by_path.keys() {
+        if !cases.iter().any(|case| case.path == *path) {
+            cases.push(Case {
+                name: path,
+                classname: "flagctl".to_string(),
+                path,
+            });
+        }
+    }
     let failures = report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let tests = report.files.len().to_string();
+    let tests = (cases.len() + usize::from(report.failure.is_some())).to_string();
     let failures = failures.to_string();
+    let errors = usize::from(report.failure.is_some()).to_string();
 
     let mut xml = Writer::new_with_indent(Vec::new(), b' ', 2);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
@@ -28,6 +58,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         ("name", "flagctl audit"),
         ("tests", tests.as_str()),
         ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
     ];
     xml.write_event(Event::Start(
         BytesStart::new("testsuites").with_attributes(suite_attrs),
@@ -36,31 +67,30 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let mut suite = BytesStart::new("testsuite").with_attributes(suite_attrs);
     suite.push_attribute(("timestamp", timestamp.as_str()));
     xml.write_event(Event::Start(suite))?;
-    for file in report.files {
-        let name = if file.key.is_empty() {
-            file.source.path.as_str()
-        } else {
-            file.key.as_str()
-        };
-        let classname = if file.service.is_empty() {
-            "flags".to_string()
-        } else {
-            format!("flags.{}", file.service)
-        };
-        let case = BytesStart::new("testcase").with_attributes([
-            ("name", name),
-            ("classname", classname.as_str()),
-            ("file", file.source.path.as_str()),
+    if !report.notes.is_empty() {
+        xml.write_event(Event::Start(BytesStart::new("properties")))?;
+        for note in report.notes {
+            xml.write_event(Event::Empty(
+                BytesStart::new("property").with_attributes([("name", "note"), ("value", note)]),
+            ))?;
+        }
+        xml.write_event(Event::End(BytesEnd::new("properties")))?;
+    }
+    for case in &cases {
+        let start = BytesStart::new("testcase").with_attributes([
+            ("name", case.name),
+            ("classname", case.classname.as_str()),
+            ("file", case.path),
         ]);
         let findings = by_path
-            .get(file.source.path.as_str())
+            .get(case.path)
             .map(Vec::as_slice)
             .unwrap_or_default();
         if findings.is_empty() {
-            xml.write_event(Event::Empty(case))?;
+            xml.write_event(Event::Empty(start))?;
             continue;
         }
-        xml.write_event(Event::Start(case))?;
+        xml.write_event(Event::Start(start))?;
         let mut warnings = String::new();
         for finding in findings {
             let line = format!(
@@ -80,14 +110,47 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             }
         }
         if !warnings.is_empty() {
-            xml.write_event(Event::Start(BytesStart::new("system-out")))?;
-            xml.write_event(Event::Text(BytesText::new(&warnings)))?;
-            xml.write_event(Event::End(BytesEnd::new("system-out")))?;
+            system_out(&mut xml, &warnings)?;
         }
         xml.write_event(Event::End(BytesEnd::new("testcase")))?;
+    }
+    if let Some(failure) = report.failure {
+        // The run itself failed: one case that errored, as test runners report a crash.
+        let start = BytesStart::new("testcase")
+            .with_attributes([("name", "flagctl"), ("classname", "flagctl")]);
+        xml.write_event(Event::Start(start))?;
+        let error = BytesStart::new("error")
+            .with_attributes([("message", failure.message.as_str()), ("type", "error")]);
+        xml.write_event(Event::Start(error))?;
+        let text = with_help(&failure.message, failure.help.as_deref());
+        xml.write_event(Event::Text(BytesText::new(&text)))?;
+        xml.write_event(Event::End(BytesEnd::new("error")))?;
+        xml.write_event(Event::End(BytesEnd::new("testcase")))?;
+    }
+    if !report.notes.is_empty() {
+        let notes: String = report
+            .notes
+            .iter()
+            .map(|note| format!("note: {note}\n"))
+            .collect();
+        system_out(&mut xml, &notes)?;
     }
     xml.write_event(Event::End(BytesEnd::new("testsuite")))?;
     xml.write_event(Event::End(BytesEnd::new("testsuites")))?;
     out.write_all(&xml.into_inner())?;
     writeln!(out)
+}
+
+/// A test case: a file findings can point into.
+struct Case<'a> {
+    name: &'a str,
+    classname: String,
+    path: &'a str,
+}
+
+fn system_out(xml: &mut Writer<Vec<u8>>, text: &str) -> std::io::Result<()> {
+    xml.write_event(Event::Start(BytesStart::new("system-out")))?;
+    xml.write_event(Event::Text(BytesText::new(text)))?;
+    xml.write_event(Event::End(BytesEnd::new("system-out")))?;
+    Ok(())
 }

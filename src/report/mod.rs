@@ -9,13 +9,15 @@ mod sarif;
 
 pub use github::render as github;
 pub use human::{problems as human_problems, render as human};
-pub use json::render as json;
+pub use json::{FindingsJson, render as json};
 pub use junit::render as junit;
 pub use sarif::render as sarif;
 
 use chrono::NaiveDate;
 
-use crate::checks::{Finding, Summary};
+use crate::checks::{Finding, RuleId, Summary};
+use crate::model::SourceFile;
+use crate::output::Failure;
 use crate::repo::FlagFile;
 
 /// Findings with the files they were found in.
@@ -23,14 +25,46 @@ pub struct Report<'a> {
     pub as_of: NaiveDate,
     /// Every flag file checked.
     pub files: &'a [FlagFile],
+    /// `flagctl.toml`, when findings point into it (`invalid-config`).
+    pub config: Option<&'a SourceFile>,
     pub findings: &'a [Finding],
-    /// Notes for the reader (such as checks that were skipped), rendered where a format allows.
+    /// Notes for the reader (such as checks that were skipped or what `--base` left
+    /// out), rendered in each format's place for them.
     pub notes: &'a [String],
+    /// Why the command could not check anything (exit code 2), for the formats that
+    /// report it in their own document (sarif, github, junit).
+    pub failure: Option<&'a Failure>,
 }
 
 impl Report<'_> {
     pub fn summary(&self) -> Summary {
         Summary::of(self.findings)
+    }
+
+    /// Whether flagctl could check the repository at all: not with an invalid
+    /// `flagctl.toml`.
+    pub fn completed(&self) -> bool {
+        self.failure.is_none()
+            && !self
+                .findings
+                .iter()
+                .any(|finding| finding.rule == RuleId::InvalidConfig)
+    }
+
+    /// Every file findings can point into: the flag files, then `flagctl.toml`.
+    pub fn sources(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files
+            .iter()
+            .map(|file| &file.source)
+            .chain(self.config)
+    }
+}
+
+/// A message with its help on the next line, as a plain-text format shows it.
+fn with_help(message: &str, help: Option<&str>) -> String {
+    match help {
+        Some(help) => format!("{message}\nhelp: {help}"),
+        None => message.to_owned(),
     }
 }
 

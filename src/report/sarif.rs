@@ -14,6 +14,29 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// A message with its help in parentheses.
+fn with_help(message: &str, help: Option<&str>) -> String {
+    match help {
+        Some(help) => format!("{message} (help: {help})"),
+        None => message.to_owned(),
+    }
+}
+
+/// The notes, then why the run failed (if it did).
+fn notifications(report: &Report) -> Vec<Value> {
+    let notes = report.notes.iter().map(|note| ("note", note.clone()));
+    let failure = report.failure.map(|failure| {
+        (
+            "error",
+            with_help(&failure.message, failure.help.as_deref()),
+        )
+    });
+    notes
+        .chain(failure)
+        .map(|(level, text)| json!({ "level": level, "message": { "text": text } }))
+        .collect()
+}
+
 pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let rules: Vec<Value> = RuleId::ALL
         .iter()
@@ -31,10 +54,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         .findings
         .iter()
         .map(|finding| {
-            let mut text = finding.message.clone();
-            if let Some(help) = &finding.help {
-                text.push_str(&format!(" (help: {help})"));
-            }
+            let text = with_help(&finding.message, finding.help.as_deref());
             json!({
                 "ruleId": finding.rule.name(),
                 "ruleIndex": RuleId::ALL.iter().position(|r| *r == finding.rule),
@@ -65,6 +85,10 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The flag repository root" } } },
             "results": results,
+            "invocations": [{
+                "executionSuccessful": report.completed(),
+                "toolExecutionNotifications": notifications(report),
+            }],
             "properties": { "as_of": report.as_of.to_string() },
         }],
     });
