@@ -110,7 +110,6 @@ pub struct Created {
     pub path: String,
     pub template: String,
     #[serde(flatten)]
-    #[schemars(with = "crate::repo::AppliedSchema")]
     pub applied: Applied,
 }
 

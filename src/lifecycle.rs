@@ -263,7 +263,6 @@ pub struct Done {
     pub path: String,
     pub done: String,
     #[serde(flatten)]
-    #[schemars(with = "crate::repo::AppliedSchema")]
     pub applied: Applied,
 }
 

@@ -102,21 +102,6 @@ impl FlagFile {
     }
 }
 
-/// The JSON shape of [`Applied`], for the published schema of `create` and the lifecycle
-/// steps (it mirrors the fields `Applied` serializes).
-#[derive(schemars::JsonSchema)]
-#[schemars(rename = "Applied")]
-pub struct AppliedSchema {
-    /// The new commit, when one was made.
-    pub commit: Option<String>,
-    /// Why nothing was committed, when nothing was: `--no-commit`, or no git repository.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_committed: Option<String>,
-    /// What the hooks printed and what was recovered from an interrupted transaction.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
 /// `flagctl.toml` does not fit: every command stops (exit 2) with these problems.
 #[derive(Debug)]
 pub struct ConfigError {
@@ -414,29 +399,4 @@ fn layout_problem(service: &str, key: &str) -> Option<Problem> {
         )
         .with_help("rename the folder: services match ^[a-z0-9][a-z0-9._-]{0,99}$"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_schema_of_applied_names_every_field_it_serializes() {
-        let applied = Applied {
-            commit: Some("abc".into()),
-            not_committed: Some("--no-commit".into()),
-            notes: vec!["hook said hi".into()],
-        };
-        let serialized = serde_json::to_value(&applied).unwrap();
-        let schema = schemars::schema_for!(AppliedSchema);
-        let properties = schema
-            .get("properties")
-            .and_then(|p| p.as_object())
-            .unwrap();
-        let mut serialized: Vec<&String> = serialized.as_object().unwrap().keys().collect();
-        let mut described: Vec<&String> = properties.keys().collect();
-        serialized.sort();
-        described.sort();
-        assert_eq!(serialized, described);
-    }
 }

@@ -46,7 +46,7 @@ pub struct CommitOptions {
 }
 
 /// What a transaction did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Applied {
     /// The new commit, when one was made.
     pub commit: Option<String>,
@@ -54,7 +54,7 @@ pub struct Applied {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_committed: Option<String>,
     /// What the hooks printed and what was recovered from an interrupted transaction.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
