@@ -1,5 +1,5 @@
-//! The flagctl binary: only its `cli` module prints and reads the clock.
-#![allow(clippy::disallowed_macros)]
+//! The flagctl binary: its `cli` module prints, through one sanitiser
+//! (`cli::terminal`), and reads the clock once.
 
 use std::process::ExitCode;
 

@@ -8,6 +8,7 @@ use dialoguer::{Input, Select, theme::ColorfulTheme};
 
 use super::lifecycle::CommitArgs;
 use super::output::{Output, emit};
+use super::terminal::tell;
 use super::{Ctx, Format, Outcome, require_format};
 use flagctl::create::{Created, Request, plan};
 use flagctl::model::names::name_problem;
@@ -93,7 +94,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     let created = planned.done(applied);
     if ctx.format() == Format::Human {
         for note in &created.applied.notes {
-            eprintln!("note: {note}");
+            tell!("note: {note}");
         }
     }
     emit(ctx, &created)?;

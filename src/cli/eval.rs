@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::output::{Output, emit};
+use super::terminal;
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
     ConditionCheck, Context, EvalError, FlagSet, Reason, Resolution, State, Step, TARGETING_KEY,
@@ -416,7 +417,7 @@ fn evaluate_lines(
     base: &Context,
     contexts: &[(usize, Context)],
 ) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = terminal::stdout(false, true);
     let json = ctx.format() == Format::Json;
     if !json {
         writeln!(out, "{}", EvalLine::HEADER)?;

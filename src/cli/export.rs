@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::output::{self, Output};
+use super::terminal::{self, tell};
 use super::{Ctx, Format, Outcome};
 use flagctl::eval::FlagSet;
 use flagctl::export::{self, Served, Verification};
@@ -76,7 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     let (version, note) = repo.version()?;
     let notes: Vec<String> = note.into_iter().collect();
     for note in &notes {
-        eprintln!("note: {note}");
+        tell!("note: {note}");
     }
     let document = export::to_flagd(&set, &version)?;
     let text = serde_json::to_string_pretty(&document)? + "\n";
@@ -104,7 +105,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
                 written = Some(path.display().to_string());
             }
             None if !json => {
-                let mut out = std::io::stdout().lock();
+                let mut out = terminal::stdout(false, true);
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
             }
@@ -122,7 +123,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         output::json(ctx, &report)?;
     } else {
         // stdout may hold the flagd file: the report goes to stderr.
-        report.human(&mut std::io::stderr().lock(), false)?;
+        report.human(&mut terminal::stderr(false), false)?;
     }
     Ok(if differs {
         ExitCode::from(1)

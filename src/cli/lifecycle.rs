@@ -8,6 +8,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use super::output::{Output, emit};
+use super::terminal::tell;
 use super::{Ctx, Format, Outcome, parse_date, require_format};
 use flagctl::lifecycle::{self, Done, Step};
 use flagctl::repo::{CommitOptions, Repo, Transaction, short_id};
@@ -148,7 +149,7 @@ fn run(ctx: &Ctx, key: &str, step: Step, commit: &CommitArgs) -> Outcome {
     let done = plan.done(applied);
     if ctx.format() == Format::Human {
         for note in &done.applied.notes {
-            eprintln!("note: {note}");
+            tell!("note: {note}");
         }
     }
     emit(ctx, &done)?;

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::output::{Output, emit};
+use super::terminal::tell;
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::deadline::{Status, days_until, relative_days, standing};
 use flagctl::model::config::Kind;
@@ -155,13 +156,13 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
         .collect();
     if ctx.format() == Format::Human && flags.is_empty() {
         if repo.files.is_empty() && !repo.root.join(&repo.config.flags_dir).is_dir() {
-            eprintln!(
+            tell!(
                 "no {} folder in {}: run `flagctl init`, or pass --repo DIR",
                 repo.config.flags_dir,
                 repo.root.display()
             );
         } else {
-            eprintln!("no flags match");
+            tell!("no flags match");
         }
     }
     emit(ctx, &FlagList { flags })?;

@@ -15,6 +15,7 @@ mod render;
 #[cfg(test)]
 mod schema;
 mod simulate;
+mod terminal;
 mod validate;
 
 use std::io::IsTerminal;

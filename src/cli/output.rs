@@ -6,7 +6,7 @@ use std::io::Write;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{Ctx, Format};
+use super::{Ctx, Format, terminal};
 use flagctl::output::Envelope;
 
 /// A command's result, rendered as text for people; JSON comes from `Serialize`.
@@ -20,7 +20,7 @@ pub fn emit<T: Output>(ctx: &Ctx, value: &T) -> anyhow::Result<()> {
     if ctx.format() == Format::Json {
         return json(ctx, value);
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = terminal::stdout(ctx.color, true);
     value.human(&mut out, ctx.color)?;
     out.flush()?;
     Ok(())
@@ -28,7 +28,7 @@ pub fn emit<T: Output>(ctx: &Ctx, value: &T) -> anyhow::Result<()> {
 
 /// Prints `value` as one JSON document, in the envelope, on stdout.
 pub fn json<T: Serialize + JsonSchema>(ctx: &Ctx, value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = terminal::stdout(false, true);
     serde_json::to_writer_pretty(&mut out, &Envelope::new(ctx.today, value))?;
     writeln!(out)?;
     out.flush()?;

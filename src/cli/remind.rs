@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::output::{Output, emit};
+use super::terminal::{self, say, tell};
 use super::{Ctx, Format, Outcome, require_format};
 use flagctl::output::Envelope;
 use flagctl::remind::{Digest, digests, markdown};
@@ -72,11 +73,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     match ctx.format() {
         Format::Markdown => {
             let texts: Vec<String> = digests.iter().map(|d| markdown(d, ctx.today)).collect();
-            print!("{}", texts.join("\n"));
+            let mut out = terminal::stdout(false, true);
+            out.write_all(texts.join("\n").as_bytes())?;
+            out.flush()?;
         }
         _ => {
             if digests.is_empty() && ctx.format() == Format::Human {
-                eprintln!("nothing due within {within} days");
+                tell!("nothing due within {within} days");
             }
             emit(
                 ctx,
@@ -133,20 +136,20 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
         match result {
             Ok(response) if response.status().is_redirection() => {
                 failed += 1;
-                eprintln!(
+                tell!(
                     "failed: {}: the webhook answered {} (a redirect); flagctl does not follow redirects",
                     sanitize(&digest.owner),
                     response.status()
                 );
             }
-            Ok(_) => eprintln!(
+            Ok(_) => tell!(
                 "sent: {} ({})",
                 sanitize(&digest.owner),
                 count(digest.actions.len(), "action")
             ),
             Err(ureq::Error::Timeout(_)) => {
                 failed += 1;
-                eprintln!(
+                tell!(
                     "failed: {}: no answer within {} s",
                     sanitize(&digest.owner),
                     timeout.as_secs()
@@ -154,7 +157,7 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
             }
             Err(e) => {
                 failed += 1;
-                eprintln!(
+                tell!(
                     "failed: {}: {}",
                     sanitize(&digest.owner),
                     sanitize(&e.to_string()).replace(url, &shown)
@@ -162,7 +165,7 @@ fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome 
             }
         }
     }
-    println!(
+    say!(
         "{} of {} delivered to {shown}",
         digests.len() - failed,
         count(digests.len(), "digest")

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
+use super::terminal::{self, tell};
 use super::{Ctx, Format, output};
 use flagctl::checks::{Finding, config_findings};
 use flagctl::output::{Failure, FailureJson};
@@ -13,7 +14,7 @@ use flagctl::report::{self, Report};
 
 /// Prints an invalid `flagctl.toml` as diagnostics on stderr.
 pub fn config_error(error: &ConfigError, color: bool) {
-    let mut err = std::io::stderr().lock();
+    let mut err = terminal::stderr(color);
     let _ = report::human_problems(&mut err, &error.file, &error.problems, color);
     let _ = writeln!(err, "error: {}", config_summary(error));
 }
@@ -37,7 +38,7 @@ pub fn error(ctx: &Ctx, error: &anyhow::Error, reports_findings: bool, stderr_co
     let config = error.downcast_ref::<ConfigError>();
     let diagnose = || match config {
         Some(config) => config_error(config, stderr_color),
-        None => eprintln!("error: {error:#}"),
+        None => tell!("error: {error:#}"),
     };
     let failure = || match config {
         Some(config) => {
@@ -135,10 +136,10 @@ pub fn findings(
 fn write_report(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
     if ctx.format() != Format::Github {
         for note in report.notes {
-            eprintln!("note: {note}");
+            tell!("note: {note}");
         }
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = terminal::stdout(ctx.color, ctx.format() != Format::Github);
     match ctx.format() {
         Format::Human => report::human(&mut out, report, ctx.color)?,
         Format::Json => report::json(&mut out, report)?,
