@@ -91,3 +91,113 @@ mod tests {
         );
     }
 }
+
+/// JSON that shows nothing hidden: serde escapes the C0 controls; this also escapes DEL,
+/// the C1 controls, the line and paragraph separators and the bidi overrides as `\uXXXX`,
+/// so a JSON document read in a terminal or a CI log carries no invisible text, and the
+/// document means exactly the same to a parser.
+struct Visible<F>(F);
+
+/// Whether `c` reaches a reader as something other than what it looks like.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Visible<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (index, c) in fragment.char_indices() {
+            if is_hidden(c) {
+                writer.write_all(&fragment.as_bytes()[start..index])?;
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+                start = index + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    // Everything else as the wrapped formatter writes it.
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Writes `value` as pretty JSON with nothing hidden (see [`Visible`]).
+pub fn write_json<W: std::io::Write, T: Serialize + ?Sized>(
+    out: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(
+        out,
+        Visible(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut serializer)
+}
+
+/// Writes `value` as one line of JSON with nothing hidden (see [`Visible`]).
+pub fn write_json_line<W: std::io::Write, T: Serialize + ?Sized>(
+    out: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut serializer =
+        serde_json::Serializer::with_formatter(out, Visible(serde_json::ser::CompactFormatter));
+    value.serialize(&mut serializer)
+}
+
+#[cfg(test)]
+mod visible_tests {
+    #[test]
+    fn hidden_characters_are_escaped_and_the_value_is_unchanged() {
+        let text = "a\u{1b}b\u{85}c\u{2028}d\u{202e}e\u{1F600}";
+        let mut out = Vec::new();
+        super::write_json_line(&mut out, &text).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        assert_eq!(json, "\"a\\u001bb\\u0085c\\u2028d\\u202ee\u{1F600}\"");
+        assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text);
+    }
+}

@@ -139,3 +139,40 @@ fn a_hostile_config_error_is_inert_in_every_format() {
         "{stdout}"
     );
 }
+
+#[test]
+fn junit_stays_well_formed_and_sarif_uris_are_encoded() {
+    let repo = hostile_repo();
+    repo.write("flags/search/a b#1%.toml", "description = 1\n");
+    let (junit, _) = outputs(&repo, &["audit", "--format", "junit"]);
+    let mut reader = quick_xml::Reader::from_str(&junit);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed XML: {e}\n{junit}"),
+        }
+    }
+    assert!(
+        !junit.contains('\u{1b}') && !junit.contains('\0'),
+        "{junit}"
+    );
+    let (sarif, _) = outputs(&repo, &["audit", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let uris: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(uris.contains(&"flags/search/a%20b%231%25.toml"), "{uris:?}");
+    assert!(
+        uris.iter()
+            .all(|u| !u.contains([' ', '#', '?', '\n', '\u{1b}'])),
+        "{uris:?}"
+    );
+}

@@ -442,7 +442,7 @@ fn evaluate_lines(
                 error: resolution.error,
             };
             if json {
-                serde_json::to_writer(&mut out, &result)?;
+                flagctl::output::write_json_line(&mut out, &result)?;
                 writeln!(out)?;
             } else {
                 result.human(&mut out, ctx.color)?;

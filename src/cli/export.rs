@@ -80,7 +80,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         tell!("note: {note}");
     }
     let document = export::to_flagd(&set, &version)?;
-    let text = serde_json::to_string_pretty(&document)? + "\n";
+    let mut text = Vec::new();
+    flagctl::output::write_json(&mut text, &document)?;
+    let text = String::from_utf8(text)? + "\n";
     let verification = match args.verify {
         Some(count) => {
             let exported = FlagSet::from_flagd_json(&text).context(
@@ -105,7 +107,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
                 written = Some(path.display().to_string());
             }
             None if !json => {
-                let mut out = terminal::stdout(false, true);
+                // JSON escapes what it carries; a text escape would break the document.
+                let mut out = std::io::stdout().lock();
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
             }

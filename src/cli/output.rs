@@ -28,8 +28,8 @@ pub fn emit<T: Output>(ctx: &Ctx, value: &T) -> anyhow::Result<()> {
 
 /// Prints `value` as one JSON document, in the envelope, on stdout.
 pub fn json<T: Serialize + JsonSchema>(ctx: &Ctx, value: &T) -> anyhow::Result<()> {
-    let mut out = terminal::stdout(false, true);
-    serde_json::to_writer_pretty(&mut out, &Envelope::new(ctx.today, value))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    flagctl::output::write_json(&mut out, &Envelope::new(ctx.today, value))?;
     writeln!(out)?;
     out.flush()?;
     Ok(())

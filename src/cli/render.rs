@@ -139,12 +139,14 @@ fn write_report(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
             tell!("note: {note}");
         }
     }
+    // JSON documents escape what they carry themselves; a text escape would break them.
+    let mut json = std::io::BufWriter::new(std::io::stdout().lock());
     let mut out = terminal::stdout(ctx.color, ctx.format() != Format::Github);
     match ctx.format() {
         Format::Human => report::human(&mut out, report, ctx.color)?,
-        Format::Json => report::json(&mut out, report)?,
+        Format::Json => report::json(&mut json, report)?,
         Format::Github => report::github(&mut out, report)?,
-        Format::Sarif => report::sarif(&mut out, report)?,
+        Format::Sarif => report::sarif(&mut json, report)?,
         Format::Junit => report::junit(&mut out, report)?,
         Format::Markdown => {
             anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit")
@@ -154,6 +156,7 @@ fn write_report(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    json.flush()?;
     Ok(())
 }
 

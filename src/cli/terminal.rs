@@ -13,6 +13,8 @@
 
 use std::io::Write;
 
+use flagctl::output::is_hidden;
+
 /// A writer that shows control characters as visible escapes.
 pub struct Safe<W: Write> {
     inner: W,
@@ -145,17 +147,6 @@ impl<W: Write> Drop for Safe<W> {
     fn drop(&mut self) {
         let _ = self.flush();
     }
-}
-
-/// Characters that must not reach a terminal as they are.
-fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-        )
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 /// The length of a UTF-8 sequence from its first byte (1 for a stray byte).

@@ -28,6 +28,6 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         summary: report.summary(),
         notes: report.notes,
     };
-    serde_json::to_writer_pretty(&mut *out, &Envelope::new(report.as_of, &body))?;
+    crate::output::write_json(&mut *out, &Envelope::new(report.as_of, &body))?;
     writeln!(out)
 }

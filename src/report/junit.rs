@@ -137,8 +137,27 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     }
     xml.write_event(Event::End(BytesEnd::new("testsuite")))?;
     xml.write_event(Event::End(BytesEnd::new("testsuites")))?;
-    out.write_all(&xml.into_inner())?;
+    let document = String::from_utf8_lossy(&xml.into_inner()).into_owned();
+    out.write_all(xml_safe(&document).as_bytes())?;
     writeln!(out)
+}
+
+/// The document with every character XML 1.0 forbids (NUL, ESC and the other C0
+/// controls but tab and line breaks, lone surrogates' replacements, U+FFFE/U+FFFF) shown
+/// as a visible escape: such characters can only come from the repository's text, inside
+/// a value, and a JUnit reader rejects the whole file for one of them.
+fn xml_safe(document: &str) -> String {
+    let mut out = String::with_capacity(document.len());
+    for c in document.chars() {
+        let allowed = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+            || c >= '\u{10000}';
+        if allowed {
+            out.push(c);
+        } else {
+            out.extend(c.escape_unicode());
+        }
+    }
+    out
 }
 
 /// A test case: a file findings can point into.

@@ -73,7 +73,7 @@ fn with_help(message: &str, help: Option<&str>) -> String {
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
+        if c != '\n' && c != '\t' && crate::output::is_hidden(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);

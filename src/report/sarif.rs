@@ -62,7 +62,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
                 "message": { "text": text },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": finding.path, "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": uri(&finding.path), "uriBaseId": "%SRCROOT%" },
                         "region": { "startLine": finding.line, "startColumn": finding.column },
                     }
                 }],
@@ -92,6 +92,33 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             "properties": { "as_of": report.as_of.to_string() },
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    crate::output::write_json(&mut *out, &log)?;
     writeln!(out)
+}
+
+/// A relative path as a URI reference: every byte but the unreserved characters and `/`
+/// percent-encoded, so that spaces, `#`, `%` and `?` in file names stay part of the path.
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod uri_tests {
+    #[test]
+    fn paths_are_percent_encoded() {
+        assert_eq!(
+            super::uri("flags/a b/x#1%?.toml"),
+            "flags/a%20b/x%231%25%3F.toml"
+        );
+        assert_eq!(super::uri("flags/s/k.toml"), "flags/s/k.toml");
+        assert_eq!(super::uri("flags/é.toml"), "flags/%C3%A9.toml");
+    }
 }
