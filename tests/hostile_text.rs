@@ -176,3 +176,36 @@ fn junit_stays_well_formed_and_sarif_uris_are_encoded() {
         "{uris:?}"
     );
 }
+
+#[test]
+fn diagnostics_of_a_huge_broken_file_stay_small() {
+    let repo = TestRepo::new();
+    repo.write("flagctl.toml", "");
+    let long_line = format!("description = \"{}\"\n", "y".repeat(70_000));
+    let mut text = long_line.clone();
+    for index in 0..3_000 {
+        text.push_str(&format!("unknown_{index} = 1\n"));
+    }
+    repo.write("flags/search/huge.toml", &text);
+    repo.write("flags/search/long.toml", &format!("{long_line}ownr = 1\n"));
+    let config = format!("[owners.\"{}\"]\nbogus = 1\n", "z".repeat(50_000));
+    for args in [vec!["validate"], vec!["audit"]] {
+        let (stdout, stderr) = outputs(&repo, &args);
+        assert!(
+            stdout.len() + stderr.len() < 64 * 1024,
+            "{args:?}: {} bytes",
+            stdout.len() + stderr.len()
+        );
+        assert!(
+            stdout.contains("more in flags/search/huge.toml"),
+            "{stdout}"
+        );
+    }
+    repo.write("flagctl.toml", &config);
+    let (stdout, stderr) = outputs(&repo, &["validate"]);
+    assert!(
+        stdout.len() + stderr.len() < 64 * 1024,
+        "{}",
+        stdout.len() + stderr.len()
+    );
+}

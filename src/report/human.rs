@@ -11,19 +11,55 @@ use crate::checks::{Finding, Severity};
 use crate::model::config::CONFIG_FILE;
 use crate::model::{Problem, SourceFile};
 
+/// The most diagnostics shown for one file; the rest are counted (`--format json` lists
+/// them all). A hostile file can hold thousands of problems.
+const MAX_PER_FILE: usize = 20;
+/// The longest source line shown under a diagnostic, and the most lines a span may
+/// cover; beyond either the diagnostic names the place instead of quoting it.
+const MAX_LINE: usize = 240;
+const MAX_SPAN_LINES: usize = 6;
+/// The longest message shown: messages quote values from the files.
+const MAX_MESSAGE: usize = 400;
+
 pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Result<()> {
     let mut files = SimpleFiles::new();
-    let ids: std::collections::HashMap<&str, usize> = report
+    let sources: std::collections::HashMap<&str, (usize, &str)> = report
         .sources()
         .map(|source| {
             (
                 source.path.as_str(),
-                files.add(source.path.as_str(), source.text.as_str()),
+                (
+                    files.add(source.path.as_str(), source.text.as_str()),
+                    source.text.as_str(),
+                ),
             )
         })
         .collect();
-    for finding in report.findings {
-        let file_id = ids.get(finding.path.as_str()).copied();
+    let mut shown: (&str, usize) = ("", 0);
+    for (index, finding) in report.findings.iter().enumerate() {
+        if shown.0 != finding.path {
+            shown = (&finding.path, 0);
+        }
+        shown.1 += 1;
+        if shown.1 > MAX_PER_FILE {
+            let rest = report.findings[index..]
+                .iter()
+                .take_while(|f| f.path == finding.path)
+                .count();
+            if shown.1 == MAX_PER_FILE + 1 {
+                writeln!(
+                    out,
+                    "… and {} more in {} (`--format json` lists them all)\n",
+                    plural(rest, "finding"),
+                    finding.path
+                )?;
+            }
+            continue;
+        }
+        let file_id = sources
+            .get(finding.path.as_str())
+            .filter(|(_, text)| quotable(text, &finding.span))
+            .map(|(id, _)| *id);
         emit(out, &files, &diagnostic(finding, file_id), color)?;
     }
     if report.findings.len() > 1 {
@@ -96,16 +132,50 @@ pub fn problems(
 ) -> std::io::Result<()> {
     let mut files = SimpleFiles::new();
     let id = files.add(file.path.as_str(), file.text.as_str());
-    for problem in problems {
+    for problem in problems.iter().take(MAX_PER_FILE) {
+        let labels = if quotable(&file.text, &problem.span) {
+            vec![Label::primary(id, problem.span.clone())]
+        } else {
+            Vec::new()
+        };
         let mut diagnostic = Diagnostic::error()
-            .with_message(&problem.message)
-            .with_labels(vec![Label::primary(id, problem.span.clone())]);
+            .with_message(clip(&problem.message))
+            .with_labels(labels);
         if let Some(help) = &problem.help {
             diagnostic = diagnostic.with_notes(vec![format!("help: {help}")]);
         }
         emit(out, &files, &diagnostic, color)?;
     }
+    if problems.len() > MAX_PER_FILE {
+        writeln!(
+            out,
+            "… and {} more in {}\n",
+            plural(problems.len() - MAX_PER_FILE, "problem"),
+            file.path
+        )?;
+    }
     Ok(())
+}
+
+/// Whether the lines of `span` are short and few enough to quote under a diagnostic.
+fn quotable(text: &str, span: &std::ops::Range<usize>) -> bool {
+    let start = span.start.min(text.len());
+    let end = span.end.clamp(start, text.len());
+    let first = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let last = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let lines = &text.as_bytes()[first..last];
+    lines.split(|b| *b == b'\n').count() <= MAX_SPAN_LINES
+        && lines
+            .split(|b| *b == b'\n')
+            .all(|line| line.len() <= MAX_LINE)
+}
+
+/// A message cut to [`MAX_MESSAGE`] characters.
+fn clip(message: &str) -> String {
+    match message.char_indices().nth(MAX_MESSAGE) {
+        Some((at, _)) => format!("{}… ({} bytes in all)", &message[..at], message.len()),
+        None => message.to_string(),
+    }
 }
 
 fn diagnostic(finding: &Finding, file_id: Option<usize>) -> Diagnostic<usize> {
@@ -128,7 +198,7 @@ fn diagnostic(finding: &Finding, file_id: Option<usize>) -> Diagnostic<usize> {
         notes.push(format!("help: {help}"));
     }
     base.with_code(finding.rule.name())
-        .with_message(&finding.message)
+        .with_message(clip(&finding.message))
         .with_labels(labels)
         .with_notes(notes)
 }
