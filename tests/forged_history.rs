@@ -161,3 +161,47 @@ fn a_truncated_object_is_an_error_not_a_hang() {
             )));
     }
 }
+
+#[test]
+fn policy_from_keeps_a_pull_request_from_loosening_its_own_gate() {
+    let repo = TestRepo::new();
+    repo.write("flagctl.toml", "[policy]\nwarn_days = 7\n");
+    repo.write(
+        "flags/search/stale.toml",
+        &experiment("a@example.com", "2026-10-01", "2026-10-20"),
+    );
+    repo.commit_all_at("the base branch", "2026-10-01");
+    repo.git(&["branch", "base"]);
+    // The pull request turns the rule off and moves the flags folder out of sight.
+    repo.write(
+        "flagctl.toml",
+        "flags_dir = \"elsewhere\"\n[severity]\nexpired = \"off\"\n",
+    );
+    repo.commit_all_at("loosen the gate", "2026-11-24");
+    let run = |args: &[&str]| {
+        let mut all = vec!["audit", "--format", "json", "--as-of", "2026-11-25"];
+        all.extend_from_slice(args);
+        let out = repo.flagctl(&all).output().unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), json)
+    };
+    let (code, json) = run(&[]);
+    assert_eq!(code, Some(0), "the loosened gate passes: {json}");
+    assert!(
+        json["notes"].to_string().contains("does not exist"),
+        "{json}"
+    );
+    let (code, json) = run(&["--policy-from", "base"]);
+    assert_eq!(code, Some(1), "{json}");
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"expired"), "{json}");
+    assert!(
+        json["notes"].to_string().contains("--policy-from base"),
+        "{json}"
+    );
+}

@@ -24,6 +24,10 @@ pub struct Args {
     /// Report only findings that the change since REV introduces (for pull requests)
     #[arg(long, value_name = "REV")]
     base: Option<String>,
+    /// Read flagctl.toml (the policy, and where the flags live) from REV, so that a pull
+    /// request cannot loosen the rules it is checked by
+    #[arg(long, value_name = "REV")]
+    policy_from: Option<String>,
 }
 
 fn parse_rule(name: &str) -> Result<RuleId, String> {
@@ -48,7 +52,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             Format::Junit,
         ],
     )?;
-    let repo = match render::load_checked(ctx)? {
+    let policy = args.policy_from.as_deref();
+    let repo = match render::load_checked(ctx, policy)? {
         Ok(repo) => repo,
         Err(code) => return Ok(code),
     };
@@ -82,8 +87,23 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     let mut findings = run_audit(&repo);
     let mut notes: Vec<String> = note.into_iter().collect();
     notes.extend(history.iter().flat_map(|h| h.notes.iter().cloned()));
+    if let Some(rev) = policy {
+        notes.push(format!(
+            "--policy-from {rev}: flagctl.toml was read from {rev}"
+        ));
+    }
+    if repo.revision.is_none() && !repo.root.join(&repo.config.flags_dir).is_dir() {
+        notes.push(format!(
+            "the flags folder `{}` does not exist: no flag was checked",
+            repo.config.flags_dir
+        ));
+    }
     if let Some(base) = &args.base {
-        let before = run_audit(&Repo::open(&repo.root, &Source::Rev(base.clone()))?);
+        let before = run_audit(&Repo::open_with_policy(
+            &repo.root,
+            &Source::Rev(base.clone()),
+            policy,
+        )?);
         let identity = |f: &Finding| (f.rule, f.flag.clone().unwrap_or_else(|| f.path.clone()));
         let known: HashSet<_> = before.iter().map(identity).collect();
         let total = findings.len();

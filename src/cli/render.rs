@@ -93,8 +93,8 @@ fn empty_report(ctx: &Ctx) -> Report<'static> {
 /// The repository of a command that reports findings. When `flagctl.toml` is invalid,
 /// its problems are printed instead, as `invalid-config` findings in the requested
 /// format, and the exit code (2) comes back.
-pub fn load_checked(ctx: &Ctx) -> anyhow::Result<Result<Repo, ExitCode>> {
-    let error = match ctx.load() {
+pub fn load_checked(ctx: &Ctx, policy: Option<&str>) -> anyhow::Result<Result<Repo, ExitCode>> {
+    let error = match Repo::open_with_policy(&ctx.root()?, &ctx.source(), policy) {
         Ok(repo) => return Ok(Ok(repo)),
         Err(error) => error,
     };

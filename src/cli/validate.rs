@@ -7,7 +7,7 @@ use flagctl::checks::{Severities, Sink, Summary, check_files};
 
 pub fn run(ctx: &Ctx) -> Outcome {
     require_format(ctx, "validate", &[Format::Human, Format::Json])?;
-    let repo = match render::load_checked(ctx)? {
+    let repo = match render::load_checked(ctx, None)? {
         Ok(repo) => repo,
         Err(code) => return Ok(code),
     };
