@@ -12,6 +12,7 @@ pub mod eval;
 pub mod export;
 pub mod fsio;
 pub mod history;
+pub mod init;
 pub mod lifecycle;
 pub mod model;
 pub mod output;
