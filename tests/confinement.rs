@@ -49,6 +49,22 @@ fn run(repo: &TestRepo, args: &[&str], code: i32) -> String {
     text
 }
 
+/// `create beta` of an experiment in `service`.
+fn create_beta(service: &str) -> Vec<&str> {
+    vec![
+        "create",
+        "beta",
+        "--kind",
+        "experiment",
+        "--service",
+        service,
+        "--owner",
+        "a@example.com",
+        "--description",
+        "x",
+    ]
+}
+
 fn mkfifo(path: &Path) {
     let status = std::process::Command::new("mkfifo")
         .arg(path)
@@ -147,19 +163,7 @@ fn no_write_goes_through_a_symlinked_service_or_archive_folder() {
     assert!(text.contains("symlinked folder"), "{text}");
     let text = run(
         &repo,
-        &[
-            "create",
-            "beta",
-            "--kind",
-            "experiment",
-            "--service",
-            "ranking",
-            "--owner",
-            "a@example.com",
-            "--description",
-            "x",
-            "--no-commit",
-        ],
+        &[&create_beta("ranking")[..], &["--no-commit"]].concat(),
         2,
     );
     assert!(text.contains("symlink"), "{text}");
@@ -182,19 +186,7 @@ fn a_flags_dir_inside_git_is_refused() {
     repo.write("flagctl.toml", "flags_dir = \".git/refs\"\n");
     let text = run(
         &repo,
-        &[
-            "create",
-            "beta",
-            "--kind",
-            "experiment",
-            "--service",
-            "heads",
-            "--owner",
-            "a@example.com",
-            "--description",
-            "x",
-            "--no-commit",
-        ],
+        &[&create_beta("heads")[..], &["--no-commit"]].concat(),
         2,
     );
     assert!(text.contains("must not be inside `.git`"), "{text}");
@@ -224,22 +216,7 @@ fn a_template_that_points_outside_is_refused_without_echoing_it() {
         repo.path().join("templates/experiment.toml"),
     )
     .unwrap();
-    let text = run(
-        &repo,
-        &[
-            "create",
-            "beta",
-            "--kind",
-            "experiment",
-            "--service",
-            "search",
-            "--owner",
-            "a@example.com",
-            "--description",
-            "x",
-        ],
-        2,
-    );
+    let text = run(&repo, &create_beta("search"), 2);
     assert!(text.contains("templates/experiment.toml"), "{text}");
     assert!(text.contains("outside the repository"), "{text}");
     assert!(!repo.path().join("flags/search/beta.toml").exists());

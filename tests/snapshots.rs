@@ -12,15 +12,7 @@ use common::{TestRepo, experiment};
 /// depend on this project's own history (or on how shallow its clone is).
 fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let root = common::example_repo();
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(root.join("flags"))
-        .arg(root.join("flagctl.toml"))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::copy_example(dir.path());
     dir
 }
 

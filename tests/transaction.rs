@@ -12,15 +12,7 @@ use predicates::prelude::*;
 /// A repository holding a copy of the example flags, committed.
 fn example() -> TestRepo {
     let repo = TestRepo::new();
-    let root = common::example_repo();
-    let status = Command::new("cp")
-        .args(["-r"])
-        .arg(root.join("flags"))
-        .arg(root.join("flagctl.toml"))
-        .arg(repo.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::copy_example(repo.path());
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "example flags"]);
     repo
@@ -58,6 +50,9 @@ fn run_at_once(repo: &TestRepo, commands: &[Vec<String>]) -> Vec<Output> {
         .collect()
 }
 
+/// Kills the example's search kill switch.
+const KILL: [&str; 4] = ["kill", "search-kill-switch", "--reason", "x"];
+
 fn args(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
@@ -67,17 +62,7 @@ fn a_held_index_lock_changes_nothing_and_says_so() {
     let repo = example();
     let before = snapshot(&repo);
     std::fs::write(repo.path().join(".git/index.lock"), "").unwrap();
-    repo.flagctl(&[
-        "--as-of",
-        "2026-11-25",
-        "kill",
-        "search-kill-switch",
-        "--reason",
-        "x",
-    ])
-    .assert()
-    .code(2)
-    .stderr(
+    repo.flagctl(&KILL).assert().code(2).stderr(
         predicate::str::contains("index.lock exists")
             .and(predicate::str::contains("nothing was changed")),
     );
@@ -250,7 +235,7 @@ fn a_failing_pre_commit_hook_stops_the_step() {
     );
     make_executable(&hook);
     let before = snapshot(&repo);
-    repo.flagctl(&["--as-of", "2026-11-25", "review", "search-kill-switch"])
+    repo.flagctl(&["review", "search-kill-switch"])
         .assert()
         .code(2)
         .stderr(
@@ -282,16 +267,7 @@ fn the_commit_msg_hook_sees_the_staged_change_and_edits_the_message() {
         "#!/bin/sh\ngit diff --cached --name-only >> \"$1\"\necho 'Reviewed-by: hook' >> \"$1\"\n",
     );
     make_executable(&hook);
-    repo.flagctl(&[
-        "--as-of",
-        "2026-11-25",
-        "kill",
-        "search-kill-switch",
-        "--reason",
-        "x",
-    ])
-    .assert()
-    .success();
+    repo.flagctl(&KILL).assert().success();
     let message = repo.last_commit_message();
     assert!(message.contains("Reviewed-by: hook"), "{message}");
     assert!(
@@ -313,16 +289,7 @@ fn commits_are_signed_when_commit_gpgsign_is_set() {
     repo.git(&["config", "gpg.format", "ssh"]);
     repo.git(&["config", "user.signingkey", key.to_str().unwrap()]);
     repo.git(&["config", "commit.gpgsign", "true"]);
-    repo.flagctl(&[
-        "--as-of",
-        "2026-11-25",
-        "kill",
-        "search-kill-switch",
-        "--reason",
-        "x",
-    ])
-    .assert()
-    .success();
+    repo.flagctl(&KILL).assert().success();
     let commit = repo.git(&["cat-file", "commit", "HEAD"]);
     assert!(
         commit.contains("gpgsig -----BEGIN SSH SIGNATURE-----"),
@@ -333,7 +300,7 @@ fn commits_are_signed_when_commit_gpgsign_is_set() {
     // A key that cannot sign is a clear refusal that changes nothing.
     repo.git(&["config", "user.signingkey", "/nonexistent/key"]);
     let before = snapshot(&repo);
-    repo.flagctl(&["--as-of", "2026-11-25", "restore", "search-kill-switch"])
+    repo.flagctl(&["restore", "search-kill-switch"])
         .assert()
         .code(2)
         .stderr(
@@ -348,29 +315,14 @@ fn a_detached_head_is_refused_without_force_detached() {
     let repo = example();
     repo.git(&["checkout", "-q", "--detach"]);
     let before = snapshot(&repo);
-    repo.flagctl(&[
-        "--as-of",
-        "2026-11-25",
-        "kill",
-        "search-kill-switch",
-        "--reason",
-        "x",
-    ])
-    .assert()
-    .code(2)
-    .stderr(predicate::str::contains("HEAD is detached"));
+    repo.flagctl(&KILL)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("HEAD is detached"));
     assert_eq!(snapshot(&repo), before);
-    repo.flagctl(&[
-        "--as-of",
-        "2026-11-25",
-        "kill",
-        "search-kill-switch",
-        "--reason",
-        "x",
-        "--force-detached",
-    ])
-    .assert()
-    .success();
+    repo.flagctl(&[&KILL[..], &["--force-detached"]].concat())
+        .assert()
+        .success();
     assert_eq!(
         repo.last_commit_message().lines().next(),
         Some("flagctl kill: search-kill-switch")

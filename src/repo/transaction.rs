@@ -469,6 +469,14 @@ impl<'c> Commit<'c> {
             Err(e) => return Err(e).context("cannot copy the git index"),
         }
         let mut index = git2::Index::open(&private).context("cannot read the git index")?;
+        self.put(git, &mut index)?;
+        index.write().context("cannot write the git index")?;
+        Ok(private)
+    }
+
+    /// Puts every change into `index`: the new blob of a written file, with its stat data,
+    /// or the removal of a deleted one.
+    fn put(&self, git: &Repository, index: &mut git2::Index) -> anyhow::Result<()> {
         for (change, path) in self.changes.iter().zip(&self.git_paths) {
             match &change.after {
                 Some(text) => {
@@ -480,8 +488,7 @@ impl<'c> Commit<'c> {
                 None => index.remove_path(Path::new(path))?,
             }
         }
-        index.write().context("cannot write the git index")?;
-        Ok(private)
+        Ok(())
     }
 
     /// HEAD's tree with exactly the changed paths replaced: whatever else the index holds
@@ -491,17 +498,7 @@ impl<'c> Commit<'c> {
         if let Some(old) = self.head.old {
             index.read_tree(&git.find_commit(old)?.tree()?)?;
         }
-        for (change, path) in self.changes.iter().zip(&self.git_paths) {
-            match &change.after {
-                Some(text) => {
-                    let blob = git.blob(text.as_bytes())?;
-                    let metadata = std::fs::metadata(self.workdir.join(path))
-                        .with_context(|| format!("cannot read {}", change.path))?;
-                    index.add(&entry(path, blob, &metadata))?;
-                }
-                None => index.remove_path(Path::new(path))?,
-            }
-        }
+        self.put(git, &mut index)?;
         Ok(index.write_tree_to(git)?)
     }
 

@@ -125,6 +125,19 @@ pub fn flagctl(args: &[&str]) -> Command {
     cmd
 }
 
+/// Copies the example repository's `flags/` and `flagctl.toml` into `dest`.
+pub fn copy_example(dest: &Path) {
+    let root = example_repo();
+    let status = StdCommand::new("cp")
+        .arg("-r")
+        .arg(root.join("flags"))
+        .arg(root.join("flagctl.toml"))
+        .arg(dest)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp the example into {}", dest.display());
+}
+
 /// The example repository at the top of the project.
 pub fn example_repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
