@@ -53,6 +53,32 @@ fn run_at_once(repo: &TestRepo, commands: &[Vec<String>]) -> Vec<Output> {
 /// Kills the example's search kill switch.
 const KILL: [&str; 4] = ["kill", "search-kill-switch", "--reason", "x"];
 
+/// `create KEY` of an experiment in `service`, owned by `owner`.
+fn create(key: &str, service: &str, owner: &str) -> Vec<String> {
+    args(&[
+        "create",
+        key,
+        "--kind",
+        "experiment",
+        "--service",
+        service,
+        "--owner",
+        owner,
+        "--description",
+        "a test",
+    ])
+}
+
+fn assert_all_succeed(outputs: &[Output]) {
+    for output in outputs {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 fn args(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
@@ -95,13 +121,7 @@ fn parallel_kills_of_different_flags_all_land() {
         .iter()
         .map(|key| args(&["kill", key, "--reason", "incident"]))
         .collect();
-    for output in run_at_once(&repo, &commands) {
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    assert_all_succeed(&run_at_once(&repo, &commands));
     assert_eq!(repo.commit_count(), before + keys.len());
     let files = repo.git(&["ls-files", "flags"]);
     for key in keys {
@@ -123,28 +143,9 @@ fn parallel_creates_of_different_keys_all_land() {
     let repo = example();
     let before = repo.commit_count();
     let commands: Vec<Vec<String>> = (0..8)
-        .map(|i| {
-            args(&[
-                "create",
-                &format!("new-flag-{i}"),
-                "--kind",
-                "experiment",
-                "--service",
-                "search",
-                "--owner",
-                "team-search",
-                "--description",
-                "a test",
-            ])
-        })
+        .map(|i| create(&format!("new-flag-{i}"), "search", "team-search"))
         .collect();
-    for output in run_at_once(&repo, &commands) {
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    assert_all_succeed(&run_at_once(&repo, &commands));
     assert_eq!(repo.commit_count(), before + 8);
     let files = repo.git(&["ls-files", "flags/search"]);
     for i in 0..8 {
@@ -162,20 +163,7 @@ fn one_key_created_at_once_in_four_services_is_created_once() {
     let before = repo.commit_count();
     let commands: Vec<Vec<String>> = ["search", "ranking", "fraud", "recsys"]
         .iter()
-        .map(|service| {
-            args(&[
-                "create",
-                "shared-key",
-                "--kind",
-                "experiment",
-                "--service",
-                service,
-                "--owner",
-                "ml-platform",
-                "--description",
-                "a test",
-            ])
-        })
+        .map(|service| create("shared-key", service, "ml-platform"))
         .collect();
     let outputs = run_at_once(&repo, &commands);
     let created = outputs.iter().filter(|o| o.status.success()).count();
