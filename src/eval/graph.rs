@@ -12,6 +12,8 @@ pub struct Analysis {
     /// One cycle per strongly connected component that has one: the shortest path from
     /// its lowest node back to that node (the node is not repeated at the end).
     cycles: Vec<Vec<usize>>,
+    /// Every node, each after all the nodes it refers to (but those on its own cycle).
+    sinks_first: Vec<usize>,
 }
 
 /// Where a node stands.
@@ -52,6 +54,7 @@ impl Analysis {
         let mut analysis = Analysis {
             shapes: vec![Shape::Cycle(usize::MAX); edges.len()],
             cycles: Vec::new(),
+            sinks_first: components.iter().flatten().copied().collect(),
         };
         // Components come sinks first, so what a node refers to is settled before it.
         for (index, component) in components.iter().enumerate() {
@@ -107,6 +110,11 @@ impl Analysis {
 
     pub fn cycles(&self) -> &[Vec<usize>] {
         &self.cycles
+    }
+
+    /// Every node, each after all the nodes it refers to, unless they share a cycle.
+    pub fn sinks_first(&self) -> &[usize] {
+        &self.sinks_first
     }
 
     /// The cycle a node is on or leads to.
@@ -296,6 +304,7 @@ mod tests {
     fn chains_have_depth_and_unfold_once_per_path() {
         // 0 → 1 → 2, and 0 → 2 directly: 2 is reached along two paths.
         let analysis = Analysis::of(&[vec![1, 2], vec![2], vec![]]);
+        assert_eq!(analysis.sinks_first(), [2, 1, 0]);
         let Shape::Acyclic(top) = analysis.shape(0) else {
             panic!("{:?}", analysis.shape(0))
         };
