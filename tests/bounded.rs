@@ -71,18 +71,42 @@ fn stderr(assert: &Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
-/// The rules of an audit's findings, each with how often it fired.
-fn findings(dir: &Path) -> Vec<(String, usize)> {
-    let audit = run(dir, &["audit", "--format", "json"]).code(1);
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for finding in stdout_json(&audit)["findings"].as_array().unwrap() {
-        let rule = finding["rule"].as_str().unwrap();
-        match counts.iter_mut().find(|(name, _)| name == rule) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((rule.to_owned(), 1)),
-        }
-    }
-    counts
+/// [`shape`], whose audit fails with `times` findings of `rule` and nothing else.
+fn audited(count: usize, width: usize, wrap: bool, rule: &str, times: usize) -> tempfile::TempDir {
+    let repo = shape(count, width, wrap);
+    let audit = run(repo.path(), &["audit", "--format", "json"]).code(1);
+    let report = stdout_json(&audit);
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.iter().all(|fired| *fired == rule), "{rules:?}");
+    assert_eq!(rules.len(), times);
+    repo
+}
+
+/// The message of the error `eval KEY` fails with.
+fn eval_error(dir: &Path, key: &str) -> String {
+    let (reason, message) = eval(dir, key);
+    assert_eq!(reason, "ERROR", "{key}");
+    message
+}
+
+/// The reason of each flag's evaluation by `eval --all`.
+fn eval_all(dir: &Path) -> Vec<String> {
+    let all = run(
+        dir,
+        &["eval", "--all", "--ctx", "country=SG", "--format", "json"],
+    )
+    .success();
+    stdout_json(&all)["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["reason"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// `eval KEY` in JSON: the reason and the error message, if any.
@@ -127,11 +151,9 @@ fn simulate_refused(dir: &Path, key: &str, why: &str) {
 
 #[test]
 fn a_chain_of_10000_is_too_deep_everywhere_but_its_end() {
-    let repo = shape(10_000, 1, false);
+    let repo = audited(10_000, 1, false, "dependency-depth", 9983);
     let dir = repo.path();
-    assert_eq!(findings(dir), [("dependency-depth".to_owned(), 9983)]);
-    let (reason, message) = eval(dir, "f00000");
-    assert_eq!(reason, "ERROR");
+    let message = eval_error(dir, "f00000");
     assert!(
         message.contains(
             "nest 9999 levels deep (f00000 → f00001 → f00002 → … → f09999 (10000 flags))"
@@ -139,12 +161,8 @@ fn a_chain_of_10000_is_too_deep_everywhere_but_its_end() {
         "{message}"
     );
     assert_eq!(eval(dir, "f09983").0, "TARGETING_MATCH");
-    let all = run(
-        dir,
-        &["eval", "--all", "--ctx", "country=SG", "--format", "json"],
-    )
-    .success();
-    assert_eq!(stdout_json(&all)["flags"].as_array().unwrap().len(), 10_000);
+    let reasons = eval_all(dir);
+    assert_eq!(reasons.iter().filter(|r| *r == "ERROR").count(), 9983);
     export_refused(dir, "its `requires` nest 9999 levels deep");
     simulate_refused(dir, "f00000", "nest 9999 levels deep");
     run(
@@ -156,13 +174,10 @@ fn a_chain_of_10000_is_too_deep_everywhere_but_its_end() {
 
 #[test]
 fn a_cycle_of_10000_is_one_finding_and_an_error() {
-    let repo = shape(10_000, 1, true);
+    let repo = audited(10_000, 1, true, "dependency-cycle", 1);
     let dir = repo.path();
-    assert_eq!(findings(dir), [("dependency-cycle".to_owned(), 1)]);
-    let (reason, message) = eval(dir, "f05000");
-    assert_eq!(reason, "ERROR");
     assert_eq!(
-        message,
+        eval_error(dir, "f05000"),
         "prerequisites form a cycle (f00000 → f00001 → f00002 → … → f00000 (10000 flags))"
     );
     export_refused(dir, "prerequisites form a cycle");
@@ -172,11 +187,9 @@ fn a_cycle_of_10000_is_one_finding_and_an_error() {
 #[test]
 fn a_diamond_of_30_is_too_wide_at_its_top() {
     // Each requires the next two: f00000's requires unfold into millions of paths.
-    let repo = shape(30, 2, false);
+    let repo = audited(30, 2, false, "dependency-depth", 22);
     let dir = repo.path();
-    assert_eq!(findings(dir), [("dependency-depth".to_owned(), 22)]);
-    let (reason, message) = eval(dir, "f00013");
-    assert_eq!(reason, "ERROR");
+    let message = eval_error(dir, "f00013");
     assert!(
         message.contains("fan out into 4179 prerequisites"),
         "{message}"
@@ -188,24 +201,12 @@ fn a_diamond_of_30_is_too_wide_at_its_top() {
 
 #[test]
 fn forty_flags_requiring_the_next_four_evaluate_at_once() {
-    let repo = shape(40, 4, false);
+    let repo = audited(40, 4, false, "dependency-depth", 33);
     let dir = repo.path();
-    assert_eq!(findings(dir), [("dependency-depth".to_owned(), 33)]);
-    let all = run(
-        dir,
-        &["eval", "--all", "--ctx", "country=SG", "--format", "json"],
-    )
-    .success();
-    let results = stdout_json(&all);
-    let reasons: Vec<&str> = results["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|result| result["reason"].as_str().unwrap())
-        .collect();
-    assert_eq!(reasons.iter().filter(|r| **r == "ERROR").count(), 33);
+    let reasons = eval_all(dir);
+    assert_eq!(reasons.iter().filter(|r| *r == "ERROR").count(), 33);
     assert_eq!(
-        reasons.iter().filter(|r| **r == "TARGETING_MATCH").count(),
+        reasons.iter().filter(|r| *r == "TARGETING_MATCH").count(),
         7
     );
     export_refused(dir, "flagctl evaluates and exports at most");

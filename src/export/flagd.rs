@@ -435,10 +435,11 @@ when = [{ attr = "age", gte = 18 }]
         )
     }
 
-    fn set_of(flags: &[(&str, String)]) -> FlagSet {
+    fn set_of(flags: &[(impl AsRef<str>, String)]) -> FlagSet {
         let config = Config::parse(&SourceFile::new("flagctl.toml", CONFIG)).unwrap();
         let mut set = FlagSet::new();
         for (key, text) in flags {
+            let key = key.as_ref();
             let file = SourceFile::new(format!("flags/s/{key}.toml"), text.clone());
             let flag = TomlFlag::parse(&file, &config)
                 .unwrap_or_else(|problems| panic!("{key}: {problems:?}"));
@@ -512,11 +513,7 @@ when = [{ attr = "age", gte = 18 }]
                 )
             })
             .collect();
-        let borrowed: Vec<(&str, String)> = flags
-            .iter()
-            .map(|(key, text)| (key.as_str(), text.clone()))
-            .collect();
-        set_of(&borrowed)
+        set_of(&flags)
     }
 
     #[test]
@@ -749,11 +746,7 @@ when = [{ attr = "age", gte = 18 }]
                 (format!("f{i}"), with_rules(&header, rules))
             })
             .collect();
-        let borrowed: Vec<(&str, String)> = files
-            .iter()
-            .map(|(key, text)| (key.as_str(), text.clone()))
-            .collect();
-        set_of(&borrowed)
+        set_of(&files)
     }
 
     #[test]
