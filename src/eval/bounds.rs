@@ -13,7 +13,7 @@
 //! `flagctl audit` reports a flag beyond these as `dependency-cycle` or
 //! `dependency-depth`; `eval` fails it with a `GENERAL` error and `export` refuses it.
 
-use super::graph::{Analysis, Shape, cycle_text};
+use super::graph::{Analysis, Reach, cycle_text};
 
 /// The most levels of `requires` below a flag.
 pub const MAX_PREREQUISITE_DEPTH: usize = 16;
@@ -51,13 +51,13 @@ pub fn out_of_bounds<'n>(
     name: impl Fn(usize) -> &'n str + Copy,
 ) -> Option<OutOfBounds> {
     let cycle = || cycle_text(analysis.cycle_of(node).unwrap_or_default(), "flags", name);
-    let (why, via, message) = match analysis.shape(node) {
-        Shape::Cycle(_) => (
+    let (why, via, message) = match analysis.reach(node) {
+        Reach::Cycle(_) => (
             Unbounded::Cycle,
             None,
             format!("prerequisites form a cycle ({})", cycle()),
         ),
-        Shape::LeadsToCycle { via, .. } => (
+        Reach::LeadsToCycle { via, .. } => (
             Unbounded::LeadsToCycle,
             Some(via),
             format!(
@@ -66,7 +66,7 @@ pub fn out_of_bounds<'n>(
                 cycle()
             ),
         ),
-        Shape::Acyclic(below) if below.depth > MAX_PREREQUISITE_DEPTH => (
+        Reach::Acyclic(below) if below.depth > MAX_PREREQUISITE_DEPTH => (
             Unbounded::TooDeep,
             below.deepest,
             format!(
@@ -75,7 +75,7 @@ pub fn out_of_bounds<'n>(
                 analysis.chain_text(node, "flags", name)
             ),
         ),
-        Shape::Acyclic(below) if below.unfolded > MAX_PREREQUISITES => {
+        Reach::Acyclic(below) if below.unfolded > MAX_PREREQUISITES => {
             let count = if below.unfolded == u64::MAX {
                 "more than 2^64".to_owned()
             } else {
@@ -89,7 +89,7 @@ pub fn out_of_bounds<'n>(
                 ),
             )
         }
-        Shape::Acyclic(_) => return None,
+        Reach::Acyclic(_) => return None,
     };
     Some(OutOfBounds { why, via, message })
 }

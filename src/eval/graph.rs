@@ -8,7 +8,7 @@
 /// named twice counts twice when unfolding).
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
-    shapes: Vec<Shape>,
+    reaches: Vec<Reach>,
     /// One cycle per strongly connected component that has one: the shortest path from
     /// its lowest node back to that node (the node is not repeated at the end).
     cycles: Vec<Vec<usize>>,
@@ -16,9 +16,9 @@ pub struct Analysis {
     sinks_first: Vec<usize>,
 }
 
-/// Where a node stands.
+/// What a node reaches through its references: a cycle, or only what lies below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
+pub enum Reach {
     /// On a cycle: an index into [`Analysis::cycles`] (the cycle of its component, which
     /// may not pass through this very node).
     Cycle(usize),
@@ -52,7 +52,7 @@ impl Analysis {
             }
         }
         let mut analysis = Analysis {
-            shapes: vec![Shape::Cycle(usize::MAX); edges.len()],
+            reaches: vec![Reach::Cycle(usize::MAX); edges.len()],
             cycles: Vec::new(),
             sinks_first: components.iter().flatten().copied().collect(),
         };
@@ -65,18 +65,18 @@ impl Analysis {
                     .cycles
                     .push(shortest_cycle(edges, &component_of, index, component));
                 for &node in component {
-                    analysis.shapes[node] = Shape::Cycle(cycle);
+                    analysis.reaches[node] = Reach::Cycle(cycle);
                 }
             } else {
                 let node = component[0];
-                analysis.shapes[node] = analysis.settle(node, &edges[node]);
+                analysis.reaches[node] = analysis.settle(node, &edges[node]);
             }
         }
         analysis
     }
 
-    /// A node's shape from the shapes of the nodes it refers to.
-    fn settle(&self, node: usize, targets: &[usize]) -> Shape {
+    /// A node's shape from the reaches of the nodes it refers to.
+    fn settle(&self, node: usize, targets: &[usize]) -> Reach {
         let mut below = Below {
             depth: 0,
             deepest: None,
@@ -84,11 +84,11 @@ impl Analysis {
             unfolded: 0,
         };
         for &target in targets {
-            match self.shapes[target] {
-                Shape::Cycle(cycle) | Shape::LeadsToCycle { cycle, .. } => {
-                    return Shape::LeadsToCycle { via: target, cycle };
+            match self.reaches[target] {
+                Reach::Cycle(cycle) | Reach::LeadsToCycle { cycle, .. } => {
+                    return Reach::LeadsToCycle { via: target, cycle };
                 }
-                Shape::Acyclic(under) => {
+                Reach::Acyclic(under) => {
                     if below.deepest.is_none() || under.depth + 1 > below.depth {
                         below.depth = under.depth + 1;
                         below.deepest = Some(target);
@@ -101,11 +101,11 @@ impl Analysis {
                 }
             }
         }
-        Shape::Acyclic(below)
+        Reach::Acyclic(below)
     }
 
-    pub fn shape(&self, node: usize) -> Shape {
-        self.shapes[node]
+    pub fn reach(&self, node: usize) -> Reach {
+        self.reaches[node]
     }
 
     pub fn cycles(&self) -> &[Vec<usize>] {
@@ -119,9 +119,9 @@ impl Analysis {
 
     /// The cycle a node is on or leads to.
     pub fn cycle_of(&self, node: usize) -> Option<&[usize]> {
-        match self.shapes[node] {
-            Shape::Cycle(cycle) | Shape::LeadsToCycle { cycle, .. } => Some(&self.cycles[cycle]),
-            Shape::Acyclic(_) => None,
+        match self.reaches[node] {
+            Reach::Cycle(cycle) | Reach::LeadsToCycle { cycle, .. } => Some(&self.cycles[cycle]),
+            Reach::Acyclic(_) => None,
         }
     }
 
@@ -133,7 +133,7 @@ impl Analysis {
         noun: &str,
         name: impl Fn(usize) -> &'n str,
     ) -> String {
-        let Shape::Acyclic(below) = self.shapes[node] else {
+        let Reach::Acyclic(below) = self.reaches[node] else {
             return name(node).to_owned();
         };
         let length = below.depth + 1;
@@ -144,8 +144,8 @@ impl Analysis {
         };
         let mut path = vec![node];
         while path.len() < shown {
-            match self.shapes[*path.last().expect("not empty")] {
-                Shape::Acyclic(Below {
+            match self.reaches[*path.last().expect("not empty")] {
+                Reach::Acyclic(Below {
                     deepest: Some(next),
                     ..
                 }) => path.push(next),
@@ -305,8 +305,8 @@ mod tests {
         // 0 → 1 → 2, and 0 → 2 directly: 2 is reached along two paths.
         let analysis = Analysis::of(&[vec![1, 2], vec![2], vec![]]);
         assert_eq!(analysis.sinks_first(), [2, 1, 0]);
-        let Shape::Acyclic(top) = analysis.shape(0) else {
-            panic!("{:?}", analysis.shape(0))
+        let Reach::Acyclic(top) = analysis.reach(0) else {
+            panic!("{:?}", analysis.reach(0))
         };
         assert_eq!((top.depth, top.deepest, top.bottom), (2, Some(1), 2));
         assert_eq!(top.unfolded, 3);
@@ -324,9 +324,9 @@ mod tests {
         let edges = vec![vec![1], vec![2], vec![3], vec![2, 1], vec![4]];
         let analysis = Analysis::of(&edges);
         assert_eq!(analysis.cycles(), [vec![1, 2, 3], vec![4]]);
-        assert_eq!(analysis.shape(2), Shape::Cycle(0));
-        assert_eq!(analysis.shape(0), Shape::LeadsToCycle { via: 1, cycle: 0 });
-        assert_eq!(analysis.shape(4), Shape::Cycle(1));
+        assert_eq!(analysis.reach(2), Reach::Cycle(0));
+        assert_eq!(analysis.reach(0), Reach::LeadsToCycle { via: 1, cycle: 0 });
+        assert_eq!(analysis.reach(4), Reach::Cycle(1));
         let names = names(5);
         assert_eq!(
             cycle_text(&analysis.cycles()[0], "flags", |i| &names[i]),
@@ -360,7 +360,7 @@ mod tests {
         // Each node refers to the next two: the unfolded tree is exponential, the count
         // saturates.
         let diamond: Vec<Vec<usize>> = (0..n).map(|i| (i + 1..n.min(i + 3)).collect()).collect();
-        let Shape::Acyclic(top) = Analysis::of(&diamond).shape(0) else {
+        let Reach::Acyclic(top) = Analysis::of(&diamond).reach(0) else {
             panic!("acyclic")
         };
         assert_eq!((top.depth, top.unfolded), (n - 1, u64::MAX));

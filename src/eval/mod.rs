@@ -34,7 +34,7 @@ pub use condition::{Condition, Op, Operand};
 pub use context::{Context, TARGETING_KEY, insert_path};
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
 pub use generate::{ContextGenerator, Draw};
-pub use graph::{Analysis, Below, Shape, cycle_text};
+pub use graph::{Analysis, Below, Reach, cycle_text};
 pub use logic::Logic;
 pub use set::{Bucket, ErrorCode, EvalError, FlagSet, Reason, Resolution};
 pub use simulate::{ChiSquare, Outcome, RolloutSplit, Simulation, simulate};

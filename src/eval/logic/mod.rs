@@ -25,7 +25,7 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use super::context::Context;
-use super::graph::{Analysis, Shape, cycle_text};
+use super::graph::{Analysis, Reach, cycle_text};
 use eval::{Data, Env};
 
 /// How long a chain of `$ref`s may be, from a flag's targeting down.
@@ -89,28 +89,21 @@ impl<'j> Evaluators<'j> {
         let names: Vec<&str> = evaluators.keys().map(String::as_str).collect();
         let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         let json: Vec<&Value> = evaluators.values().collect();
-        let edges: Vec<Vec<usize>> = json
-            .iter()
-            .map(|value| {
-                let mut refs = Vec::new();
-                refs_in(value, &index, &mut refs);
-                refs
-            })
-            .collect();
+        let edges: Vec<Vec<usize>> = json.iter().map(|value| refs_in(value, &index)).collect();
+        let uncompiled = "on or above a cycle of `$ref`s, or too deep in them".to_owned();
         let mut table = Evaluators {
             analysis: Analysis::of(&edges),
-            compiled: vec![Err(String::new()); names.len()],
+            compiled: vec![Err(uncompiled); names.len()],
             nodes: Arc::from([]),
             json,
             index,
             names,
         };
         let mut nodes = vec![Node::Literal(Value::Null); table.names.len()];
-        for position in 0..table.names.len() {
-            let evaluator = table.analysis.sinks_first()[position];
-            // One on or above a cycle, or too deep, is never compiled: `check_refs`
+        for evaluator in table.analysis.sinks_first().to_vec() {
+            // One on or above a cycle, or too deep, is never compiled: `targeting`
             // refuses a flag that refers to it.
-            let Shape::Acyclic(below) = table.analysis.shape(evaluator) else {
+            let Reach::Acyclic(below) = table.analysis.reach(evaluator) else {
                 continue;
             };
             if below.depth >= MAX_REF_DEPTH {
@@ -131,12 +124,10 @@ impl<'j> Evaluators<'j> {
     /// `$ref` cycle, too long a chain of `$ref`s, too deep a nesting through them. The
     /// inner one is targeting that does not compile, which flagd reports at evaluation.
     pub(crate) fn targeting(&self, expression: &Value) -> Result<Result<Logic, String>> {
-        let mut refs = Vec::new();
-        refs_in(expression, &self.index, &mut refs);
-        for evaluator in refs {
+        for evaluator in refs_in(expression, &self.index) {
             let name = |node: usize| self.names[node];
-            match self.analysis.shape(evaluator) {
-                Shape::Cycle(_) | Shape::LeadsToCycle { .. } => {
+            match self.analysis.reach(evaluator) {
+                Reach::Cycle(_) | Reach::LeadsToCycle { .. } => {
                     let cycle = self.analysis.cycle_of(evaluator).unwrap_or_default();
                     bail!(
                         "`$ref`s to \"{}\" form a cycle ({}) in $evaluators",
@@ -144,12 +135,12 @@ impl<'j> Evaluators<'j> {
                         cycle_text(cycle, "evaluators", name)
                     );
                 }
-                Shape::Acyclic(below) if below.depth >= MAX_REF_DEPTH => bail!(
+                Reach::Acyclic(below) if below.depth >= MAX_REF_DEPTH => bail!(
                     "`$ref`s nest more than {MAX_REF_DEPTH} deep from \"{}\" ({})",
                     name(evaluator),
                     self.analysis.chain_text(evaluator, "evaluators", name)
                 ),
-                Shape::Acyclic(_) => {}
+                Reach::Acyclic(_) => {}
             }
         }
         let logic = match self.compile(expression) {
@@ -210,7 +201,10 @@ impl<'j> Evaluators<'j> {
                 Ok(Node::Op(op, args))
             }
             Value::Object(_) => {
-                let mut budget = MAX_LITERAL_VALUES;
+                if refs_in(json, &self.index).is_empty() {
+                    return Ok(Node::Literal(json.clone()));
+                }
+                let mut budget = values(json) + MAX_LITERAL_VALUES;
                 Ok(Node::Literal(self.expand(json, 0, &mut budget)?))
             }
             other => Ok(Node::Literal(other.clone())),
@@ -252,7 +246,7 @@ impl<'j> Evaluators<'j> {
     fn expand(&self, json: &Value, nesting: usize, budget: &mut usize) -> Result<Value> {
         if *budget == 0 || nesting > MAX_NESTING {
             bail!(
-                "a literal expands, through the `$ref`s in it, beyond {MAX_LITERAL_VALUES} values or {MAX_NESTING} levels"
+                "a literal expands, through the `$ref`s in it, by more than {MAX_LITERAL_VALUES} values or beyond {MAX_NESTING} levels"
             );
         }
         *budget -= 1;
@@ -307,18 +301,32 @@ fn reference_in(members: &Map<String, Value>, index: &HashMap<&str, usize>) -> O
     }
 }
 
-/// Every evaluator a JSON value refers to, in order, however deep inside.
-fn refs_in(json: &Value, index: &HashMap<&str, usize>, refs: &mut Vec<usize>) {
-    match json {
-        Value::Object(members) => match reference_in(members, index) {
-            Some(evaluator) => refs.push(evaluator),
-            None => members
-                .values()
-                .for_each(|member| refs_in(member, index, refs)),
-        },
-        Value::Array(items) => items.iter().for_each(|item| refs_in(item, index, refs)),
-        _ => {}
+/// How many JSON values a value holds, itself included.
+fn values(json: &Value) -> usize {
+    1 + match json {
+        Value::Object(members) => members.values().map(values).sum(),
+        Value::Array(items) => items.iter().map(values).sum(),
+        _ => 0,
     }
+}
+
+/// Every evaluator a JSON value refers to, in order, however deep inside.
+fn refs_in(json: &Value, index: &HashMap<&str, usize>) -> Vec<usize> {
+    fn collect(json: &Value, index: &HashMap<&str, usize>, refs: &mut Vec<usize>) {
+        match json {
+            Value::Object(members) => match reference_in(members, index) {
+                Some(evaluator) => refs.push(evaluator),
+                None => members
+                    .values()
+                    .for_each(|member| collect(member, index, refs)),
+            },
+            Value::Array(items) => items.iter().for_each(|item| collect(item, index, refs)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    collect(json, index, &mut refs);
+    refs
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -459,6 +467,13 @@ mod tests {
             logic.root,
             Node::Literal(json!({"a": 1, "b": {"var": "x"}}))
         );
+    }
+
+    #[test]
+    fn large_literals_compile_whole() {
+        let big: Vec<u32> = (0..20_000).collect();
+        let logic = Logic::compile(&json!({"a": big, "b": 1})).unwrap();
+        assert_eq!(logic.root, Node::Literal(json!({"a": big, "b": 1})));
     }
 
     #[test]
