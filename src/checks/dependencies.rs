@@ -115,8 +115,9 @@ fn graph(active: &HashMap<&str, (&FlagFile, &Flag)>, sink: &mut Sink) {
     let analysis = Analysis::of(&edges);
     let name = |node: usize| keys[node];
     for cycle in analysis.cycles() {
-        let path: Vec<&str> = cycle.iter().map(|&node| keys[node]).collect();
-        report_cycle(active, &path, &cycle_text(cycle, "flags", name), sink);
+        let next = cycle.get(1).unwrap_or(&cycle[0]);
+        let text = cycle_text(cycle, "flags", name);
+        report_cycle(active, keys[cycle[0]], keys[*next], &text, sink);
     }
     for (node, key) in keys.iter().enumerate() {
         let Some(out) = out_of_bounds(&analysis, node, name) else {
@@ -141,14 +142,15 @@ fn graph(active: &HashMap<&str, (&FlagFile, &Flag)>, sink: &mut Sink) {
     }
 }
 
+/// A cycle, on its `first` flag's requirement of the `next` on the cycle.
 fn report_cycle(
     active: &HashMap<&str, (&FlagFile, &Flag)>,
-    cycle: &[&str],
+    first: &str,
+    next: &str,
     text: &str,
     sink: &mut Sink,
 ) {
-    let (file, flag) = active[cycle[0]];
-    let next = cycle.get(1).copied().unwrap_or(cycle[0]);
+    let (file, flag) = active[first];
     let span = flag
         .requires
         .iter()

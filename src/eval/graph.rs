@@ -75,7 +75,7 @@ impl Analysis {
         analysis
     }
 
-    /// A node's shape from the reaches of the nodes it refers to.
+    /// What a node reaches, from what the nodes it refers to reach.
     fn settle(&self, node: usize, targets: &[usize]) -> Reach {
         let mut below = Below {
             depth: 0,
@@ -89,7 +89,7 @@ impl Analysis {
                     return Reach::LeadsToCycle { via: target, cycle };
                 }
                 Reach::Acyclic(under) => {
-                    if below.deepest.is_none() || under.depth + 1 > below.depth {
+                    if under.depth + 1 > below.depth {
                         below.depth = under.depth + 1;
                         below.deepest = Some(target);
                         below.bottom = under.bottom;

@@ -188,8 +188,9 @@ impl FlagSet {
     }
 
     /// Why a flag's prerequisites cannot be evaluated, or exported, in bounded time: a
-    /// cycle, or more than the bounds of [`bounds`] allow. `None` for a flag within them
-    /// and for a key that is no flag.
+    /// cycle, more than `MAX_PREREQUISITE_DEPTH` levels or more than `MAX_PREREQUISITES`
+    /// prerequisites unfolded. `None` for a flag within the bounds and for a key that is
+    /// no flag.
     pub fn out_of_bounds(&self, key: &str) -> Option<OutOfBounds> {
         self.out_of_bounds_at(self.flags.get_index_of(key)?)
     }

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -20,8 +21,8 @@ pub(super) struct Env<'a> {
     pub timestamp: i64,
     /// The file's `$evaluators`, which `Node::Ref`s point at.
     pub evaluators: &'a [Node],
-    /// The value of each `$evaluators` entry evaluated in this scope so far.
-    pub evaluated: RefCell<Vec<Option<Value>>>,
+    /// The value of each `$evaluators` entry evaluated in this scope so far, by index.
+    pub evaluated: RefCell<HashMap<usize, Value>>,
 }
 
 impl<'a> Env<'a> {
@@ -78,15 +79,11 @@ pub(super) fn eval<'a>(node: &'a Node, env: &Env<'a>, data: Data<'a>) -> Cow<'a,
 
 /// A `$evaluators` entry's value: evaluated once per scope, however often referred to.
 fn reference<'a>(evaluator: usize, env: &Env<'a>, data: Data<'a>) -> Value {
-    if let Some(Some(value)) = env.evaluated.borrow().get(evaluator) {
+    if let Some(value) = env.evaluated.borrow().get(&evaluator) {
         return value.clone();
     }
     let value = eval(&env.evaluators[evaluator], env, data).into_owned();
-    let mut evaluated = env.evaluated.borrow_mut();
-    if evaluated.len() <= evaluator {
-        evaluated.resize(evaluator + 1, None);
-    }
-    evaluated[evaluator] = Some(value.clone());
+    env.evaluated.borrow_mut().insert(evaluator, value.clone());
     value
 }
 
