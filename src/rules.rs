@@ -67,6 +67,7 @@ rules! {
     LayerOverlap = "layer-overlap", Error, "Ranges in one layer overlap or fall outside [0, 100)." "Give each flag of the layer a disjoint range within [0, 100).";
     MissingDependency = "missing-dependency", Error, "`requires` names an unknown or archived flag, or an undeclared variant." "Point `requires` at an active flag and one of its declared variants, or remove it.";
     DependencyCycle = "dependency-cycle", Error, "`requires` forms a cycle." "Remove one requirement of the cycle.";
+    DependencyDepth = "dependency-depth", Error, "A `requires` chain is deeper, or fans out wider, than flagctl evaluates in bounded time." "Require fewer flags: at most 16 levels of `requires` below a flag, and at most 64 prerequisites once its `requires` are unfolded (a flag required along two paths counts twice). Require the flag that decides directly rather than through a chain.";
     TemporaryDependency = "temporary-dependency", Warning, "A permanent flag requires a temporary one." "Make the permanent flag depend only on permanent flags.";
     CreatedMismatch = "created-mismatch", Error, "`created` is later than the commit that first added the flag." "Set `created` to the day the flag was first committed.";
     InvalidConfig = "invalid-config", Error, "`flagctl.toml` does not parse or does not fit its schema: no flag can be checked." "Fix flagctl.toml at the line shown; every command needs it (the README's \"File format\" lists its sections).";

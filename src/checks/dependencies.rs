@@ -1,8 +1,10 @@
-//! `missing-dependency`, `dependency-cycle` and `temporary-dependency`.
+//! `missing-dependency`, `dependency-cycle`, `dependency-depth` and
+//! `temporary-dependency`.
 
 use std::collections::HashMap;
 
 use super::{AuditCtx, Finding, RuleId, Sink};
+use crate::eval::{Analysis, Unbounded, cycle_text, out_of_bounds};
 use crate::model::Flag;
 use crate::repo::FlagFile;
 
@@ -88,94 +90,78 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
             }
         }
     }
-    cycles(&active, sink);
+    graph(&active, sink);
 }
 
-/// Reports each cycle of `requires` once, on its smallest key, with its path.
-fn cycles(active: &HashMap<&str, (&FlagFile, &Flag)>, sink: &mut Sink) {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        Unvisited,
-        OnStack,
-        Done,
-    }
+/// The shape of the `requires` graph, in one linear pass over it: each cycle once, on
+/// its smallest key, with its path (`dependency-cycle`); each flag whose requirements
+/// reach deeper or wider than the engine evaluates (`dependency-depth`). Every
+/// requirement counts, a killed or concluded flag's too: restoring the flag, or
+/// removing its conclusion, brings them back into play. A flag that leads into a cycle
+/// is left to that cycle's finding.
+fn graph(active: &HashMap<&str, (&FlagFile, &Flag)>, sink: &mut Sink) {
     let mut keys: Vec<&str> = active.keys().copied().collect();
     keys.sort_unstable();
-    let mut marks: HashMap<&str, Mark> = keys.iter().map(|k| (*k, Mark::Unvisited)).collect();
-    let edges = |key: &str| -> Vec<&str> {
-        let mut next: Vec<&str> = active[key]
-            .1
-            .requires
-            .iter()
-            .map(|r| r.flag.get_ref().as_str())
-            .filter(|k| active.contains_key(k))
-            .collect();
-        next.sort_unstable();
-        next.dedup();
-        next
-    };
-    let mut reported: Vec<Vec<&str>> = Vec::new();
-    for &start in &keys {
-        if marks[start] != Mark::Unvisited {
+    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let edges: Vec<Vec<usize>> = keys
+        .iter()
+        .map(|key| {
+            let requires = active[key].1.requires.iter();
+            requires
+                .filter_map(|r| index.get(r.flag.get_ref().as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let analysis = Analysis::of(&edges);
+    let name = |node: usize| keys[node];
+    for cycle in analysis.cycles() {
+        let next = cycle.get(1).unwrap_or(&cycle[0]);
+        let text = cycle_text(cycle, "flags", name);
+        report_cycle(active, keys[cycle[0]], keys[*next], &text, sink);
+    }
+    for (node, key) in keys.iter().enumerate() {
+        let Some(out) = out_of_bounds(&analysis, node, name) else {
+            continue;
+        };
+        if !matches!(out.why, Unbounded::TooDeep | Unbounded::TooWide) {
             continue;
         }
-        // Iterative depth-first search; `path` is the current chain of requirements.
-        let mut path: Vec<&str> = vec![start];
-        let mut pending: Vec<Vec<&str>> = vec![edges(start)];
-        marks.insert(start, Mark::OnStack);
-        while let Some(next) = pending.last_mut() {
-            let Some(target) = next.pop() else {
-                let done = path.pop().expect("path and pending move together");
-                marks.insert(done, Mark::Done);
-                pending.pop();
-                continue;
-            };
-            match marks[target] {
-                Mark::Unvisited => {
-                    marks.insert(target, Mark::OnStack);
-                    path.push(target);
-                    pending.push(edges(target));
-                }
-                Mark::OnStack => {
-                    let from = path
-                        .iter()
-                        .position(|k| *k == target)
-                        .expect("on the stack");
-                    let mut cycle: Vec<&str> = path[from..].to_vec();
-                    let smallest = cycle
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, k)| **k)
-                        .map(|(i, _)| i)
-                        .unwrap_or(0);
-                    cycle.rotate_left(smallest);
-                    if !reported.contains(&cycle) {
-                        report_cycle(active, &cycle, sink);
-                        reported.push(cycle);
-                    }
-                }
-                Mark::Done => {}
-            }
-        }
+        let (file, flag) = active[key];
+        let via = out.via.map(name);
+        let span = flag
+            .requires
+            .iter()
+            .find(|r| Some(r.flag.get_ref().as_str()) == via)
+            .map_or(0..0, |r| r.flag.span());
+        sink.push(
+            Finding::at(RuleId::DependencyDepth, file, span, out.message).with_help(Some(
+                "require the flag that decides directly rather than through a chain, or require fewer flags"
+                    .into(),
+            )),
+        );
     }
 }
 
-fn report_cycle(active: &HashMap<&str, (&FlagFile, &Flag)>, cycle: &[&str], sink: &mut Sink) {
-    let (file, flag) = active[cycle[0]];
-    let next = cycle.get(1).copied().unwrap_or(cycle[0]);
+/// A cycle, on its `first` flag's requirement of the `next` on the cycle.
+fn report_cycle(
+    active: &HashMap<&str, (&FlagFile, &Flag)>,
+    first: &str,
+    next: &str,
+    text: &str,
+    sink: &mut Sink,
+) {
+    let (file, flag) = active[first];
     let span = flag
         .requires
         .iter()
         .find(|r| r.flag.get_ref() == next)
         .map_or(0..0, |r| r.flag.span());
-    let mut path: Vec<&str> = cycle.to_vec();
-    path.push(cycle[0]);
     sink.push(
         Finding::at(
             RuleId::DependencyCycle,
             file,
             span,
-            format!("`requires` forms a cycle: {}", path.join(" → ")),
+            format!("`requires` forms a cycle: {text}"),
         )
         .with_help(Some(
             "a flag cannot depend on itself, directly or through others; remove one requirement"

@@ -50,15 +50,18 @@ fn kill_switch(extra: &str) -> String {
 struct Inline {
     config: Option<&'static str>,
     /// Texts by path under `flags/`, without `.toml`: `search/a`, `_archive/search/b`.
-    files: Vec<(&'static str, String)>,
+    files: Vec<(String, String)>,
     history: Option<History>,
 }
 
 impl Inline {
-    fn new(config: Option<&'static str>, files: Vec<(&'static str, String)>) -> Inline {
+    fn new(config: Option<&'static str>, files: Vec<(impl Into<String>, String)>) -> Inline {
         Inline {
             config,
-            files,
+            files: files
+                .into_iter()
+                .map(|(path, text)| (path.into(), text))
+                .collect(),
             history: None,
         }
     }
@@ -506,6 +509,140 @@ fn requirements_point_at_active_flags_without_cycles_or_temporary_ones() {
     );
 }
 
+// ---- Dependency shapes: dependency-depth, and every shape checked in linear time -----
+
+/// Kill switches `{prefix}{i}` for `i` in `0..count`, in service `d` (allowed any number
+/// of flags), each requiring the `width` after it; with `wrap`, the last ones require the
+/// first ones, so the requirements close into cycles.
+fn requiring_the_next(
+    prefix: &str,
+    count: usize,
+    width: usize,
+    wrap: bool,
+) -> Vec<(String, String)> {
+    let key = |i: usize| format!("{prefix}{i:05}");
+    (0..count)
+        .map(|i| {
+            let targets: Vec<usize> = (i + 1..=i + width)
+                .filter(|j| wrap || *j < count)
+                .map(|j| j % count)
+                .collect();
+            let requires: Vec<String> = targets
+                .iter()
+                .map(|&j| format!("{{ flag = \"{}\", variant = \"on\" }}", key(j)))
+                .collect();
+            let requires = format!("requires = [{}]", requires.join(", "));
+            (format!("d/{}", key(i)), kill_switch(&requires))
+        })
+        .collect()
+}
+
+const ANY_NUMBER_OF_FLAGS: &str = "[policy]\nmax_flags_per_service = 100000";
+
+/// The rules each finding names, counted.
+fn counted(findings: &[String]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for finding in findings {
+        let rule = finding.split(' ').next().unwrap_or_default();
+        match counts.iter_mut().find(|(name, _)| name == rule) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((rule.to_owned(), 1)),
+        }
+    }
+    counts
+}
+
+fn depth_repo() -> Inline {
+    let mut files = requiring_the_next("chain", crate::eval::MAX_PREREQUISITE_DEPTH + 2, 1, false);
+    // Each requires the next two: `wide00000` unfolds into 87 prerequisites,
+    // `wide00001` into 53.
+    files.extend(requiring_the_next("wide", 9, 2, false));
+    Inline::new(Some(ANY_NUMBER_OF_FLAGS), files)
+}
+
+#[test]
+fn requirements_stay_within_the_depth_and_fan_out_flagctl_evaluates() {
+    assert_eq!(
+        depth_repo().fired(),
+        [
+            "dependency-depth error chain00000:5",
+            "dependency-depth error wide00000:5",
+        ]
+    );
+    assert!(
+        RuleId::DependencyDepth.help().contains(&format!(
+            "at most {} levels",
+            crate::eval::MAX_PREREQUISITE_DEPTH
+        )) && RuleId::DependencyDepth.help().contains(&format!(
+            "at most {} prerequisites",
+            crate::eval::MAX_PREREQUISITES
+        )),
+        "the help names the engine's bounds"
+    );
+}
+
+#[test]
+fn hostile_shapes_are_checked_in_linear_time() {
+    let shapes = [
+        // A chain of 10,000: all but the last 17 are too deep.
+        (
+            requiring_the_next("f", 10_000, 1, false),
+            vec![("dependency-depth", 9983)],
+        ),
+        // A cycle of 10,000: one finding, on its smallest key.
+        (
+            requiring_the_next("f", 10_000, 1, true),
+            vec![("dependency-cycle", 1)],
+        ),
+        // Each of 30 requires the next two: 2^20 paths; the first 22 are too wide or deep.
+        (
+            requiring_the_next("f", 30, 2, false),
+            vec![("dependency-depth", 22)],
+        ),
+        // Each of 40 requires the next four: the first 33 are too wide or deep.
+        (
+            requiring_the_next("f", 40, 4, false),
+            vec![("dependency-depth", 33)],
+        ),
+        // Every flag of a chain of 2,000 also requires the first: 2,000 cycles share
+        // one component, reported once.
+        (
+            requiring_the_next("f", 2_000, 1, false)
+                .into_iter()
+                .enumerate()
+                .map(|(i, (path, text))| {
+                    let text = text.replace(
+                        "requires = [",
+                        "requires = [{ flag = \"f00000\", variant = \"on\" }, ",
+                    );
+                    (
+                        path,
+                        if i + 1 == 2_000 {
+                            text.replace(", ]", "]")
+                        } else {
+                            text
+                        },
+                    )
+                })
+                .collect(),
+            vec![("dependency-cycle", 1)],
+        ),
+    ];
+    for (files, expected) in shapes {
+        let fired = Inline::new(Some(ANY_NUMBER_OF_FLAGS), files).fired();
+        let expected: Vec<(String, usize)> = expected
+            .into_iter()
+            .map(|(rule, count)| (rule.to_owned(), count))
+            .collect();
+        assert_eq!(
+            counted(&fired),
+            expected,
+            "{:?}",
+            &fired[..fired.len().min(3)]
+        );
+    }
+}
+
 // ---- History: created-mismatch -------------------------------------------------------
 
 /// A history in which one commit added each `(key, author time)`.
@@ -595,6 +732,7 @@ fn every_published_rule_is_emitted_by_some_check() {
         services_repo(),
         conflicts_repo(),
         dependencies_repo(),
+        depth_repo(),
         history_repo(),
     ];
     let mut emitted: BTreeSet<String> = repos

@@ -20,6 +20,10 @@ use flagctl::eval::{
 /// Below this p-value a rollout's split is reported as departing from its weights.
 const SIGNIFICANCE: f64 = 0.001;
 
+/// The most contexts `--sample` generates: seconds of work, where a typo of a few
+/// digits would otherwise run for hours.
+const MAX_SAMPLE: u64 = 10_000_000;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// The flag key
@@ -32,9 +36,9 @@ pub struct Args {
         conflicts_with = "sample"
     )]
     contexts: Option<PathBuf>,
-    /// Generate N contexts, each with a random targeting key (and a random id for each
-    /// rollout's bucket_by attribute not given by --attr)
-    #[arg(long, value_name = "N")]
+    /// Generate N contexts (at most 10,000,000), each with a random targeting key (and a
+    /// random id for each rollout's bucket_by attribute not given by --attr)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(..=MAX_SAMPLE))]
     sample: Option<u64>,
     /// An attribute of the generated contexts and the values drawn for it, uniformly:
     /// `k=v1,v2` (strings) or `k:=[JSON, …]` (typed; null for missing) (repeatable)

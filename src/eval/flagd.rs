@@ -5,19 +5,19 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use super::flag::{Flag, State, Targeting};
-use super::logic::Logic;
+use super::logic::Evaluators;
 use super::set::FlagSet;
 
-/// How deep `$ref`s may nest inside `$evaluators` before they count as a cycle.
-const MAX_REF_DEPTH: usize = 32;
-
 impl FlagSet {
-    /// Reads a flagd flag-definition file: `flags`, shared `$evaluators` substituted for
-    /// each `{"$ref": name}`, and flag-set `metadata`.
+    /// Reads a flagd flag-definition file: `flags`, shared `$evaluators` that each
+    /// `{"$ref": name}` stands for, and flag-set `metadata`. Each evaluator is compiled
+    /// once and shared by every reference to it, so loading and evaluating take time
+    /// linear in the file, however the references fan out.
     ///
     /// As in flagd, targeting that does not compile (an unknown operator, a `$ref` to no
     /// evaluator) does not stop the file from loading: that flag fails each evaluation with
-    /// `PARSE_ERROR`. Anything else out of shape is an error naming the flag and field.
+    /// `PARSE_ERROR`. `$ref`s in a cycle, or nested more than 32 deep, stop it, as does
+    /// anything else out of shape, with an error naming the flag and field.
     pub fn from_flagd_json(text: &str) -> Result<FlagSet> {
         let document: Value =
             serde_json::from_str(text).context("the flag definition is not valid JSON")?;
@@ -25,11 +25,11 @@ impl FlagSet {
             bail!("the flag definition must be a JSON object with a `flags` object");
         };
         let empty = Map::new();
-        let evaluators = match document.get("$evaluators") {
+        let evaluators = Evaluators::new(match document.get("$evaluators") {
             None | Some(Value::Null) => &empty,
             Some(Value::Object(evaluators)) => evaluators,
             Some(other) => bail!("`$evaluators` must be an object, not {}", kind(other)),
-        };
+        });
         let mut set = FlagSet::new();
         match document.get("metadata") {
             None | Some(Value::Null) => {}
@@ -43,14 +43,14 @@ impl FlagSet {
         };
         for (key, definition) in flags {
             let flag =
-                flag(key, definition, evaluators).with_context(|| format!("flag \"{key}\""))?;
+                flag(key, definition, &evaluators).with_context(|| format!("flag \"{key}\""))?;
             set.insert(flag);
         }
         Ok(set)
     }
 }
 
-fn flag(key: &str, definition: &Value, evaluators: &Map<String, Value>) -> Result<Flag> {
+fn flag(key: &str, definition: &Value, evaluators: &Evaluators) -> Result<Flag> {
     let Value::Object(definition) = definition else {
         bail!("must be an object, not {}", kind(definition));
     };
@@ -88,13 +88,10 @@ fn flag(key: &str, definition: &Value, evaluators: &Map<String, Value>) -> Resul
     let targeting = match definition.get("targeting") {
         None | Some(Value::Null) => Targeting::None,
         Some(Value::Object(rule)) if rule.is_empty() => Targeting::None,
-        Some(rule) => {
-            let rule = substitute_refs(rule, evaluators, 0)?;
-            match Logic::compile(&rule) {
-                Ok(logic) => Targeting::Logic(logic),
-                Err(error) => Targeting::Invalid(format!("targeting of flag \"{key}\": {error}")),
-            }
-        }
+        Some(rule) => match evaluators.targeting(rule)? {
+            Ok(logic) => Targeting::Logic(logic),
+            Err(error) => Targeting::Invalid(format!("targeting of flag \"{key}\": {error}")),
+        },
     };
     Ok(Flag {
         key: key.to_owned(),
@@ -104,37 +101,6 @@ fn flag(key: &str, definition: &Value, evaluators: &Map<String, Value>) -> Resul
         metadata,
         targeting,
     })
-}
-
-/// Replaces each `{"$ref": name}` with evaluator `name`, itself substituted. A `$ref` to
-/// no evaluator is left in place, for the compiler to report.
-fn substitute_refs(value: &Value, evaluators: &Map<String, Value>, depth: usize) -> Result<Value> {
-    match value {
-        Value::Object(members) => {
-            if let (1, Some(Value::String(name))) = (members.len(), members.get("$ref"))
-                && let Some(evaluator) = evaluators.get(name)
-            {
-                if depth >= MAX_REF_DEPTH {
-                    bail!(
-                        "`$ref`s nest more than {MAX_REF_DEPTH} deep at \"{name}\": do the $evaluators refer to each other in a cycle?"
-                    );
-                }
-                return substitute_refs(evaluator, evaluators, depth + 1);
-            }
-            let members = members
-                .iter()
-                .map(|(key, member)| Ok((key.clone(), substitute_refs(member, evaluators, depth)?)))
-                .collect::<Result<Map<_, _>>>()?;
-            Ok(Value::Object(members))
-        }
-        Value::Array(items) => Ok(Value::Array(
-            items
-                .iter()
-                .map(|item| substitute_refs(item, evaluators, depth))
-                .collect::<Result<_>>()?,
-        )),
-        other => Ok(other.clone()),
-    }
 }
 
 /// A JSON value's kind, for messages.
@@ -271,5 +237,95 @@ mod tests {
             set.evaluate("f", &context(json!({}))).reason,
             Reason::Static
         );
+    }
+
+    /// A file whose flag `f` is on when `e0` holds, and `e0`..`e{levels - 1}` each join
+    /// two references to the next with `op`; the last compares `x` with 1.
+    fn fanning_refs(levels: usize, op: &str) -> String {
+        let mut evaluators = Map::new();
+        for level in 0..levels {
+            let next = json!({"$ref": format!("e{}", level + 1)});
+            evaluators.insert(format!("e{level}"), json!({op: [next, next]}));
+        }
+        evaluators.insert(format!("e{levels}"), json!({"==": [{"var": "x"}, 1]}));
+        json!({
+            "flags": {"f": {"state": "ENABLED", "variants": {"on": true, "off": false},
+                            "defaultVariant": "off", "targeting": {"if": [{"$ref": "e0"}, "on", "off"]}}},
+            "$evaluators": evaluators,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn refs_that_fan_out_load_and_evaluate_once_each() {
+        // Substituted, each file would hold 2^30 copies of the last evaluator.
+        for op in ["or", "=="] {
+            let set = FlagSet::from_flagd_json(&fanning_refs(30, op)).unwrap();
+            let on = set.evaluate("f", &context(json!({"x": 1})));
+            let off = set.evaluate("f", &context(json!({"x": 2})));
+            let expected = if op == "or" {
+                ("on", "off")
+            } else {
+                ("on", "on")
+            };
+            assert_eq!(
+                (on.variant, off.variant),
+                (Some(expected.0), Some(expected.1))
+            );
+        }
+    }
+
+    #[test]
+    fn a_ref_inside_map_is_evaluated_for_each_element() {
+        let set = FlagSet::from_flagd_json(
+            r#"{"flags": {"f": {"state": "ENABLED", "variants": {"yes": 1, "no": 0}, "defaultVariant": "no",
+                 "targeting": {"if": [{"==": [{"cat": {"map": [{"var": "xs"}, {"$ref": "double"}]}}, "2,4,6"]}, "yes", "no"]}}},
+               "$evaluators": {"double": {"*": [{"var": ""}, 2]}}}"#,
+        )
+        .unwrap();
+        let r = set.evaluate("f", &context(json!({"xs": [1, 2, 3]})));
+        assert_eq!(r.variant, Some("yes"));
+    }
+
+    #[test]
+    fn refs_inside_data_are_substituted() {
+        // `map` over a literal object reads into it: its `$ref` holds the evaluator.
+        let set = FlagSet::from_flagd_json(
+            r#"{"flags": {"f": {"state": "ENABLED", "variants": {"a": 1, "b": 2}, "defaultVariant": "a",
+                 "targeting": {"if": [{"==": [{"cat": {"map": [{"merge": [{"k": 1, "list": {"$ref": "xs"}}]}, {"var": "list.1"}]}}, "y"]}, "b", null]}}},
+               "$evaluators": {"xs": ["x", "y"], "unused": {"cat": [{"$ref": "unused"}]}}}"#,
+        )
+        .unwrap();
+        let r = set.evaluate("f", &context(json!({})));
+        assert_eq!(r.variant, Some("b"), "{:?}", r.error);
+    }
+
+    #[test]
+    fn refs_too_deep_or_too_nested_stop_the_file() {
+        let err = FlagSet::from_flagd_json(&fanning_refs(40, "or")).unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.contains("`$ref`s nest more than 32 deep from \"e0\" (e0 → e1 → e2 → … → e40 (41 evaluators))"),
+            "{err}"
+        );
+        // Each evaluator nests the next 8 levels deep: 20 of them nest 160 levels.
+        let mut evaluators = Map::new();
+        for level in 0..20 {
+            let mut inner = json!({"$ref": format!("e{}", level + 1)});
+            for _ in 0..8 {
+                inner = json!({"!": [inner]});
+            }
+            evaluators.insert(format!("e{level}"), inner);
+        }
+        evaluators.insert("e20".to_owned(), json!(true));
+        let text = json!({
+            "flags": {"f": {"state": "ENABLED", "variants": {"on": true}, "targeting": {"$ref": "e0"}}},
+            "$evaluators": evaluators,
+        });
+        let err = format!(
+            "{:#}",
+            FlagSet::from_flagd_json(&text.to_string()).unwrap_err()
+        );
+        assert!(err.contains("targeting nests 161 levels deep"), "{err}");
     }
 }

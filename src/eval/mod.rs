@@ -10,12 +10,14 @@
 //! [`ContextGenerator`] can make. The engine knows nothing of TOML files: the `compile` module
 //! turns a repository's flags into its types.
 
+mod bounds;
 mod bucket;
 mod condition;
 mod context;
 mod flag;
 mod flagd;
 mod generate;
+mod graph;
 mod js;
 mod logic;
 mod native;
@@ -25,10 +27,14 @@ mod simulate;
 mod trace;
 mod typed;
 
+pub use bounds::{
+    MAX_PREREQUISITE_DEPTH, MAX_PREREQUISITES, OutOfBounds, Unbounded, out_of_bounds,
+};
 pub use condition::{Condition, Op, Operand};
 pub use context::{Context, TARGETING_KEY, insert_path};
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
 pub use generate::{ContextGenerator, Draw};
+pub use graph::{Analysis, Below, Reach, cycle_text};
 pub use logic::Logic;
 pub use set::{Bucket, ErrorCode, EvalError, FlagSet, Reason, Resolution};
 pub use simulate::{

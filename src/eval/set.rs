@@ -2,22 +2,22 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::bounds::{self, OutOfBounds};
 use super::bucket;
 use super::context::{self, Context};
 use super::flag::{Action, Flag, Native, Rollout, Rule, State, Targeting};
+use super::graph::Analysis;
 use super::js;
 use super::logic::Logic;
 use super::native;
 use super::trace::{ConditionCheck, CumulativeWeight, NoTrace, Step, Trace};
-
-/// Prerequisites may nest this deep; deeper means a cycle.
-const MAX_PREREQUISITE_DEPTH: usize = 32;
 
 /// Flags by key plus the flag set's metadata: what one flagd file or one repository holds.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +25,18 @@ pub struct FlagSet {
     flags: IndexMap<String, Flag>,
     metadata: Map<String, Value>,
     timestamp: i64,
+    /// The graph of the prerequisites that evaluation follows, analysed when first needed.
+    prerequisites: OnceLock<Analysis>,
+}
+
+/// What a prerequisite evaluated to, kept for the rest of one evaluation so that each
+/// flag is evaluated at most once per context.
+#[derive(Debug, Clone, Copy)]
+struct Served<'f> {
+    index: usize,
+    variant: Option<&'f str>,
+    reason: Reason,
+    failed: bool,
 }
 
 /// Why a flag resolved as it did (OpenFeature reasons, plus `PREREQUISITE_FAILED`).
@@ -160,6 +172,7 @@ impl FlagSet {
 
     /// Adds a flag, returning the one it replaces.
     pub fn insert(&mut self, flag: Flag) -> Option<Flag> {
+        self.prerequisites = OnceLock::new();
         self.flags.insert(flag.key.clone(), flag)
     }
 
@@ -188,38 +201,67 @@ impl FlagSet {
 
     /// Evaluates a flag for a context.
     pub fn evaluate<'f>(&'f self, key: &str, context: &Context) -> Resolution<'f> {
-        self.resolve(key, context, 0, &mut NoTrace)
+        self.resolve(key, context, &mut Vec::new(), &mut NoTrace)
     }
 
     /// Evaluates a flag and records each step taken.
     pub fn explain<'f>(&'f self, key: &str, context: &Context) -> (Resolution<'f>, Vec<Step>) {
         let mut steps = Vec::new();
-        let resolution = self.resolve(key, context, 0, &mut steps);
+        let resolution = self.resolve(key, context, &mut Vec::new(), &mut steps);
         (resolution, steps)
+    }
+
+    /// Why a flag's prerequisites cannot be evaluated, or exported, in bounded time: a
+    /// cycle, more than `MAX_PREREQUISITE_DEPTH` levels or more than `MAX_PREREQUISITES`
+    /// prerequisites unfolded. `None` for a flag within the bounds and for a key that is
+    /// no flag.
+    pub fn out_of_bounds(&self, key: &str) -> Option<OutOfBounds> {
+        self.out_of_bounds_at(self.flags.get_index_of(key)?)
+    }
+
+    fn out_of_bounds_at(&self, index: usize) -> Option<OutOfBounds> {
+        let analysis = self.prerequisites.get_or_init(|| {
+            let edges: Vec<Vec<usize>> = self
+                .flags
+                .values()
+                .map(|flag| match &flag.targeting {
+                    // Only an enabled, unconcluded flag evaluates its prerequisites.
+                    Targeting::Native(native)
+                        if flag.state == State::Enabled && native.winner.is_none() =>
+                    {
+                        let required = native.prerequisites.iter();
+                        required
+                            .filter_map(|prerequisite| self.flags.get_index_of(&prerequisite.flag))
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                })
+                .collect();
+            Analysis::of(&edges)
+        });
+        bounds::out_of_bounds(analysis, index, |node| {
+            self.flags
+                .get_index(node)
+                .map_or("", |(key, _)| key.as_str())
+        })
     }
 
     fn resolve<'f, T: Trace>(
         &'f self,
         key: &str,
         context: &Context,
-        depth: usize,
+        memo: &mut Vec<Served<'f>>,
         trace: &mut T,
     ) -> Resolution<'f> {
-        let Some(flag) = self.flags.get(key) else {
+        let Some((index, _, flag)) = self.flags.get_full(key) else {
             let message = format!("flag \"{key}\" not found");
             return self.failed(None, ErrorCode::FlagNotFound, message);
         };
-        if depth > MAX_PREREQUISITE_DEPTH {
-            let message = format!(
-                "prerequisites nest more than {MAX_PREREQUISITE_DEPTH} flags deep at \"{key}\": is there a cycle?"
-            );
-            return self.failed(Some(flag), ErrorCode::General, message);
-        }
         if T::ON {
             trace.record(Step::State { state: flag.state });
         }
         match &flag.targeting {
-            Targeting::Native(native) => self.native(flag, native, context, depth, trace),
+            Targeting::Native(native) => self.native(index, flag, native, context, memo, trace),
             // A disabled flagd flag has no variant: the caller's fallback applies.
             _ if flag.state == State::Disabled => self.blank(flag, Reason::Disabled),
             Targeting::None if flag.default_variant.is_some() => {
@@ -233,13 +275,44 @@ impl FlagSet {
         }
     }
 
+    /// A prerequisite's outcome: evaluated once per evaluation, then remembered.
+    fn prerequisite<'f>(
+        &'f self,
+        key: &str,
+        context: &Context,
+        memo: &mut Vec<Served<'f>>,
+    ) -> Served<'f> {
+        let Some(index) = self.flags.get_index_of(key) else {
+            return Served {
+                index: usize::MAX,
+                variant: None,
+                reason: Reason::Error,
+                failed: true,
+            };
+        };
+        // At most MAX_PREREQUISITES flags are remembered: a scan beats hashing.
+        if let Some(served) = memo.iter().find(|served| served.index == index) {
+            return *served;
+        }
+        let got = self.resolve(key, context, memo, &mut NoTrace);
+        let served = Served {
+            index,
+            variant: got.variant,
+            reason: got.reason,
+            failed: got.error.is_some(),
+        };
+        memo.push(served);
+        served
+    }
+
     /// In order: disabled, concluded, prerequisites, layer, rules.
     fn native<'f, T: Trace>(
         &'f self,
+        index: usize,
         flag: &'f Flag,
         native: &'f Native,
         context: &Context,
-        depth: usize,
+        memo: &mut Vec<Served<'f>>,
         trace: &mut T,
     ) -> Resolution<'f> {
         if flag.state == State::Disabled {
@@ -253,11 +326,16 @@ impl FlagSet {
             }
             return self.serve(flag, winner, Reason::Static);
         }
+        if !native.prerequisites.is_empty()
+            && let Some(out) = self.out_of_bounds_at(index)
+        {
+            return self.failed(Some(flag), ErrorCode::General, out.message);
+        }
         for prerequisite in &native.prerequisites {
-            let got = self.resolve(&prerequisite.flag, context, depth + 1, &mut NoTrace);
+            let got = self.prerequisite(&prerequisite.flag, context, memo);
             // A killed prerequisite fails even if its default is the required variant.
             let holds = got.reason != Reason::Disabled
-                && got.error.is_none()
+                && !got.failed
                 && got.variant == Some(prerequisite.variant.as_str());
             if T::ON {
                 trace.record(Step::Prerequisite {
@@ -717,7 +795,7 @@ mod tests {
         };
         let mut set = set_of(vec![
             native_flag("gate", gate),
-            native_flag("dependent", dependent),
+            native_flag("dependent", dependent.clone()),
         ]);
         let open = set.evaluate("dependent", &context(json!({"beta": true})));
         assert_eq!(
@@ -730,33 +808,116 @@ mod tests {
             (Some("baseline"), Reason::PrerequisiteFailed)
         );
 
-        set.flags.get_mut("gate").unwrap().state = State::Disabled;
+        let mut killed = native_flag("gate", Native::default());
+        killed.state = State::Disabled;
+        set.insert(killed);
         let killed = set.evaluate("dependent", &context(json!({"beta": true})));
         assert_eq!(killed.reason, Reason::PrerequisiteFailed);
 
-        set.flags.shift_remove("gate");
+        let set = set_of(vec![native_flag("dependent", dependent)]);
         let missing = set.evaluate("dependent", &context(json!({"beta": true})));
         assert_eq!(missing.reason, Reason::PrerequisiteFailed);
     }
 
-    #[test]
-    fn prerequisite_cycles_stop() {
-        let requiring = |other: &str| Native {
-            prerequisites: vec![Prerequisite {
-                flag: other.to_owned(),
-                variant: "candidate".to_owned(),
-            }],
+    fn requiring(others: &[&str]) -> Native {
+        Native {
+            prerequisites: others
+                .iter()
+                .map(|other| Prerequisite {
+                    flag: (*other).to_owned(),
+                    variant: "candidate".to_owned(),
+                })
+                .collect(),
+            rules: vec![rule(
+                "everyone",
+                vec![],
+                Action::Serve("candidate".to_owned()),
+            )],
             ..Native::default()
-        };
+        }
+    }
+
+    #[test]
+    fn prerequisite_cycles_are_errors() {
         let set = set_of(vec![
-            native_flag("a", requiring("b")),
-            native_flag("b", requiring("a")),
+            native_flag("a", requiring(&["b"])),
+            native_flag("b", requiring(&["a"])),
+            native_flag("c", requiring(&["a"])),
         ]);
+        let on = set.evaluate("a", &context(json!({})));
+        assert_eq!((on.variant, on.reason), (None, Reason::Error));
+        let error = on.error.unwrap();
+        assert_eq!(error.code, ErrorCode::General);
+        assert_eq!(error.message, "prerequisites form a cycle (a → b → a)");
+        let leading = set.evaluate("c", &context(json!({}))).error.unwrap();
+        assert_eq!(
+            leading.message,
+            "prerequisite `a` leads into a cycle (a → b → a)"
+        );
+    }
+
+    #[test]
+    fn a_killed_flag_breaks_a_cycle() {
+        let mut killed = native_flag("b", requiring(&["a"]));
+        killed.state = State::Disabled;
+        let set = set_of(vec![native_flag("a", requiring(&["b"])), killed]);
         let r = set.evaluate("a", &context(json!({})));
         assert_eq!(
             (r.variant, r.reason),
             (Some("baseline"), Reason::PrerequisiteFailed)
         );
+    }
+
+    /// Flags `f0`..`f{count - 1}`, each requiring the `width` after it; every flag serves
+    /// `candidate`, so every prerequisite holds.
+    fn fan_out(count: usize, width: usize) -> FlagSet {
+        let keys: Vec<String> = (0..count).map(|i| format!("f{i}")).collect();
+        set_of(
+            (0..count)
+                .map(|i| {
+                    let next: Vec<&str> = keys[i + 1..count.min(i + 1 + width)]
+                        .iter()
+                        .map(String::as_str)
+                        .collect();
+                    native_flag(&keys[i], requiring(&next))
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn each_prerequisite_is_evaluated_once_per_evaluation() {
+        let set = fan_out(16, 2);
+        assert!(set.out_of_bounds("f0").is_some(), "too wide to evaluate");
+        let within = set.evaluate("f8", &context(json!({})));
+        assert_eq!(
+            (within.variant, within.reason),
+            (Some("candidate"), Reason::TargetingMatch)
+        );
+        // Unfolded, f8's requires hold 53 prerequisites; remembered, 7 flags.
+        let mut memo = Vec::new();
+        set.resolve("f8", &context(json!({})), &mut memo, &mut NoTrace);
+        assert_eq!(memo.len(), 7, "f9 to f15, once each");
+    }
+
+    #[test]
+    fn chains_beyond_the_depth_limit_fail_without_evaluating() {
+        let set = fan_out(10_000, 1);
+        let deep = set.evaluate("f0", &context(json!({})));
+        let error = deep.error.unwrap();
+        assert_eq!(error.code, ErrorCode::General);
+        assert!(
+            error
+                .message
+                .contains("nest 9999 levels deep (f0 → f1 → f2 → … → f9999 (10000 flags))"),
+            "{}",
+            error.message
+        );
+        let limit = 10_000 - 1 - crate::eval::MAX_PREREQUISITE_DEPTH;
+        let within = set.evaluate(&format!("f{limit}"), &context(json!({})));
+        assert_eq!(within.reason, Reason::TargetingMatch);
+        let beyond = set.evaluate(&format!("f{}", limit - 1), &context(json!({})));
+        assert_eq!(beyond.reason, Reason::Error);
     }
 
     #[test]

@@ -145,6 +145,13 @@ where
     let Some(flag) = set.get(key) else {
         bail!("no flag \"{key}\"");
     };
+    // Every evaluation would fail alike: say why once.
+    if let Some(out) = set.out_of_bounds(key) {
+        bail!(
+            "flag \"{key}\" cannot be evaluated: {}; `flagctl audit` reports it",
+            out.message
+        );
+    }
     let shape = Shape::of(flag);
     let tally = contexts
         .try_fold(
@@ -474,5 +481,23 @@ mod tests {
         let err = simulate(&set, "ranker", contexts).unwrap_err();
         assert!(err.to_string().contains("line 8"), "{err}");
         assert!(simulate(&set, "nope", rayon::iter::empty()).is_err());
+    }
+
+    #[test]
+    fn a_flag_out_of_bounds_is_not_simulated() {
+        let mut set = ranker();
+        let mut looped = set.get("ranker").cloned().expect("the flag");
+        if let Targeting::Native(native) = &mut looped.targeting {
+            native.prerequisites.push(crate::eval::Prerequisite {
+                flag: "ranker".into(),
+                variant: "candidate".into(),
+            });
+        }
+        set.insert(looped);
+        let err = simulate(&set, "ranker", rayon::iter::empty()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "flag \"ranker\" cannot be evaluated: prerequisites form a cycle (ranker → ranker); `flagctl audit` reports it"
+        );
     }
 }

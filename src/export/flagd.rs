@@ -8,12 +8,24 @@
 //!   or the winner, the state stays `ENABLED` and there is no targeting (flagd would
 //!   serve no variant at all for a `DISABLED` flag).
 //! - A prerequisite inlines the required flag's own targeting, completed with its
-//!   default, and compares the variant it yields (`===`).
+//!   default, with the comparison to the required variant pushed into each branch, so
+//!   branches serving a named variant fold to `true` or `false`.
 //! - A layer is flagd's `fractional` over `cat(layer name, targetingKey)` with weights
 //!   `[from, to - from, 100 - to]`: exactly the engine's layer bucket.
 //! - A rollout is `fractional` over `cat(flag key, bucketing value)`, which is what
 //!   flagd hashes by default, but also for a `bucket_by` attribute.
 //! - Segments are already inlined into each rule's conditions.
+//!
+//! Inlining is bounded rather than shared. flagd's `$evaluators` would let one expression
+//! serve many flags, but every engine substitutes each `{"$ref": name}` as text when it
+//! loads a file, so shared prerequisites would be as large in flagd's memory as inlined
+//! ones; and a `$ref` inside an evaluator resolves only when the engine happens to visit
+//! the evaluators in the right order (Go iterates a map at random; JS, Java and Python go
+//! in file order), so nested references are not portable. Instead a flag whose
+//! prerequisites are out of the engine's bounds (a cycle, more than
+//! `MAX_PREREQUISITE_DEPTH` levels or `MAX_PREREQUISITES` unfolded) is refused, as `eval`
+//! fails it and `audit` reports it: each exported flag inlines at most that many
+//! prerequisites, at most that deep.
 //!
 //! Missing attributes behave as in flagctl: JSONLogic's `<` reads null as 0, so the
 //! ordering operators are guarded; `fractional` would fall back to the targeting key on a
@@ -34,21 +46,63 @@ pub const SCHEMA: &str = "https://flagd.dev/schema/v0/flags.json";
 /// The largest total weight flagd's `fractional` accepts.
 const MAX_TOTAL_WEIGHT: u64 = i32::MAX as u64;
 
+/// How deep JSON may nest for flagctl's own flagd loader (serde_json reads 127 levels),
+/// which `export --verify` reads the file with. The prerequisite bounds keep targeting
+/// far shallower; this is the backstop.
+const MAX_JSON_NESTING: usize = 127;
+
+/// How many refused flags an error names.
+const NAMED_REFUSALS: usize = 5;
+
 /// The flagd flag-definition file of a set of TOML flags, flags sorted by key, with
-/// `version` as the flag set's version. Fails on prerequisites that form a cycle, which
-/// have no finite JSONLogic form, and on flags that are not TOML flags.
+/// `version` as the flag set's version. Fails on flags whose prerequisites are out of
+/// bounds (a cycle has no finite JSONLogic form, and deep or wide ones would not stay
+/// small), and on flags that are not TOML flags.
 pub fn to_flagd(set: &FlagSet, version: &str) -> Result<Value> {
     let mut flags: Vec<&Flag> = set.flags().collect();
     flags.sort_by(|a, b| a.key.cmp(&b.key));
+    refuse_out_of_bounds(set, &flags)?;
     let mut definitions = Map::new();
     for flag in flags {
-        definitions.insert(flag.key.clone(), Compiler { set }.flag(flag)?);
+        let definition = Compiler { set }.flag(flag)?;
+        // The document, `flags` and the flag's own object come on top.
+        let nesting = nesting(&definition) + 2;
+        if nesting > MAX_JSON_NESTING {
+            bail!(
+                "flag \"{}\" would nest {nesting} levels deep in the flagd file, more than the {MAX_JSON_NESTING} that `export --verify` and `eval --flagd` read; require fewer flags in a chain",
+                flag.key
+            );
+        }
+        definitions.insert(flag.key.clone(), definition);
     }
     Ok(json!({
         "$schema": SCHEMA,
         "metadata": {"version": version},
         "flags": definitions,
     }))
+}
+
+/// Fails, naming the first few, when flags have prerequisites beyond the engine's bounds.
+fn refuse_out_of_bounds(set: &FlagSet, flags: &[&Flag]) -> Result<()> {
+    let mut refused = flags
+        .iter()
+        .filter_map(|flag| Some((&flag.key, set.out_of_bounds(&flag.key)?)));
+    let mut lines: Vec<String> = refused
+        .by_ref()
+        .take(NAMED_REFUSALS)
+        .map(|(key, out)| format!("flag \"{key}\": {}", out.message))
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let more = refused.count();
+    if more > 0 {
+        lines.push(format!("and {more} more"));
+    }
+    bail!(
+        "{}\nnot exported: flagd has no cross-flag references, so each prerequisite is inlined, and these would not stay finite or small; `flagctl audit` reports them (dependency-cycle, dependency-depth)",
+        lines.join("\n")
+    )
 }
 
 struct Compiler<'s> {
@@ -64,11 +118,7 @@ impl<'s> Compiler<'s> {
         let (served, targeting) = match (flag.state, &native.winner) {
             (State::Disabled, _) => (default, None),
             (State::Enabled, Some(winner)) => (winner, None),
-            (State::Enabled, None) => {
-                let mut chain = vec![flag.key.as_str()];
-                let targeting = self.targeting(flag, native, &Value::Null, &mut chain)?;
-                (default, targeting)
-            }
+            (State::Enabled, None) => (default, self.targeting(flag, native, &Value::Null)?),
         };
         let mut definition = Map::new();
         definition.insert("state".into(), "ENABLED".into());
@@ -88,13 +138,12 @@ impl<'s> Compiler<'s> {
 
     /// An expression yielding the variant an enabled, unconcluded flag serves, with
     /// `fallback` where it would serve its default; `None` when it always serves its
-    /// default. `chain` holds the flags whose prerequisites led here, to find cycles.
+    /// default. The flag's prerequisites are within bounds, so the recursion is too.
     fn targeting(
         &self,
         flag: &'s Flag,
         native: &'s Native,
         fallback: &Value,
-        chain: &mut Vec<&'s str>,
     ) -> Result<Option<Value>> {
         // Without rules every path ends at the default.
         if native.rules.is_empty() {
@@ -102,7 +151,7 @@ impl<'s> Compiler<'s> {
         }
         let mut gate = Vec::new();
         for prerequisite in &native.prerequisites {
-            gate.push(self.prerequisite(prerequisite, chain)?);
+            gate.push(self.prerequisite(prerequisite)?);
         }
         if let Some(layer) = &native.layer {
             gate.push(inside_layer(layer));
@@ -126,7 +175,7 @@ impl<'s> Compiler<'s> {
 
     /// Whether a prerequisite holds, as the engine decides it: the required flag exists,
     /// is not disabled, and serves the variant.
-    fn prerequisite(&self, prerequisite: &Prerequisite, chain: &mut Vec<&'s str>) -> Result<Value> {
+    fn prerequisite(&self, prerequisite: &Prerequisite) -> Result<Value> {
         let Some(required) = self.set.get(&prerequisite.flag) else {
             return Ok(Value::Bool(false));
         };
@@ -141,29 +190,64 @@ impl<'s> Compiler<'s> {
         let Some(default) = &required.default_variant else {
             return Ok(Value::Bool(false));
         };
-        if native.rules.is_empty() {
-            return Ok(Value::Bool(default == wanted));
-        }
-        if let Some(start) = chain.iter().position(|key| *key == required.key) {
-            let cycle: Vec<&str> = chain[start..]
-                .iter()
-                .copied()
-                .chain([required.key.as_str()])
-                .collect();
-            bail!(
-                "prerequisites form a cycle ({}), which flagd cannot express; break it (`flagctl audit` reports it as dependency-cycle)",
-                cycle.join(" → ")
-            );
-        }
-        chain.push(&required.key);
-        let served = self.targeting(required, native, &Value::String(default.clone()), chain)?;
-        chain.pop();
+        let served = self.targeting(required, native, &Value::String(default.clone()))?;
         Ok(match served {
             None => Value::Bool(default == wanted),
-            Some(Value::String(variant)) => Value::Bool(variant == wanted),
-            Some(served) => json!({"===": [served, wanted]}),
+            Some(served) => serves(served, wanted),
         })
     }
+}
+
+/// An expression, for a condition, that holds exactly when `served` yields the variant
+/// `wanted`: the comparison is pushed into each result of `served`'s `if`s, so a branch
+/// that names a variant folds to `true` or `false`, and so does an `if` whose results
+/// all fold alike.
+fn serves(served: Value, wanted: &str) -> Value {
+    let args = match served {
+        Value::String(variant) => return Value::Bool(variant == wanted),
+        Value::Object(mut object) if object.len() == 1 && object.contains_key("if") => {
+            match object.remove("if") {
+                Some(Value::Array(args)) => args,
+                other => return json!({"===": [{"if": other}, wanted]}),
+            }
+        }
+        other => return json!({"===": [other, wanted]}),
+    };
+    // Results sit at odd positions, and last when the count is odd (the `else`); an `if`
+    // without an `else` yields null, which is no variant.
+    let count = args.len();
+    let mut args: Vec<Value> = args
+        .into_iter()
+        .enumerate()
+        .map(|(index, arg)| {
+            let result = index % 2 == 1 || index + 1 == count;
+            if result { serves(arg, wanted) } else { arg }
+        })
+        .collect();
+    if count % 2 == 0 {
+        args.push(Value::Bool(false));
+    }
+    let results: Vec<&Value> = args.iter().skip(1).step_by(2).chain(args.last()).collect();
+    if let [first, rest @ ..] = results.as_slice()
+        && first.is_boolean()
+        && rest.iter().all(|result| result == first)
+    {
+        return (*first).clone();
+    }
+    if let [condition, Value::Bool(true), Value::Bool(false)] = args.as_slice() {
+        return condition.clone();
+    }
+    json!({"if": args})
+}
+
+/// How deep a JSON value nests: 0 for a scalar, 1 for a flat array or object.
+fn nesting(value: &Value) -> usize {
+    let inner = match value {
+        Value::Array(items) => items.iter().map(nesting).max(),
+        Value::Object(members) => members.values().map(nesting).max(),
+        _ => return 0,
+    };
+    1 + inner.unwrap_or(0)
 }
 
 /// The engine form of a TOML flag.
@@ -351,10 +435,11 @@ when = [{ attr = "age", gte = 18 }]
         )
     }
 
-    fn set_of(flags: &[(&str, String)]) -> FlagSet {
+    fn set_of(flags: &[(impl AsRef<str>, String)]) -> FlagSet {
         let config = Config::parse(&SourceFile::new("flagctl.toml", CONFIG)).unwrap();
         let mut set = FlagSet::new();
         for (key, text) in flags {
+            let key = key.as_ref();
             let file = SourceFile::new(format!("flags/s/{key}.toml"), text.clone());
             let flag = TomlFlag::parse(&file, &config)
                 .unwrap_or_else(|problems| panic!("{key}: {problems:?}"));
@@ -428,11 +513,7 @@ when = [{ attr = "age", gte = 18 }]
                 )
             })
             .collect();
-        let borrowed: Vec<(&str, String)> = flags
-            .iter()
-            .map(|(key, text)| (key.as_str(), text.clone()))
-            .collect();
-        set_of(&borrowed)
+        set_of(&flags)
     }
 
     #[test]
@@ -645,5 +726,102 @@ when = [{ attr = "age", gte = 18 }]
         )]);
         let err = to_flagd(&set, "t").unwrap_err().to_string();
         assert!(err.contains("scale them down"), "{err}");
+    }
+
+    /// Flags `f0`..: each requires the `width` after it to serve `b`, and is layered,
+    /// ruled and rolled out, so every level of the export nests as deep as it can.
+    fn requiring_the_next(count: usize, width: usize) -> FlagSet {
+        let files: Vec<(String, String)> = (0..count)
+            .map(|i| {
+                let requires: Vec<String> = (i + 1..count.min(i + 1 + width))
+                    .map(|j| format!("{{ flag = \"f{j}\", variant = \"b\" }}"))
+                    .collect();
+                let header = format!(
+                    "requires = [{}]\nlayer = {{ name = \"l{i}\", range = [0, 90] }}",
+                    requires.join(", ")
+                );
+                let rules = "[[rules]]\nsegment = \"adults\"\n\
+                             rollout = [{ variant = \"b\", weight = 9 }, { variant = \"c\", weight = 1 }]\n\
+                             bucket_by = \"user.id\"\n";
+                (format!("f{i}"), with_rules(&header, rules))
+            })
+            .collect();
+        set_of(&files)
+    }
+
+    #[test]
+    fn prerequisites_at_the_bounds_export_small_and_load() {
+        use crate::eval::{MAX_PREREQUISITE_DEPTH, MAX_PREREQUISITES};
+        let chain = requiring_the_next(MAX_PREREQUISITE_DEPTH + 1, 1);
+        // Each flag requires the next two: 8 flags unfold into 53 prerequisites.
+        let diamond = requiring_the_next(8, 2);
+        assert!(diamond.out_of_bounds("f0").is_none());
+        for set in [chain, diamond] {
+            let document = to_flagd(&set, "t").unwrap();
+            let text = serde_json::to_string(&document).unwrap();
+            assert!(text.len() < 100_000, "{} bytes", text.len());
+            assert!(nesting(&document) <= 82, "{}", nesting(&document));
+            let generator = verify::probe_generator(&set);
+            let contexts: Vec<Context> = (0..300)
+                .map(|i| generator.context(3, i))
+                .chain((0..300).map(|i| {
+                    context(json!({"targetingKey": format!("u{i}"), "age": 30, "user": {"id": i}}))
+                }))
+                .collect();
+            assert_agrees(&set, &contexts);
+        }
+        let wide = requiring_the_next(9, 2);
+        let err = to_flagd(&wide, "t").unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("at most {MAX_PREREQUISITES}")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flags_beyond_the_bounds_are_refused_by_name() {
+        let set = requiring_the_next(1000, 1);
+        let err = to_flagd(&set, "t").unwrap_err().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 7, "{err}");
+        assert!(
+            lines[0].starts_with("flag \"f0\": its `requires` nest 999 levels deep (f0 → f1 → f2 → … → f999 (1000 flags))"),
+            "{err}"
+        );
+        assert_eq!(lines[5], "and 978 more");
+        assert!(lines[6].contains("dependency-depth"), "{err}");
+    }
+
+    #[test]
+    fn a_prerequisite_compares_where_its_branches_name_variants() {
+        let set = set_of(&[
+            (
+                "gate",
+                with_rules(
+                    "",
+                    "[[rules]]\nwhen = [{ attr = \"beta\", eq = true }]\nserve = \"b\"\n",
+                ),
+            ),
+            (
+                "needs-b",
+                with_rules(
+                    "requires = [{ flag = \"gate\", variant = \"b\" }]",
+                    "[[rules]]\nserve = \"c\"\n",
+                ),
+            ),
+        ]);
+        let document = to_flagd(&set, "t").unwrap();
+        assert_eq!(
+            document["flags"]["needs-b"]["targeting"],
+            json!({"if": [{"==": [{"var": "beta"}, true]}, "c", null]})
+        );
+    }
+
+    #[test]
+    fn the_nesting_backstop_is_what_the_loader_reads() {
+        let nested = |depth: usize| "[".repeat(depth) + &"]".repeat(depth);
+        let at_limit: Value = serde_json::from_str(&nested(MAX_JSON_NESTING)).unwrap();
+        assert_eq!(nesting(&at_limit), MAX_JSON_NESTING);
+        assert!(serde_json::from_str::<Value>(&nested(MAX_JSON_NESTING + 1)).is_err());
     }
 }

@@ -3,6 +3,8 @@
 //! an empty array as json-logic-js does, and flagd's operators yield null.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -10,11 +12,27 @@ use super::{Node, Op, Path, custom};
 use crate::eval::context::{self, Context};
 use crate::eval::js;
 
-/// What an evaluation reads besides the current data.
+/// What an evaluation reads besides the current data. There is one per scope: the
+/// context, and each element that `map`, `filter`, `reduce`, `all`, `none` and `some`
+/// visit.
 pub(super) struct Env<'a> {
     pub root: &'a Context,
     pub flag_key: &'a str,
     pub timestamp: i64,
+    /// The file's `$evaluators`, which `Node::Ref`s point at.
+    pub evaluators: &'a [Node],
+    /// The value of each `$evaluators` entry evaluated in this scope so far, by index.
+    pub evaluated: RefCell<HashMap<usize, Value>>,
+}
+
+impl<'a> Env<'a> {
+    /// The environment of an inner scope: the same context, nothing evaluated yet.
+    fn scope(&self) -> Env<'a> {
+        Env {
+            evaluated: RefCell::default(),
+            ..*self
+        }
+    }
 }
 
 /// The data `var` reads: the context, or the element that `map`, `filter`, `reduce`,
@@ -55,7 +73,18 @@ pub(super) fn eval<'a>(node: &'a Node, env: &Env<'a>, data: Data<'a>) -> Cow<'a,
             }
         }
         Node::Op(op, args) => apply(*op, args, env, data),
+        Node::Ref(evaluator) => Cow::Owned(reference(*evaluator, env, data)),
     }
+}
+
+/// A `$evaluators` entry's value: evaluated once per scope, however often referred to.
+fn reference<'a>(evaluator: usize, env: &Env<'a>, data: Data<'a>) -> Value {
+    if let Some(value) = env.evaluated.borrow().get(&evaluator) {
+        return value.clone();
+    }
+    let value = eval(&env.evaluators[evaluator], env, data).into_owned();
+    env.evaluated.borrow_mut().insert(evaluator, value.clone());
+    value
 }
 
 /// `var`: `None` when the path leads nowhere, so the default applies. A present null is
@@ -230,7 +259,7 @@ fn apply<'a>(op: Op, args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Cow<'a,
                 scope.insert("current".to_owned(), item.clone());
                 scope.insert("accumulator".to_owned(), accumulator);
                 let scope = Value::Object(scope);
-                accumulator = eval(logic, env, Data::Item(&scope)).into_owned();
+                accumulator = eval(logic, &env.scope(), Data::Item(&scope)).into_owned();
             }
             Cow::Owned(accumulator)
         }
@@ -305,7 +334,7 @@ fn iterate<'a>(op: Op, items: &Value, logic: Option<&Node>, env: &Env<'_>) -> Co
         };
     };
     let result = |item: &Value| match logic {
-        Some(logic) => eval(logic, env, Data::Item(item)).into_owned(),
+        Some(logic) => eval(logic, &env.scope(), Data::Item(item)).into_owned(),
         None => Value::Null,
     };
     let passes = |item: &Value| js::truthy(&result(item));
