@@ -314,3 +314,11 @@ fn simulate_samples_at_most_ten_million() {
         stderr(&refused)
     );
 }
+
+#[test]
+fn export_verify_is_capped() {
+    common::on_example(&["export", "--verify", "1000001"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("1..=1000000"));
+}

@@ -21,6 +21,9 @@ use flagctl::fsio::write_atomic;
 /// The seed of `--verify`'s contexts: fixed, so a failure can be reproduced.
 const VERIFY_SEED: u64 = 0x5eed;
 
+/// The most contexts `--verify` generates: each is evaluated for every flag, twice.
+const MAX_VERIFY: u64 = 1_000_000;
+
 /// How many differences `--verify` lists.
 const SHOWN_DIFFERENCES: usize = 10;
 
@@ -29,9 +32,9 @@ pub struct Args {
     /// Write the file here (atomically) instead of to stdout
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// First evaluate N generated contexts through the TOML flags and through the
-    /// exported file; on any difference write nothing, list them and exit 1
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// First evaluate N generated contexts (at most 1,000,000) through the TOML flags and
+    /// through the exported file; on any difference write nothing, list them and exit 1
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_VERIFY))]
     verify: Option<u64>,
 }
 
