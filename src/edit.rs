@@ -15,6 +15,16 @@ pub fn date(d: NaiveDate) -> anyhow::Result<Item> {
         })
 }
 
+/// `edited` with the line endings of `original`: a file written with CRLF stays CRLF, so
+/// a commit changes only the lines an edit changed.
+pub fn line_endings_of(original: &str, edited: String) -> String {
+    let crlf = original.matches("\r\n").count();
+    if crlf == 0 || crlf * 2 < original.matches('\n').count() {
+        return edited;
+    }
+    edited.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
 /// Sets `key`, keeping its place and its comments when it exists; a new key goes after
 /// `after` when that key exists, else at the end of the table's values.
 pub fn set(table: &mut Table, key: &str, item: Item, after: &[&str]) {
@@ -84,6 +94,19 @@ fn rebuild(table: &mut Table, mut each: impl FnMut(&Key, &Item, &mut Vec<(Key, I
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_crlf_line_endings() {
+        assert_eq!(
+            line_endings_of("a = 1\r\nb = 2\r\n", "a = 1\nb = 3\nc = 4\n".into()),
+            "a = 1\r\nb = 3\r\nc = 4\r\n"
+        );
+        assert_eq!(
+            line_endings_of("a = 1\r\n", "a = 1\r\nb = 2\n".into()),
+            "a = 1\r\nb = 2\r\n"
+        );
+        assert_eq!(line_endings_of("a = 1\n", "a = 2\n".into()), "a = 2\n");
+    }
 
     #[test]
     fn keeps_comments_and_places_new_keys() {

@@ -224,6 +224,9 @@ pub enum Step {
     },
     Archive {
         results: Option<String>,
+        /// Archive even when active flags require it (they then fall back to their
+        /// defaults, and `audit` reports them as `missing-dependency`).
+        force: bool,
     },
 }
 
@@ -363,7 +366,15 @@ pub fn plan(
             set_state(&mut doc, flag, false)?;
             ("enabled again".into(), reason.clone())
         }
-        Step::Archive { results } => {
+        Step::Archive { results, force } => {
+            let dependants = dependants(repo, key);
+            if !dependants.is_empty() && !force {
+                bail!(
+                    "{} require `{key}`; archived, it would no longer serve them and their evaluation would change\n\
+                     help: remove those requirements first, or pass --force",
+                    dependants.join(", ")
+                );
+            }
             archive(&mut doc, flag, config, today, head, results.as_deref())?;
             path = format!(
                 "{}/{ARCHIVE_DIR}/{}/{}.toml",
@@ -379,7 +390,6 @@ pub fn plan(
             if let Some(r) = results {
                 body.push_str(&format!("\n\n{r}"));
             }
-            let dependants = dependants(repo, key);
             if !dependants.is_empty() {
                 notes.push(format!(
                     "{} still require `{key}`; `flagctl audit` reports them as missing-dependency",
@@ -389,7 +399,7 @@ pub fn plan(
             (format!("moved to {path}"), Some(body))
         }
     };
-    let text = doc.to_string();
+    let text = crate::edit::line_endings_of(&file.source.text, doc.to_string());
     if let Err(problems) = Flag::parse(&SourceFile::new(&path, text.as_str()), config) {
         bail!(
             "the edit would leave {} invalid: {}",

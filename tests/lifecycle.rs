@@ -282,20 +282,28 @@ fn archive_wants_a_temporary_flag_concluded_first() {
 }
 
 #[test]
-fn archive_moves_the_flag_and_breaks_its_dependants() {
+fn archive_moves_the_flag_and_breaks_its_dependants_only_with_force() {
     let repo = repo();
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
-    repo.flagctl(&[
+    let archive = [
         "archive",
         "ranker-switch",
         "--results",
         "replaced by the v3 fallback",
         "--as-of",
         "2026-11-25",
-    ])
-    .assert()
-    .success()
-    .stderr(predicate::str::contains("ranker-canary still require"));
+    ];
+    repo.flagctl(&archive)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "ranker-canary require `ranker-switch`",
+        ));
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]).trim(), head);
+    repo.flagctl(&[&archive[..], &["--force"]].concat())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("ranker-canary still require"));
     assert!(
         !repo
             .path()

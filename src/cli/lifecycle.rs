@@ -99,6 +99,9 @@ pub struct ArchiveArgs {
     key: String,
     #[command(flatten)]
     results: ResultsArgs,
+    /// Archive even when active flags require it (they fall back to their defaults)
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     commit: CommitArgs,
 }
@@ -195,6 +198,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Outcome {
 pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
     let step = Step::Archive {
         results: args.results.text()?,
+        force: args.force,
     };
     run(ctx, &args.key, step, &args.commit)
 }

@@ -125,6 +125,8 @@ pub struct Ctx {
     pub now: chrono::DateTime<chrono::Utc>,
     /// Today: `--as-of`, else the UTC date of `now`.
     pub today: NaiveDate,
+    /// The clock's UTC date, whatever `--as-of` says: what a commit made now is dated.
+    pub clock_today: NaiveDate,
     /// Colour on stdout.
     pub color: bool,
 }
@@ -196,14 +198,16 @@ pub fn main() -> ExitCode {
         }
         _ => color,
     };
+    #[allow(clippy::disallowed_methods)] // the one read of the clock
+    let clock = chrono::Utc::now();
     let now = match cli.global.as_of {
         Some(date) => date.and_time(chrono::NaiveTime::MIN).and_utc(),
-        #[allow(clippy::disallowed_methods)] // the one read of the clock
-        None => chrono::Utc::now(),
+        None => clock,
     };
     let ctx = Ctx {
         now,
         today: now.date_naive(),
+        clock_today: clock.date_naive(),
         global: cli.global,
         color,
     };

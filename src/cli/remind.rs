@@ -16,14 +16,14 @@ use flagctl::report::sanitize;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// What falls due within this many days (default: the policy's warn_days)
-    #[arg(long, value_name = "DAYS")]
+    /// What falls due within this many days, at most 36500 (default: the policy's warn_days)
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(..=36_500))]
     within: Option<u32>,
     /// POST each owner's digest as JSON to this http:// or https:// URL (Slack-compatible `text`)
     #[arg(long, value_name = "URL", value_parser = parse_url)]
     webhook: Option<String>,
-    /// Seconds to wait for each webhook call
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Seconds to wait for each webhook call (1 to 3600)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
 }
 

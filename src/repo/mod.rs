@@ -132,6 +132,9 @@ impl Repo {
             })?,
         };
         let (config, config_file) = parse_config(config_text)?;
+        if config_file.is_none() && !root.join(&config.flags_dir).is_dir() {
+            bail!("{}", not_a_flag_repository(root, &config.flags_dir));
+        }
         let entries = walk::flag_files(root, &config.flags_dir)?;
         Ok(Repo::assemble(root, config, config_file, entries, None))
     }
@@ -212,6 +215,13 @@ impl Repo {
         };
         let (config, config_file) = parse_config(config_text)?;
         let flags_dir = tree::join(&prefix, &config.flags_dir);
+        if config_file.is_none() && tree.get_path(Path::new(&flags_dir)).is_err() {
+            bail!(
+                "{} (in commit {})",
+                not_a_flag_repository(root, &config.flags_dir),
+                revision.spec
+            );
+        }
         let entries = tree::flag_files(git, &tree, &flags_dir, &prefix)?;
         Ok(Repo::assemble(
             root,
@@ -380,6 +390,30 @@ impl Entry {
             flag,
         }
     }
+}
+
+/// Why `root` holds no flags: neither `flagctl.toml` nor a flags folder. A gate that
+/// passed here would pass for the wrong reason (a monorepo root, or `--repo` pointed at
+/// the flags folder itself), so every command stops.
+fn not_a_flag_repository(root: &Path, flags_dir: &str) -> String {
+    let mut text = format!(
+        "no flags folder: {} has neither {CONFIG_FILE} nor {flags_dir}/\n\
+         help: run `flagctl init` to start a flag repository here, or pass --repo DIR",
+        root.display()
+    );
+    // Pointed at the flags folder (or a service in it): the repository is above.
+    if let Some(parent) = root
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .find(|dir| dir.join(CONFIG_FILE).is_file() || dir.join(flags_dir) == root)
+    {
+        text.push_str(&format!(
+            "; this looks like a flags folder: did you mean --repo {}?",
+            parent.display()
+        ));
+    }
+    text
 }
 
 /// A problem with where the file sits: its key or service name.

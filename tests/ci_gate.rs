@@ -1,0 +1,116 @@
+//! A gate that cannot pass by accident, and the defects a first trial found.
+
+mod common;
+
+use common::{TestRepo, experiment};
+use predicates::prelude::*;
+
+#[test]
+fn a_folder_without_flags_stops_every_command() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "a monorepo root\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    for args in [
+        vec!["audit"],
+        vec!["validate"],
+        vec!["list"],
+        vec!["export"],
+        vec!["--rev", "HEAD", "audit"],
+        vec!["audit", "--format", "sarif"],
+    ] {
+        repo.flagctl(&args).assert().code(2).stderr(
+            predicate::str::contains("no flags folder").and(predicate::str::contains(
+                "run `flagctl init` to start a flag repository here, or pass --repo DIR",
+            )),
+        );
+    }
+}
+
+#[test]
+fn repo_pointed_at_the_flags_folder_suggests_its_parent() {
+    let repo = TestRepo::initialised();
+    repo.write(
+        "flags/search/alpha.toml",
+        &experiment("a@example.com", "2026-11-20", "2026-12-10"),
+    );
+    let flags = repo.path().join("flags");
+    common::flagctl(&["--repo", flags.to_str().unwrap(), "audit"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "did you mean --repo {}",
+            repo.path().display()
+        )));
+}
+
+#[test]
+fn lifecycle_edits_keep_crlf_line_endings() {
+    let repo = TestRepo::initialised();
+    repo.git(&["config", "core.autocrlf", "false"]);
+    let flag = experiment("a@example.com", "2026-11-20", "2026-12-10").replace('\n', "\r\n");
+    repo.write("flags/search/alpha.toml", &flag);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "add alpha"]);
+    repo.flagctl(&["kill", "alpha", "--reason", "x"])
+        .assert()
+        .success();
+    let stat = repo.git(&["show", "--numstat", "--format=", "HEAD"]);
+    assert_eq!(
+        stat.trim(),
+        "1\t0\tflags/search/alpha.toml",
+        "one line added"
+    );
+    assert!(
+        repo.read("flags/search/alpha.toml")
+            .contains("state = \"disabled\"\r\n")
+    );
+}
+
+#[test]
+fn numeric_options_have_ranges() {
+    let repo = TestRepo::initialised();
+    for (args, range) in [
+        (
+            vec!["remind", "--timeout", "18446744073709551615"],
+            "1..=3600",
+        ),
+        (vec!["remind", "--within", "4294967295"], "0..=36500"),
+        (
+            vec!["simulate", "x", "--sample", "99999999999"],
+            "0..=10000000",
+        ),
+        (vec!["export", "--verify", "0"], "1..=1000000"),
+    ] {
+        repo.flagctl(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(range));
+    }
+}
+
+#[test]
+fn create_refuses_a_future_date_that_would_fail_created_mismatch() {
+    let repo = TestRepo::initialised();
+    repo.flagctl(&[
+        "create",
+        "alpha",
+        "--kind",
+        "experiment",
+        "--service",
+        "search",
+        "--owner",
+        "a@example.com",
+        "--description",
+        "x",
+        "--as-of",
+        "9999-01-01",
+    ])
+    .assert()
+    .code(2)
+    .stderr(
+        predicate::str::contains("is after today")
+            .and(predicate::str::contains("created-mismatch")),
+    );
+    assert!(!repo.path().join("flags/search/alpha.toml").exists());
+}
