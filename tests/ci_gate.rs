@@ -114,3 +114,17 @@ fn create_refuses_a_future_date_that_would_fail_created_mismatch() {
     );
     assert!(!repo.path().join("flags/search/alpha.toml").exists());
 }
+
+#[test]
+fn validate_refuses_weights_that_export_refuses() {
+    let repo = TestRepo::initialised();
+    let flag = experiment("a@example.com", "2026-11-20", "2026-12-10")
+        + "\n[[rules]]\nrollout = [{ variant = \"on\", weight = 4294967295 }, { variant = \"off\", weight = 4294967295 }]\n";
+    repo.write("flags/search/alpha.toml", &flag);
+    repo.flagctl(&["validate"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "more than flagd accepts (2147483647)",
+        ));
+}

@@ -2,6 +2,10 @@
 //! prefix (flag key or layer name) followed by the bucketing value, mapped onto
 //! `[0, total_weight)` by `(hash * total_weight) >> 32`.
 
+/// The largest total weight of a `fractional` split that flagd accepts (a signed 32-bit
+/// sum): flag files, the evaluator and the export all hold to it.
+pub const MAX_TOTAL_WEIGHT: u64 = i32::MAX as u64;
+
 /// Inputs up to this length are joined on the stack.
 const STACK_INPUT: usize = 256;
 

@@ -43,9 +43,6 @@ use crate::model::condition::{Condition, Op};
 /// The JSON schema flagd publishes for flag-definition files.
 pub const SCHEMA: &str = "https://flagd.dev/schema/v0/flags.json";
 
-/// The largest total weight flagd's `fractional` accepts.
-const MAX_TOTAL_WEIGHT: u64 = i32::MAX as u64;
-
 /// How deep JSON may nest for flagctl's own flagd loader (serde_json reads 127 levels),
 /// which `export --verify` reads the file with. The prerequisite bounds keep targeting
 /// far shallower; this is the backstop.
@@ -386,10 +383,11 @@ fn rollout_expr(flag: &Flag, rollout: &Rollout, fallback: &Value) -> Result<Valu
     if total == 0 {
         return Ok(fallback.clone());
     }
-    if total > MAX_TOTAL_WEIGHT {
+    if total > crate::eval::MAX_TOTAL_WEIGHT {
         bail!(
-            "flag \"{}\": a rollout's weights sum to {total}, more than flagd's fractional takes ({MAX_TOTAL_WEIGHT}); scale them down",
-            flag.key
+            "flag \"{}\": a rollout's weights sum to {total}, more than flagd's fractional takes ({}); scale them down",
+            flag.key,
+            crate::eval::MAX_TOTAL_WEIGHT
         );
     }
     let (value, guard) = match &rollout.bucket_by {
@@ -717,13 +715,33 @@ when = [{ attr = "age", gte = 18 }]
 
     #[test]
     fn weights_beyond_flagd_are_refused() {
-        let set = set_of(&[(
-            "big",
-            with_rules(
-                "",
-                "[[rules]]\nrollout = [{ variant = \"b\", weight = 2147483647 }, { variant = \"c\", weight = 1 }]\n",
-            ),
-        )]);
+        // A flag file cannot hold them (the model refuses them); a set built otherwise
+        // still cannot export them.
+        use crate::eval::{Action, Flag, Native, Rollout, Rule, State, Targeting};
+        let mut set = FlagSet::new();
+        set.insert(Flag {
+            key: "big".into(),
+            state: State::Enabled,
+            variants: [
+                ("b".to_string(), json!(true)),
+                ("c".to_string(), json!(false)),
+            ]
+            .into_iter()
+            .collect(),
+            default_variant: Some("b".into()),
+            metadata: Default::default(),
+            targeting: Targeting::Native(Native {
+                rules: vec![Rule {
+                    name: "r".into(),
+                    conditions: Vec::new(),
+                    action: Action::Rollout(Rollout {
+                        bucket_by: None,
+                        entries: vec![("b".into(), u32::MAX), ("c".into(), 1)],
+                    }),
+                }],
+                ..Native::default()
+            }),
+        });
         let err = to_flagd(&set, "t").unwrap_err().to_string();
         assert!(err.contains("scale them down"), "{err}");
     }

@@ -568,10 +568,23 @@ fn parse_rollout(
             ),
         }
     }
-    if entries.len() == raw.len() && entries.iter().map(|(_, w)| u64::from(*w)).sum::<u64>() == 0 {
+    let total: u64 = entries.iter().map(|(_, w)| u64::from(*w)).sum();
+    if entries.len() == raw.len() && total == 0 {
         problems.push(
-            Problem::new(span, "the rollout's weights sum to 0")
+            Problem::new(span.clone(), "the rollout's weights sum to 0")
                 .with_help("give at least one variant a positive weight"),
+        );
+    }
+    if total > crate::eval::MAX_TOTAL_WEIGHT {
+        problems.push(
+            Problem::new(
+                span,
+                format!(
+                    "the rollout's weights sum to {total}, more than flagd accepts ({})",
+                    crate::eval::MAX_TOTAL_WEIGHT
+                ),
+            )
+            .with_help("weights are relative shares: scale them down, such as 10 and 90"),
         );
     }
     Some(Action::Rollout(entries))
@@ -701,6 +714,17 @@ bucket_by = "user_id"
                 .replace("weight = 90", "weight = 0"),
         );
         assert_eq!(found, ["the rollout's weights sum to 0"]);
+        let found = messages(
+            &GOOD
+                .replace("weight = 10", "weight = 4294967295")
+                .replace("weight = 90", "weight = 4294967295"),
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("more than flagd accepts (2147483647)")),
+            "{found:?}"
+        );
         let found = messages(&GOOD.replace(
             "{ variant = \"baseline\", weight = 90 }",
             "{ variant = \"candidate\", weight = 90 }",

@@ -36,9 +36,6 @@ pub(super) fn sem_ver<'a>(args: &[Cow<'_, Value>]) -> Cow<'a, Value> {
     Cow::Owned(result.map_or(Value::Null, Value::Bool))
 }
 
-/// The largest total weight flagd accepts.
-const MAX_TOTAL_WEIGHT: u64 = i32::MAX as u64;
-
 /// `fractional` (v2): `[bucketing value?, [variant, weight?]...]`.
 ///
 /// The optional first argument is any expression; when it yields a string that string is
@@ -66,7 +63,7 @@ fn pick<'a>(args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Option<Value> {
         total += weight;
         distribution.push((variant, weight));
     }
-    if total == 0 || total > MAX_TOTAL_WEIGHT {
+    if total == 0 || total > crate::eval::MAX_TOTAL_WEIGHT {
         return None;
     }
     let hash = match bucketing_value.as_deref().and_then(Value::as_str) {
@@ -92,7 +89,7 @@ fn distribution_entry(entry: &Value) -> Option<(&Value, u64)> {
         None | Some(Value::Null) => 1,
         Some(Value::Number(n)) => {
             let weight = n.as_f64()?;
-            if weight.fract() != 0.0 || weight > MAX_TOTAL_WEIGHT as f64 {
+            if weight.fract() != 0.0 || weight > crate::eval::MAX_TOTAL_WEIGHT as f64 {
                 return None;
             }
             weight.max(0.0) as u64
