@@ -224,10 +224,9 @@ pub fn standing(file: &FlagFile, config: &Config, today: NaiveDate) -> Standing 
         return without_deadline(Status::Invalid);
     };
     let deadline = next_deadline(flag, config, today);
-    let status = match deadline
-        .as_ref()
-        .map_or(Status::Live, |d| d.status(config.policy.warn_days))
-    {
+    let status = match deadline.as_ref().map_or(Status::Live, |d| {
+        d.status(config.warn_days_for(flag.kind.get_ref()))
+    }) {
         Status::Live if flag.state == State::Disabled => Status::Disabled,
         status => status,
     };

@@ -18,6 +18,8 @@ warn_days = 7                # window for expiring-soon / review-due-soon
 removal_grace_days = 30      # a concluded temporary flag must be archived within this
 
 # Temporary kinds expire after max_days; permanent kinds are reviewed every review_days.
+# A kind may set its own warn_days; by default it is the policy's, but at most half the
+# kind's lifetime (an operational flag is expiring-soon 3 days before it expires).
 [kinds.experiment]
 temporary = true
 max_days = 30

@@ -128,3 +128,18 @@ fn validate_refuses_weights_that_export_refuses() {
             "more than flagd accepts (2147483647)",
         ));
 }
+
+#[test]
+fn a_short_kind_is_not_expiring_soon_from_the_day_it_is_made() {
+    let repo = TestRepo::initialised();
+    let flag = experiment("a@example.com", "2026-11-20", "2026-11-27")
+        .replace("kind = \"experiment\"", "kind = \"operational\"");
+    repo.write("flags/search/alpha.toml", &flag);
+    repo.flagctl(&["audit", "--deny-warnings", "--as-of", "2026-11-20"])
+        .assert()
+        .success();
+    repo.flagctl(&["audit", "--deny-warnings", "--as-of", "2026-11-24"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("expiring-soon"));
+}

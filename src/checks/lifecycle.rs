@@ -20,7 +20,8 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
             continue;
         };
         // A deadline that needs action puts the flag in a status named as its rule.
-        let Some(rule) = deadline.status(config.policy.warn_days).rule() else {
+        let warn = config.warn_days_for(flag.kind.get_ref());
+        let Some(rule) = deadline.status(warn).rule() else {
             continue;
         };
         let help = deadline.is_overdue().then(|| deadline.fix(&file.key));

@@ -25,6 +25,8 @@ pub struct Config {
     pub flags_dir: String,
     pub policy: Policy,
     pub kinds: IndexMap<String, Kind>,
+    /// `warn_days` declared per kind; other kinds take [`Config::warn_days_for`]'s default.
+    pub kind_warn_days: IndexMap<String, u32>,
     pub owners: IndexMap<String, Owner>,
     pub services: IndexMap<String, ServiceConfig>,
     pub segments: IndexMap<String, Vec<Condition>>,
@@ -94,6 +96,7 @@ static CONFIG_SHAPE: Shape = Shape::Table(&[
             ("temporary", Shape::Any),
             ("max_days", Shape::Any),
             ("review_days", Shape::Any),
+            ("warn_days", Shape::Any),
         ])),
     ),
     (
@@ -141,6 +144,7 @@ struct RawKind {
     temporary: bool,
     max_days: Option<u32>,
     review_days: Option<u32>,
+    warn_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +169,7 @@ impl Default for Config {
             flags_dir: "flags".into(),
             policy: Policy::default(),
             kinds: kinds.into_iter().map(|(n, k)| (n.to_string(), k)).collect(),
+            kind_warn_days: IndexMap::new(),
             owners: IndexMap::new(),
             services: IndexMap::new(),
             segments: IndexMap::new(),
@@ -248,8 +253,18 @@ impl Config {
                     Ok(k)
                 }
             });
+            let parsed = parsed.and_then(|k| match kind.warn_days {
+                Some(warn) if warn > days => {
+                    Err("`warn_days` is at most the kind's `max_days` or `review_days`")
+                }
+                _ => Ok(k),
+            });
             match parsed {
                 Ok(parsed) => {
+                    match kind.warn_days {
+                        Some(warn) => config.kind_warn_days.insert(name.clone(), warn),
+                        None => config.kind_warn_days.shift_remove(&name),
+                    };
                     config.kinds.insert(name, parsed);
                 }
                 Err(message) => {
@@ -349,6 +364,21 @@ impl Config {
         }
     }
 
+    /// How many days before a deadline a flag of `kind` is `expiring-soon` or
+    /// `review-due-soon`: the kind's own `warn_days`, else the policy's, but at most half
+    /// the kind's lifetime, so that a 7-day kind is not "soon" from the day it is made.
+    pub fn warn_days_for(&self, kind: &str) -> u32 {
+        if let Some(days) = self.kind_warn_days.get(kind) {
+            return *days;
+        }
+        match self.kinds.get(kind) {
+            Some(Kind::Temporary { max_days: days } | Kind::Permanent { review_days: days }) => {
+                self.policy.warn_days.min(days / 2)
+            }
+            None => self.policy.warn_days,
+        }
+    }
+
     /// The declared kinds, for messages: `experiment, release, …`.
     pub fn kind_names(&self) -> String {
         self.kinds.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -431,6 +461,22 @@ mod tests {
         }
         let problems = parse("[policy]\nremoval_grace_days = 4000000000\n").unwrap_err();
         assert!(problems[0].message.contains("a century"), "{problems:?}");
+    }
+
+    #[test]
+    fn the_warning_window_fits_each_kind() {
+        let config =
+            parse("[kinds.canary]\ntemporary = true\nmax_days = 2\nwarn_days = 2\n").unwrap();
+        assert_eq!(config.warn_days_for("experiment"), 7);
+        assert_eq!(config.warn_days_for("operational"), 3);
+        assert_eq!(config.warn_days_for("canary"), 2);
+        assert_eq!(config.warn_days_for("undeclared"), 7);
+        let problems =
+            parse("[kinds.canary]\ntemporary = true\nmax_days = 2\nwarn_days = 3\n").unwrap_err();
+        assert!(
+            problems[0].message.contains("at most the kind's"),
+            "{problems:?}"
+        );
     }
 
     #[test]
