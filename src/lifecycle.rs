@@ -400,6 +400,12 @@ pub fn plan(
         }
     };
     let text = crate::edit::line_endings_of(&file.source.text, doc.to_string());
+    if text == file.source.text {
+        bail!(
+            "{verb} changes nothing: {} already says so (an empty commit would record nothing)",
+            file.source.path
+        );
+    }
     if let Err(problems) = Flag::parse(&SourceFile::new(&path, text.as_str()), config) {
         bail!(
             "the edit would leave {} invalid: {}",

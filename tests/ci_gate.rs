@@ -143,3 +143,32 @@ fn a_short_kind_is_not_expiring_soon_from_the_day_it_is_made() {
         .code(1)
         .stdout(predicate::str::contains("expiring-soon"));
 }
+
+#[test]
+fn a_second_review_on_one_day_changes_nothing_and_says_so() {
+    let repo = TestRepo::initialised();
+    let flag = experiment("a@example.com", "2026-11-01", "2026-12-10")
+        .replace("kind = \"experiment\"", "kind = \"kill-switch\"")
+        .replace("expires = 2026-12-10", "review_by = 2027-01-01");
+    repo.write("flags/search/switch.toml", &flag);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "add switch"]);
+    repo.flagctl(&["review", "switch"]).assert().success();
+    let commits = repo.commit_count();
+    repo.flagctl(&["review", "switch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("review changes nothing"));
+    assert_eq!(repo.commit_count(), commits);
+}
+
+#[test]
+fn audit_base_names_its_own_option() {
+    let repo = TestRepo::initialised();
+    repo.flagctl(&["audit", "--base", "nonexistent"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--base nonexistent: no such commit",
+        ));
+}

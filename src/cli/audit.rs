@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     if let Some(base) = &args.base {
         let before = run_audit(&Repo::open_with_policy(
             &repo.root,
-            &Source::Rev(base.clone()),
+            &Source::Base(base.clone()),
             policy,
         )?);
         let identity = |f: &Finding| (f.rule, f.flag.clone().unwrap_or_else(|| f.path.clone()));

@@ -71,6 +71,8 @@ pub enum Source {
     WorkTree,
     /// A commit: any revspec (`--rev`).
     Rev(String),
+    /// A commit to compare with (`audit --base`): read as `Rev`, named as `--base`.
+    Base(String),
     /// The last first-parent commit at or before a time, walking back from `from` (a
     /// revspec) or HEAD (`--at`).
     At {
@@ -171,6 +173,7 @@ impl Repo {
         let (flag, spec) = match source {
             Source::WorkTree => return Repo::load_work_tree(root, policy),
             Source::Rev(rev) => ("--rev", rev.clone()),
+            Source::Base(rev) => ("--base", rev.clone()),
             Source::At { time, .. } => ("--at", time.to_rfc3339()),
         };
         let git = git::open(root).with_context(|| {
