@@ -172,3 +172,27 @@ fn audit_base_names_its_own_option() {
             "--base nonexistent: no such commit",
         ));
 }
+
+#[test]
+fn a_flagctl_toml_above_the_git_work_tree_is_not_the_repository() {
+    let outer = tempfile::tempdir().unwrap();
+    std::fs::write(outer.path().join("flagctl.toml"), "[polcy]\n").unwrap();
+    let inner = outer.path().join("project");
+    std::fs::create_dir(&inner).unwrap();
+    let status = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&inner)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut cmd = common::flagctl(&["validate"]);
+    cmd.current_dir(&inner)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no flags folder"));
+    common::flagctl(&["--repo", "README.md", "list"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a file; pass the folder"));
+}
