@@ -196,3 +196,89 @@ fn a_flagctl_toml_above_the_git_work_tree_is_not_the_repository() {
         .code(2)
         .stderr(predicate::str::contains("a file; pass the folder"));
 }
+
+#[test]
+fn the_pre_commit_recipe_checks_what_is_staged() {
+    let repo = TestRepo::initialised();
+    let good = experiment("a@example.com", "2026-11-20", "2026-12-10");
+    repo.write("flags/search/alpha.toml", &good.replace("owner", "ownr"));
+    repo.git(&["add", "-A"]);
+    // Fixed in the work tree only: the broken file is what the commit would hold.
+    repo.write("flags/search/alpha.toml", &good);
+    repo.flagctl(&["validate"]).assert().success();
+    repo.flagctl(&["validate", "--staged"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("unknown key `ownr`"));
+    repo.flagctl(&["audit", "--staged"]).assert().code(1);
+    // The README's hook, with this build of flagctl.
+    let binary = assert_cmd::cargo::cargo_bin("flagctl");
+    let hook = repo.write(
+        ".git/hooks/pre-commit",
+        &format!("#!/bin/sh\nexec '{}' validate --staged\n", binary.display()),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("git")
+        .args(["commit", "-qm", "add alpha"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the hook stops the commit");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "add alpha"]);
+    let framework = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    assert!(framework.contains("entry: flagctl validate --staged"));
+}
+
+#[test]
+fn the_workflow_commands_gate_a_two_commit_pull_request() {
+    let repo = TestRepo::initialised();
+    // main carries old debt: a flag that expired long ago.
+    repo.write(
+        "flags/search/old.toml",
+        &experiment("a@example.com", "2026-09-01", "2026-09-20"),
+    );
+    repo.commit_all_at("old flag", "2026-09-01");
+    repo.git(&["branch", "base"]);
+    // The pull request: two commits, one new healthy flag.
+    repo.git(&["checkout", "-qb", "feature"]);
+    repo.write(
+        "flags/search/new.toml",
+        &experiment("a@example.com", "2026-11-20", "2026-12-15"),
+    );
+    repo.commit_all_at("add new", "2026-11-20");
+    repo.write(
+        "flags/search/new.toml",
+        &experiment("b@example.com", "2026-11-20", "2026-12-15"),
+    );
+    repo.commit_all_at("hand it over", "2026-11-21");
+    let pull_request = [
+        "audit",
+        "--format",
+        "github",
+        "--base",
+        "base",
+        "--policy-from",
+        "base",
+    ];
+    repo.flagctl(&pull_request).assert().success();
+    // The push to main audits everything, old debt included.
+    repo.flagctl(&["audit", "--format", "github"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("title=expired"));
+    // A pull request that adds a stale flag fails.
+    repo.write(
+        "flags/search/stale.toml",
+        &experiment("a@example.com", "2026-10-01", "2026-10-20"),
+    );
+    repo.commit_all_at("add stale", "2026-11-22");
+    repo.flagctl(&pull_request)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("file=flags/search/stale.toml"));
+}

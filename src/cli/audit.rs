@@ -28,6 +28,9 @@ pub struct Args {
     /// request cannot loosen the rules it is checked by
     #[arg(long, value_name = "REV")]
     policy_from: Option<String>,
+    /// Check what is staged in git's index (what the next commit holds), not the work tree
+    #[arg(long, conflicts_with = "rev")]
+    staged: bool,
 }
 
 fn parse_rule(name: &str) -> Result<RuleId, String> {
@@ -53,7 +56,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         ],
     )?;
     let policy = args.policy_from.as_deref();
-    let repo = match render::load_checked(ctx, policy)? {
+    let repo = match render::load_checked(ctx, &ctx.source_or_staged(args.staged), policy)? {
         Ok(repo) => repo,
         Err(code) => return Ok(code),
     };

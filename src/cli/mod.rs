@@ -91,7 +91,7 @@ enum Command {
     /// Show one flag with its computed status
     Show(list::ShowArgs),
     /// File-level checks only (invalid-flag, duplicate-key, unknown-kind): fast, for pre-commit
-    Validate,
+    Validate(validate::Args),
     /// Every policy rule: expiry, reviews, owners, limits, conflicts, dependencies (the CI gate)
     Audit(audit::Args),
     /// The commits that changed a flag, with the fields each changed
@@ -143,6 +143,15 @@ impl Ctx {
         match &self.global.rev {
             Some(rev) => Source::Rev(rev.clone()),
             None => Source::WorkTree,
+        }
+    }
+
+    /// `--staged`'s index when asked for, else [`Ctx::source`].
+    pub fn source_or_staged(&self, staged: bool) -> Source {
+        if staged {
+            Source::Staged
+        } else {
+            self.source()
         }
     }
 
@@ -217,7 +226,7 @@ pub fn main() -> ExitCode {
         Command::Create(args) => create::run(&ctx, args),
         Command::List(args) => list::list(&ctx, args),
         Command::Show(args) => list::show(&ctx, args),
-        Command::Validate => validate::run(&ctx),
+        Command::Validate(args) => validate::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::History(args) => history::run(&ctx, args),
         Command::Expire(args) => lifecycle::expire(&ctx, args),

@@ -9,7 +9,7 @@ use super::terminal::{self, tell};
 use super::{Ctx, Format, output};
 use flagctl::checks::{Finding, config_findings};
 use flagctl::output::{Failure, FailureJson};
-use flagctl::repo::{ConfigError, Repo};
+use flagctl::repo::{ConfigError, Repo, Source};
 use flagctl::report::{self, Report};
 
 /// Prints an invalid `flagctl.toml` as diagnostics on stderr.
@@ -93,8 +93,12 @@ fn empty_report(ctx: &Ctx) -> Report<'static> {
 /// The repository of a command that reports findings. When `flagctl.toml` is invalid,
 /// its problems are printed instead, as `invalid-config` findings in the requested
 /// format, and the exit code (2) comes back.
-pub fn load_checked(ctx: &Ctx, policy: Option<&str>) -> anyhow::Result<Result<Repo, ExitCode>> {
-    let error = match Repo::open_with_policy(&ctx.root()?, &ctx.source(), policy) {
+pub fn load_checked(
+    ctx: &Ctx,
+    source: &Source,
+    policy: Option<&str>,
+) -> anyhow::Result<Result<Repo, ExitCode>> {
+    let error = match Repo::open_with_policy(&ctx.root()?, source, policy) {
         Ok(repo) => return Ok(Ok(repo)),
         Err(error) => error,
     };

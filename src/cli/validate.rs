@@ -5,9 +5,17 @@ use std::process::ExitCode;
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::checks::{Severities, Sink, Summary, check_files};
 
-pub fn run(ctx: &Ctx) -> Outcome {
+#[derive(clap::Args)]
+pub struct Args {
+    /// Check what is staged in git's index (what the next commit holds), not the work
+    /// tree: for pre-commit hooks
+    #[arg(long, conflicts_with = "rev")]
+    staged: bool,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     require_format(ctx, "validate", &[Format::Human, Format::Json])?;
-    let repo = match render::load_checked(ctx, None)? {
+    let repo = match render::load_checked(ctx, &ctx.source_or_staged(args.staged), None)? {
         Ok(repo) => repo,
         Err(code) => return Ok(code),
     };

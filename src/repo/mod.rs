@@ -73,6 +73,8 @@ pub enum Source {
     Rev(String),
     /// A commit to compare with (`audit --base`): read as `Rev`, named as `--base`.
     Base(String),
+    /// What is staged in git's index (`--staged`): what the next commit will hold.
+    Staged,
     /// The last first-parent commit at or before a time, walking back from `from` (a
     /// revspec) or HEAD (`--at`).
     At {
@@ -172,6 +174,7 @@ impl Repo {
         };
         let (flag, spec) = match source {
             Source::WorkTree => return Repo::load_work_tree(root, policy),
+            Source::Staged => return Repo::load_staged(root, policy),
             Source::Rev(rev) => ("--rev", rev.clone()),
             Source::Base(rev) => ("--base", rev.clone()),
             Source::At { time, .. } => ("--at", time.to_rfc3339()),
@@ -202,6 +205,21 @@ impl Repo {
         Repo::load_commit(root, &git, Revision::of(&spec, &commit), policy)
     }
 
+    /// Reads what git's index holds: the blobs staged for the next commit, whatever the
+    /// work tree says since (a pre-commit hook checks what will be committed).
+    fn load_staged(root: &Path, policy: Option<Option<String>>) -> anyhow::Result<Repo> {
+        let git = git::open(root)
+            .with_context(|| format!("--staged: {} is not in a git repository", root.display()))?;
+        // The index as a tree (as `git write-tree` makes it): objects only, no ref moves.
+        let mut index = git.index().context("cannot read the git index")?;
+        let tree = git.find_tree(
+            index
+                .write_tree()
+                .context("the git index has unmerged paths; resolve them first")?,
+        )?;
+        Repo::load_tree(root, &git, &tree, "the index", None, policy)
+    }
+
     /// Reads the repository at `root` as it was in `revision`; `policy` replaces the
     /// commit's own `flagctl.toml`.
     fn load_commit(
@@ -211,6 +229,20 @@ impl Repo {
         policy: Option<Option<String>>,
     ) -> anyhow::Result<Repo> {
         let tree = git.find_commit(revision.oid)?.tree()?;
+        let place = format!("commit {}", revision.spec);
+        Repo::load_tree(root, git, &tree, &place, Some(revision), policy)
+    }
+
+    /// Reads the flag repository at `root` from a git tree (`place` names it in messages).
+    fn load_tree(
+        root: &Path,
+        git: &git2::Repository,
+        tree: &git2::Tree,
+        place: &str,
+        revision: Option<Revision>,
+        policy: Option<Option<String>>,
+    ) -> anyhow::Result<Repo> {
+        let tree = tree.clone();
         let prefix = git::git_path(git, root, "")?;
         let config_text = match policy {
             Some(text) => text,
@@ -220,19 +252,12 @@ impl Repo {
         let flags_dir = tree::join(&prefix, &config.flags_dir);
         if config_file.is_none() && tree.get_path(Path::new(&flags_dir)).is_err() {
             bail!(
-                "{} (in commit {})",
+                "{} (in {place})",
                 not_a_flag_repository(root, &config.flags_dir),
-                revision.spec
             );
         }
         let entries = tree::flag_files(git, &tree, &flags_dir, &prefix)?;
-        Ok(Repo::assemble(
-            root,
-            config,
-            config_file,
-            entries,
-            Some(revision),
-        ))
+        Ok(Repo::assemble(root, config, config_file, entries, revision))
     }
 
     fn assemble(
