@@ -282,3 +282,27 @@ fn the_workflow_commands_gate_a_two_commit_pull_request() {
         .code(1)
         .stdout(predicate::str::contains("file=flags/search/stale.toml"));
 }
+
+#[test]
+fn ci_formats_name_paths_from_the_checkout_root_in_a_monorepo() {
+    let repo = TestRepo::new();
+    repo.write("platform/flagctl.toml", "");
+    repo.write(
+        "platform/flags/fraud/old.toml",
+        &experiment("a@example.com", "2026-09-01", "2026-09-20"),
+    );
+    repo.commit_all_at("flags in platform/", "2026-09-01");
+    let run = |format: &str| {
+        let out = repo
+            .flagctl(&["--repo", "platform", "audit", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(run("github").contains("file=platform/flags/fraud/old.toml"));
+    assert!(run("sarif").contains("\"uri\": \"platform/flags/fraud/old.toml\""));
+    assert!(run("junit").contains("file=\"platform/flags/fraud/old.toml\""));
+    // json and human speak of the flag repository, as its own commands do.
+    assert!(run("json").contains("\"path\": \"flags/fraud/old.toml\""));
+}

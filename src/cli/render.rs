@@ -87,6 +87,10 @@ fn empty_report(ctx: &Ctx) -> Report<'static> {
         findings: &[],
         notes: &[],
         failure: None,
+        base: ctx
+            .root()
+            .map(|root| flagctl::repo::work_tree_prefix(&root))
+            .unwrap_or_default(),
     }
 }
 

@@ -83,6 +83,18 @@ pub enum Source {
     },
 }
 
+/// Where the flag repository at `root` sits in its git work tree, as a path prefix
+/// (`platform/`), or empty at the work tree's root or outside git.
+pub fn work_tree_prefix(root: &Path) -> String {
+    let Some(git) = git::open(root) else {
+        return String::new();
+    };
+    match git::git_path(&git, root, "") {
+        Ok(prefix) if !prefix.is_empty() => format!("{}/", prefix.trim_end_matches('/')),
+        _ => String::new(),
+    }
+}
+
 /// Shortens a commit id for people: its first seven characters.
 pub fn short_id(id: &str) -> &str {
     &id[..id.len().min(7)]

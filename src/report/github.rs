@@ -27,7 +27,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         writeln!(
             out,
             "::{level} file={},line={},col={},title={}::{}",
-            property(&finding.path),
+            property(&report.ci_path(&finding.path)),
             finding.line,
             finding.column,
             property(finding.rule.name()),

@@ -77,10 +77,11 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         xml.write_event(Event::End(BytesEnd::new("properties")))?;
     }
     for case in &cases {
+        let file = report.ci_path(case.path);
         let start = BytesStart::new("testcase").with_attributes([
             ("name", case.name),
             ("classname", case.classname.as_str()),
-            ("file", case.path),
+            ("file", file.as_str()),
         ]);
         let findings = by_path
             .get(case.path)

@@ -34,6 +34,17 @@ pub struct Report<'a> {
     /// Why the command could not check anything (exit code 2), for the formats that
     /// report it in their own document (sarif, github, junit).
     pub failure: Option<&'a Failure>,
+    /// Where the flag repository sits in the git work tree (`platform/`, or empty): CI
+    /// systems resolve the paths of `github`, `sarif` and `junit` against the checkout's
+    /// root, so those formats put it in front of each path.
+    pub base: String,
+}
+
+impl Report<'_> {
+    /// A finding's path as the CI system resolves it: from the git work tree's root.
+    pub fn ci_path(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
 }
 
 impl Report<'_> {

@@ -62,7 +62,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
                 "message": { "text": text },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&finding.path), "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": uri(&report.ci_path(&finding.path)), "uriBaseId": "%SRCROOT%" },
                         "region": { "startLine": finding.line, "startColumn": finding.column },
                     }
                 }],
