@@ -193,14 +193,24 @@ fn owners_in<'r>(repo: &'r Repo, service: &str) -> BTreeSet<&'r str> {
 
 /// A digest as markdown (also the `text` of a webhook message).
 pub fn markdown(digest: &Digest, today: NaiveDate) -> String {
+    render_text(digest, today, "**")
+}
+
+/// A digest in Slack's mrkdwn, the `text` of a webhook message: bold is `*…*` there.
+pub fn mrkdwn(digest: &Digest, today: NaiveDate) -> String {
+    render_text(digest, today, "*")
+}
+
+fn render_text(digest: &Digest, today: NaiveDate, bold: &str) -> String {
     let reach: Vec<String> = [&digest.contact, &digest.slack]
         .into_iter()
         .flatten()
         .map(|text| escape_markdown(text))
         .collect();
+    let count = digest.actions.len();
     let mut text = format!(
-        "**flagctl: {} flag action(s) for {}**",
-        digest.actions.len(),
+        "{bold}flagctl: {count} flag action{} for {}{bold}",
+        if count == 1 { "" } else { "s" },
         escape_markdown(&digest.owner)
     );
     if !reach.is_empty() {

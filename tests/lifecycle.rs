@@ -359,19 +359,26 @@ fn webhook_server_replying(
             let mut stream = stream.unwrap();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut length = 0;
+            let mut agent = String::new();
             loop {
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
                 if line == "\r\n" || line.is_empty() {
                     break;
                 }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
                     length = v.trim().parse().unwrap();
+                }
+                if let Some(v) = lower.strip_prefix("user-agent:") {
+                    agent = v.trim().to_string();
                 }
             }
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
-            bodies.push(serde_json::from_slice(&body).unwrap());
+            let mut body: Value = serde_json::from_slice(&body).unwrap();
+            body["received_user_agent"] = agent.into();
+            bodies.push(body);
             stream.write_all(reply).unwrap();
         }
         bodies
@@ -402,15 +409,36 @@ fn remind_json(repo: &TestRepo, within: &str) -> Value {
 fn remind_posts_one_digest_per_owner() {
     let repo = remind_repo();
     let (url, server) = webhook_server(2);
-    repo.flagctl(&["remind", "--webhook", &url, "--as-of", "2026-11-25"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("2 of 2 digests delivered"));
+    let out = repo
+        .flagctl(&["remind", "--webhook", &url, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["delivered"], 2, "{report}");
+    assert_eq!(report["deliveries"][0]["status"], 200, "{report}");
+    assert_eq!(report["deliveries"][0]["response"], "ok", "{report}");
     repo.flagctl(&["remind", "--webhook", "notaurl", "--as-of", "2026-11-25"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not an http:// or https:// URL"));
     let bodies = server.join().unwrap();
+    assert!(
+        bodies[0]["received_user_agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("flagctl/"),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        bodies[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("*flagctl: "),
+        "Slack bold: {}",
+        bodies[0]["text"]
+    );
     let owners: Vec<&str> = bodies
         .iter()
         .map(|b| b["owner"].as_str().unwrap())
@@ -454,7 +482,7 @@ fn remind_reports_an_unreachable_webhook() {
     ])
     .assert()
     .code(1)
-    .stderr(
+    .stdout(
         predicate::str::contains("failed: ml@example.com")
             .and(predicate::str::contains("failed: search@example.com")),
     );

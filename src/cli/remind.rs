@@ -8,11 +8,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::output::{Output, emit};
-use super::terminal::{self, say, tell};
+use super::terminal::{self, tell};
 use super::{Ctx, Format, Outcome, require_format};
 use flagctl::output::Envelope;
-use flagctl::remind::{Digest, digests, markdown};
-use flagctl::report::sanitize;
+use flagctl::remind::{Digest, digests, markdown, mrkdwn};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -111,66 +110,122 @@ fn parse_url(text: &str) -> Result<String, String> {
     }
 }
 
-/// Posts one message per owner; reports each failure and exits 1 if any.
+/// What happened to one owner's digest.
+#[derive(Serialize, JsonSchema)]
+pub(super) struct Delivery {
+    owner: String,
+    delivered: bool,
+    /// The HTTP status the webhook answered with, when it answered.
+    status: Option<u16>,
+    /// The first line of its answer (at most 200 characters), when there was one.
+    response: Option<String>,
+    /// Why the digest was not delivered.
+    error: Option<String>,
+    actions: usize,
+}
+
+/// `remind --webhook`: one delivery per owner.
+#[derive(Serialize, JsonSchema)]
+pub(super) struct Deliveries {
+    /// The webhook, without credentials, path or query.
+    webhook: String,
+    delivered: usize,
+    deliveries: Vec<Delivery>,
+}
+
+impl Output for Deliveries {
+    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+        for delivery in &self.deliveries {
+            match &delivery.error {
+                None => writeln!(
+                    out,
+                    "sent: {} ({})",
+                    delivery.owner,
+                    count(delivery.actions, "action")
+                )?,
+                Some(error) => writeln!(out, "failed: {}: {error}", delivery.owner)?,
+            }
+        }
+        writeln!(
+            out,
+            "{} of {} delivered to {}",
+            self.delivered,
+            count(self.deliveries.len(), "digest"),
+            self.webhook
+        )
+    }
+}
+
+/// Posts one message per owner; reports each delivery and exits 1 if any failed.
 fn post(ctx: &Ctx, url: &str, digests: &[Digest], timeout: Duration) -> Outcome {
     // A redirect would turn the POST into a body-less GET, perhaps to another host: a
     // webhook that answers with one has not received the digest.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .max_redirects(0)
+        .http_status_as_error(false)
+        .user_agent(concat!("flagctl/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
     let shown = redact(url);
-    let mut failed = 0;
+    let mut deliveries = Vec::new();
     for digest in digests {
         let message = Message {
-            text: markdown(digest, ctx.today),
+            text: mrkdwn(digest, ctx.today),
             digest,
         };
-        let message = Envelope::new(ctx.today, &message);
-        let body = serde_json::to_string(&message)?;
+        let body = serde_json::to_string(&Envelope::new(ctx.today, &message))?;
         let result = agent
             .post(url)
             .header("Content-Type", "application/json")
             .send(body);
+        let mut delivery = Delivery {
+            owner: digest.owner.clone(),
+            delivered: false,
+            status: None,
+            response: None,
+            error: None,
+            actions: digest.actions.len(),
+        };
         match result {
-            Ok(response) if response.status().is_redirection() => {
-                failed += 1;
-                tell!(
-                    "failed: {}: the webhook answered {} (a redirect); flagctl does not follow redirects",
-                    sanitize(&digest.owner),
-                    response.status()
-                );
+            Ok(mut response) => {
+                let status = response.status();
+                delivery.status = Some(status.as_u16());
+                delivery.response = response
+                    .body_mut()
+                    .with_config()
+                    .limit(4096)
+                    .read_to_string()
+                    .ok()
+                    .and_then(|text| text.lines().next().map(|l| l.chars().take(200).collect()));
+                if status.is_success() {
+                    delivery.delivered = true;
+                } else if status.is_redirection() {
+                    delivery.error = Some(format!(
+                        "the webhook answered {status} (a redirect); flagctl does not follow redirects"
+                    ));
+                } else {
+                    delivery.error = Some(format!("the webhook answered {status}"));
+                }
             }
-            Ok(_) => tell!(
-                "sent: {} ({})",
-                sanitize(&digest.owner),
-                count(digest.actions.len(), "action")
-            ),
             Err(ureq::Error::Timeout(_)) => {
-                failed += 1;
-                tell!(
-                    "failed: {}: no answer within {} s",
-                    sanitize(&digest.owner),
-                    timeout.as_secs()
-                );
+                delivery.error = Some(format!("no answer within {} s", timeout.as_secs()));
             }
-            Err(e) => {
-                failed += 1;
-                tell!(
-                    "failed: {}: {}",
-                    sanitize(&digest.owner),
-                    sanitize(&e.to_string()).replace(url, &shown)
-                );
-            }
+            Err(e) => delivery.error = Some(e.to_string().replace(url, &shown)),
         }
+        deliveries.push(delivery);
     }
-    say!(
-        "{} of {} delivered to {shown}",
-        digests.len() - failed,
-        count(digests.len(), "digest")
-    );
-    Ok(if failed > 0 {
+    let delivered = deliveries.iter().filter(|d| d.delivered).count();
+    let failed = delivered < deliveries.len();
+    emit(
+        ctx,
+        &Deliveries {
+            webhook: shown,
+            delivered,
+            deliveries,
+        },
+    )?;
+    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -16,7 +16,7 @@ use super::export::Exported;
 use super::history::FlagHistory;
 use super::init::Initialised;
 use super::list::{Details, FlagList};
-use super::remind::Reminders;
+use super::remind::{Deliveries, Reminders};
 use super::simulate::Simulated;
 
 /// Where the schema is checked in, from the crate root.
@@ -76,6 +76,11 @@ fn document() -> Value {
             "remind",
             "remind --format json",
             enveloped::<Reminders>(&mut generator),
+        ),
+        (
+            "remind-webhook",
+            "remind --webhook URL --format json: the delivery of each digest",
+            enveloped::<Deliveries>(&mut generator),
         ),
         (
             "history",

@@ -197,14 +197,6 @@ pub fn stderr(color: bool) -> Safe<std::io::StderrLock<'static>> {
     Safe::new(std::io::stderr().lock(), color, true)
 }
 
-/// `say!(…)`: a line on standard output, through [`Safe`].
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!($crate::cli::terminal::stdout(false, true), $($arg)*);
-    }};
-}
-
 /// `tell!(…)`: a line on standard error, through [`Safe`].
 macro_rules! tell {
     ($($arg:tt)*) => {{
@@ -213,7 +205,7 @@ macro_rules! tell {
     }};
 }
 
-pub(crate) use {say, tell};
+pub(crate) use tell;
 
 #[cfg(test)]
 mod tests {
