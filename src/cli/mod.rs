@@ -2,6 +2,7 @@
 //! and renders its results. Only this module prints.
 
 mod audit;
+mod completions;
 mod create;
 mod eval;
 mod export;
@@ -116,6 +117,10 @@ enum Command {
     Simulate(simulate::Args),
     /// Write the flags as a flagd flag-definition file (--format flagd), optionally verified
     Export(export::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::CompletionsArgs),
+    /// Print the man page in roff: flagctl(1), or a command's page
+    Man(completions::ManArgs),
 }
 
 /// What every command runs with: resolved options and today's date.
@@ -226,6 +231,8 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&ctx, args),
         Command::Simulate(args) => simulate::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match result {
         Ok(code) => code,
