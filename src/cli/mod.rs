@@ -6,6 +6,7 @@ mod completions;
 mod create;
 mod eval;
 mod export;
+mod file_schema;
 mod history;
 mod init;
 mod lifecycle;
@@ -117,6 +118,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Write the flags as a flagd flag-definition file (--format flagd), optionally verified
     Export(export::Args),
+    /// Print the JSON Schema of a flag file or of flagctl.toml, for editors
+    Schema(file_schema::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(completions::CompletionsArgs),
     /// Print the man page in roff: flagctl(1), or a command's page
@@ -231,6 +234,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&ctx, args),
         Command::Simulate(args) => simulate::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::Schema(args) => file_schema::run(&ctx, args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     };
