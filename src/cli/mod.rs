@@ -2,9 +2,11 @@
 //! and renders its results. Only this module prints.
 
 mod audit;
+mod completions;
 mod create;
 mod eval;
 mod export;
+mod file_schema;
 mod history;
 mod init;
 mod lifecycle;
@@ -116,6 +118,12 @@ enum Command {
     Simulate(simulate::Args),
     /// Write the flags as a flagd flag-definition file (--format flagd), optionally verified
     Export(export::Args),
+    /// Print the JSON Schema of a flag file or of flagctl.toml, for editors
+    Schema(file_schema::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::CompletionsArgs),
+    /// Print the man page in roff: flagctl(1), or a command's page
+    Man(completions::ManArgs),
 }
 
 /// What every command runs with: resolved options and today's date.
@@ -239,6 +247,9 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&ctx, args),
         Command::Simulate(args) => simulate::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::Schema(args) => file_schema::run(&ctx, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match result {
         Ok(code) => code,

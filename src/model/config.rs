@@ -17,7 +17,7 @@ use crate::rules::{RuleId, Severity};
 pub const CONFIG_FILE: &str = "flagctl.toml";
 
 /// The longest period, in days, a setting may name: a century.
-const MAX_DAYS: u32 = 36_500;
+pub(super) const MAX_DAYS: u32 = 36_500;
 
 /// The validated configuration of a flag repository.
 #[derive(Debug, Clone)]
@@ -33,11 +33,17 @@ pub struct Config {
     pub severity: IndexMap<RuleId, Option<Severity>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `[policy]`: the limits every service and flag is held to.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
+    /// How many active flags a service may carry, unless `[services.NAME] max_flags` says otherwise.
     pub max_flags_per_service: usize,
+    /// Days before `expires` or `review_by` that a flag is reported as `expiring-soon` or `review-due-soon`.
+    #[schemars(range(max = MAX_DAYS))]
     pub warn_days: u32,
+    /// Days a concluded flag may stay active before it must be archived (`remove_by` = conclusion date + this).
+    #[schemars(range(max = MAX_DAYS))]
     pub removal_grace_days: u32,
 }
 
@@ -65,22 +71,35 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[owners.NAME]`: a team that may own flags, and how to reach it.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Owner {
+    /// An e-mail address, shown in reminders.
     pub contact: Option<String>,
+    /// A Slack channel or handle, shown in reminders.
     pub slack: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[services.NAME]`: limits of one service (a folder under the flags folder).
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
+    /// How many active flags the service may carry (default: `max_flags_per_service`).
     pub max_flags: Option<usize>,
+    /// The owners allowed to own flags in this service (default: any declared owner).
     pub owners: Option<Vec<String>>,
 }
 
+/// The levels a rule may be set to under `[severity]`: `off` turns it off.
+pub(super) const SEVERITY_LEVELS: [(&str, Option<Severity>); 3] = [
+    ("error", Some(Severity::Error)),
+    ("warning", Some(Severity::Warning)),
+    ("off", None),
+];
+
 /// The keys of `flagctl.toml`, at every level.
-static CONFIG_SHAPE: Shape = Shape::Table(&[
+pub(super) static CONFIG_SHAPE: Shape = Shape::Table(&[
     ("flags_dir", Shape::Any),
     (
         "policy",
@@ -312,18 +331,21 @@ impl Config {
                 });
                 continue;
             };
-            match level.get_ref().as_str() {
-                "error" => config.severity.insert(id, Some(Severity::Error)),
-                "warning" => config.severity.insert(id, Some(Severity::Warning)),
-                "off" => config.severity.insert(id, None),
-                other => {
-                    problems.push(
-                        Problem::new(level.span(), format!("unknown severity {other:?}"))
-                            .with_help("use \"error\", \"warning\" or \"off\""),
-                    );
-                    None
+            match SEVERITY_LEVELS
+                .iter()
+                .find(|(name, _)| name == level.get_ref())
+            {
+                Some((_, severity)) => {
+                    config.severity.insert(id, *severity);
                 }
-            };
+                None => problems.push(
+                    Problem::new(
+                        level.span(),
+                        format!("unknown severity {:?}", level.get_ref()),
+                    )
+                    .with_help("use \"error\", \"warning\" or \"off\""),
+                ),
+            }
         }
 
         if problems.is_empty() {

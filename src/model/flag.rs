@@ -103,7 +103,7 @@ static RULE: Shape = Shape::Table(&[
     ("bucket_by", Shape::Any),
 ]);
 /// The keys of a flag file, at every level.
-static FLAG_SHAPE: Shape = Shape::Table(&[
+pub(super) static FLAG_SHAPE: Shape = Shape::Table(&[
     ("description", Shape::Any),
     ("kind", Shape::Any),
     ("owner", Shape::Any),

@@ -3,6 +3,7 @@
 pub mod condition;
 pub mod config;
 pub mod flag;
+pub mod json_schema;
 pub mod names;
 mod parse;
 mod schema;

@@ -1,5 +1,8 @@
 //! Flag keys and service names: `^[a-z0-9][a-z0-9._-]{0,99}$`.
 
+/// What [`name_problem`] accepts, as a regular expression (for the JSON Schemas).
+pub const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,99}$";
+
 /// Why a name is not a valid key or service name, or `None` when it is.
 pub fn name_problem(name: &str) -> Option<String> {
     let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);

@@ -107,6 +107,16 @@ pub(crate) fn local_date(
 
 /// A TOML value as JSON; date-times have no JSON form and are refused.
 pub(crate) fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
+    toml_to_json_with(value, &|_| {
+        Err("dates are not allowed here; write the date as a string".into())
+    })
+}
+
+/// A TOML value as JSON, each date-time as `datetime` makes it.
+pub(crate) fn toml_to_json_with(
+    value: &toml::Value,
+    datetime: &dyn Fn(&Datetime) -> Result<serde_json::Value, String>,
+) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
     Ok(match value {
         toml::Value::String(s) => J::String(s.clone()),
@@ -115,16 +125,17 @@ pub(crate) fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, Str
             .map(J::Number)
             .ok_or_else(|| format!("{f} has no JSON form; use a finite number"))?,
         toml::Value::Boolean(b) => J::Bool(*b),
-        toml::Value::Datetime(_) => {
-            return Err("dates are not allowed here; write the date as a string".into());
-        }
-        toml::Value::Array(items) => {
-            J::Array(items.iter().map(toml_to_json).collect::<Result<_, _>>()?)
-        }
+        toml::Value::Datetime(d) => datetime(d)?,
+        toml::Value::Array(items) => J::Array(
+            items
+                .iter()
+                .map(|item| toml_to_json_with(item, datetime))
+                .collect::<Result<_, _>>()?,
+        ),
         toml::Value::Table(table) => J::Object(
             table
                 .iter()
-                .map(|(k, v)| Ok((k.clone(), toml_to_json(v)?)))
+                .map(|(k, v)| Ok((k.clone(), toml_to_json_with(v, datetime)?)))
                 .collect::<Result<_, String>>()?,
         ),
     })
