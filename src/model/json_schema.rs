@@ -275,6 +275,10 @@ struct KindTable {
     /// Permanent kinds: the longest between reviews, in days.
     #[schemars(range(max = MAX_DAYS))]
     review_days: Option<u32>,
+    /// Days before the deadline that a flag of this kind is `expiring-soon` or
+    /// `review-due-soon` (default: the policy's `warn_days`, at most half the lifetime).
+    #[schemars(range(max = MAX_DAYS))]
+    warn_days: Option<u32>,
 }
 
 /// A temporary kind has `max_days` and no `review_days`; a permanent one the other way round.
@@ -426,7 +430,7 @@ mod tests {
     /// The example `flagctl.toml` with the sections it leaves to their defaults.
     fn complete_config() -> String {
         CONFIG.to_string()
-            + "\n[kinds.experiment]\ntemporary = true\nmax_days = 14\n\n[kinds.kill-switch]\nreview_days = 90\n\n[severity]\nexpiring-soon = \"error\"\n"
+            + "\n[kinds.experiment]\ntemporary = true\nmax_days = 14\nwarn_days = 5\n\n[kinds.kill-switch]\nreview_days = 90\n\n[severity]\nexpiring-soon = \"error\"\n"
     }
 
     fn config_schema() -> Value {
