@@ -8,9 +8,12 @@ use anyhow::bail;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use super::eval::{Source, context_line, numbered_lines, parse_attribute};
+use super::eval::{Source, context_line};
 use super::{Ctx, Format, Outcome, render, require_format};
-use flagctl::eval::{Action, ContextGenerator, Draw, Simulation, Targeting, simulate};
+use flagctl::eval::{
+    Action, ContextGenerator, Draw, Simulation, Targeting, numbered_lines, parse_attribute,
+    simulate,
+};
 
 /// Below this p-value a rollout's split is reported as departing from its weights.
 const SIGNIFICANCE: f64 = 0.001;

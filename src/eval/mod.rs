@@ -26,7 +26,9 @@ mod trace;
 mod typed;
 
 pub use condition::{Condition, Op, Operand};
-pub use context::{Context, TARGETING_KEY, insert_path};
+pub use context::{
+    Context, TARGETING_KEY, insert_path, numbered_lines, parse_attribute, parse_context,
+};
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
 pub use generate::{ContextGenerator, Draw};
 pub use logic::Logic;
