@@ -11,6 +11,17 @@ use super::set::FlagSet;
 /// How deep `$ref`s may nest inside `$evaluators` before they count as a cycle.
 const MAX_REF_DEPTH: usize = 32;
 
+/// How many JSON values the `$ref`s of one flag's targeting may expand to. Evaluators
+/// that each refer to the next twice double at every level, so 32 levels of a few bytes
+/// would otherwise expand to billions of values.
+const MAX_REF_EXPANSION: usize = 1 << 20;
+
+/// How deep a flag's targeting may nest once its `$ref`s are substituted: twice what a
+/// JSON document may nest (serde_json stops at 128), and shallow enough that compiling,
+/// evaluating and dropping it recurse within any thread's stack. Without it, 32 levels
+/// of `$ref`s to evaluators each nested 128 deep nest 4,096 deep.
+const MAX_NESTING: usize = 256;
+
 impl FlagSet {
     /// Reads a flagd flag-definition file: `flags`, shared `$evaluators` substituted for
     /// each `{"$ref": name}`, and flag-set `metadata`.
@@ -89,7 +100,11 @@ fn flag(key: &str, definition: &Value, evaluators: &Map<String, Value>) -> Resul
         None | Some(Value::Null) => Targeting::None,
         Some(Value::Object(rule)) if rule.is_empty() => Targeting::None,
         Some(rule) => {
-            let rule = substitute_refs(rule, evaluators, 0)?;
+            let mut substitution = Substitution {
+                evaluators,
+                expansion: MAX_REF_EXPANSION,
+            };
+            let rule = substitution.substitute(rule, 0, 0)?;
             match Logic::compile(&rule) {
                 Ok(logic) => Targeting::Logic(logic),
                 Err(error) => Targeting::Invalid(format!("targeting of flag \"{key}\": {error}")),
@@ -106,34 +121,59 @@ fn flag(key: &str, definition: &Value, evaluators: &Map<String, Value>) -> Resul
     })
 }
 
-/// Replaces each `{"$ref": name}` with evaluator `name`, itself substituted. A `$ref` to
-/// no evaluator is left in place, for the compiler to report.
-fn substitute_refs(value: &Value, evaluators: &Map<String, Value>, depth: usize) -> Result<Value> {
-    match value {
-        Value::Object(members) => {
-            if let (1, Some(Value::String(name))) = (members.len(), members.get("$ref"))
-                && let Some(evaluator) = evaluators.get(name)
-            {
-                if depth >= MAX_REF_DEPTH {
-                    bail!(
-                        "`$ref`s nest more than {MAX_REF_DEPTH} deep at \"{name}\": do the $evaluators refer to each other in a cycle?"
-                    );
-                }
-                return substitute_refs(evaluator, evaluators, depth + 1);
-            }
-            let members = members
-                .iter()
-                .map(|(key, member)| Ok((key.clone(), substitute_refs(member, evaluators, depth)?)))
-                .collect::<Result<Map<_, _>>>()?;
-            Ok(Value::Object(members))
+/// The substitution of the `$ref`s of one flag's targeting.
+struct Substitution<'e> {
+    evaluators: &'e Map<String, Value>,
+    /// What is left of [`MAX_REF_EXPANSION`].
+    expansion: usize,
+}
+
+impl Substitution<'_> {
+    /// `value` with each `{"$ref": name}` replaced by evaluator `name`, itself substituted.
+    /// A `$ref` to no evaluator is left in place, for the compiler to report. `refs` is how
+    /// many `$ref`s led here and `nesting` how many arrays and objects enclose `value`.
+    fn substitute(&mut self, value: &Value, refs: usize, nesting: usize) -> Result<Value> {
+        if refs > 0 {
+            let Some(left) = self.expansion.checked_sub(1) else {
+                bail!(
+                    "its `$ref`s expand to more than {MAX_REF_EXPANSION} values: do the $evaluators refer to each other many times over?"
+                );
+            };
+            self.expansion = left;
         }
-        Value::Array(items) => Ok(Value::Array(
-            items
-                .iter()
-                .map(|item| substitute_refs(item, evaluators, depth))
-                .collect::<Result<_>>()?,
-        )),
-        other => Ok(other.clone()),
+        if nesting > MAX_NESTING {
+            bail!(
+                "with its `$ref`s substituted, it nests more than {MAX_NESTING} arrays and objects deep"
+            );
+        }
+        match value {
+            Value::Object(members) => {
+                if let (1, Some(Value::String(name))) = (members.len(), members.get("$ref"))
+                    && let Some(evaluator) = self.evaluators.get(name)
+                {
+                    if refs >= MAX_REF_DEPTH {
+                        bail!(
+                            "`$ref`s nest more than {MAX_REF_DEPTH} deep at \"{name}\": do the $evaluators refer to each other in a cycle?"
+                        );
+                    }
+                    return self.substitute(evaluator, refs + 1, nesting);
+                }
+                let members = members
+                    .iter()
+                    .map(|(key, member)| {
+                        Ok((key.clone(), self.substitute(member, refs, nesting + 1)?))
+                    })
+                    .collect::<Result<Map<_, _>>>()?;
+                Ok(Value::Object(members))
+            }
+            Value::Array(items) => Ok(Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.substitute(item, refs, nesting + 1))
+                    .collect::<Result<_>>()?,
+            )),
+            other => Ok(other.clone()),
+        }
     }
 }
 
@@ -209,6 +249,65 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("cycle"), "{err:#}");
+    }
+
+    #[test]
+    fn refs_that_expand_without_bound_are_an_error() {
+        let mut evaluators = serde_json::Map::new();
+        evaluators.insert("e0".into(), json!({"var": "x"}));
+        for level in 1..30 {
+            let below = format!("e{}", level - 1);
+            evaluators.insert(
+                format!("e{level}"),
+                json!({"or": [{"$ref": below}, {"$ref": below}]}),
+            );
+        }
+        let document = json!({
+            "flags": {"f": {"state": "ENABLED", "variants": {"a": 1}, "targeting": {"$ref": "e29"}}},
+            "$evaluators": evaluators,
+        });
+        let err = FlagSet::from_flagd_json(&document.to_string()).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("expand to more than"),
+            "{err:#}"
+        );
+
+        // Some levels of doubling are fine.
+        let mut small = document.clone();
+        small["flags"]["f"]["targeting"] = json!({"$ref": "e10"});
+        assert!(FlagSet::from_flagd_json(&small.to_string()).is_ok());
+    }
+
+    #[test]
+    fn refs_that_nest_too_deep_are_an_error() {
+        // Each evaluator wraps the next in 30 `!`s, two levels each (object and array).
+        let nested = |levels: usize| {
+            let mut evaluators = serde_json::Map::new();
+            evaluators.insert("e0".into(), json!({"var": "x"}));
+            for level in 1..levels {
+                let mut inner = json!({"$ref": format!("e{}", level - 1)});
+                for _ in 0..30 {
+                    inner = json!({"!": [inner]});
+                }
+                evaluators.insert(format!("e{level}"), inner);
+            }
+            let top = format!("e{}", levels - 1);
+            let document = json!({
+                "flags": {"f": {"state": "ENABLED", "variants": {"true": 1, "false": 0},
+                                "defaultVariant": "false", "targeting": {"$ref": top}}},
+                "$evaluators": evaluators,
+            });
+            FlagSet::from_flagd_json(&document.to_string())
+        };
+        let err = nested(32).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("nests more than 256"),
+            "{err:#}"
+        );
+        // Just under the limit (241 levels), it loads and evaluates on a test thread's stack.
+        let set = nested(5).unwrap();
+        let resolution = set.evaluate("f", &context(json!({"x": true})));
+        assert_eq!(resolution.variant, Some("true"));
     }
 
     #[test]

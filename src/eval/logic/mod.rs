@@ -14,6 +14,7 @@ mod custom;
 mod eval;
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
@@ -36,7 +37,9 @@ impl Logic {
     }
 
     /// Evaluates the expression against a context. `flag_key` and `timestamp` (Unix
-    /// seconds) are what `$flagd.flagKey` and `$flagd.timestamp` read.
+    /// seconds) are what `$flagd.flagKey` and `$flagd.timestamp` read. An evaluation that
+    /// runs out of its budget (see the `eval` module) yields null, so the flag serves its
+    /// default rather than a variant chosen on a cut-short computation.
     pub fn evaluate<'a>(
         &'a self,
         context: &'a Context,
@@ -47,8 +50,14 @@ impl Logic {
             root: context,
             flag_key,
             timestamp,
+            budget: Cell::new(eval::BUDGET),
+            exhausted: Cell::new(false),
         };
-        eval::eval(&self.root, &env, Data::Root)
+        let result = eval::eval(&self.root, &env, Data::Root);
+        if env.exhausted.get() {
+            return Cow::Owned(Value::Null);
+        }
+        result
     }
 }
 
@@ -160,11 +169,16 @@ fn compile(json: &Value) -> Result<Node> {
     match json {
         Value::Array(items) => {
             let nodes = items.iter().map(compile).collect::<Result<Vec<_>>>()?;
-            if nodes.iter().all(|node| matches!(node, Node::Literal(_))) {
-                Ok(Node::Literal(json.clone()))
-            } else {
-                Ok(Node::Array(nodes))
+            if !nodes.iter().all(|node| matches!(node, Node::Literal(_))) {
+                return Ok(Node::Array(nodes));
             }
+            // The elements' values, moved rather than cloned again: cloning `json` at each
+            // level would copy a deeply nested literal once per level.
+            let values = nodes.into_iter().map(|node| match node {
+                Node::Literal(value) => value,
+                _ => unreachable!("all literals, checked above"),
+            });
+            Ok(Node::Literal(Value::Array(values.collect())))
         }
         // An object is an operation only with exactly one key; otherwise it is data.
         Value::Object(members) if members.len() == 1 => {
