@@ -13,6 +13,8 @@ case "$target" in
 esac
 [ -d "corpus/$target" ] || ./make-corpus.sh
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
-RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$target" -- \
+# Optimized, with debug assertions and overflow checks (cargo-fuzz's default); no address
+# sanitizer, as flagctl has no unsafe code (give FUZZ_SANITIZER=address to add it).
+RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer "${FUZZ_SANITIZER:-none}" "$target" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -dict="$dict" \
     -print_final_stats=1 "$@"
