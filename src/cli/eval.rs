@@ -18,7 +18,7 @@ use super::terminal;
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
     ConditionCheck, Context, EvalError, FlagSet, Reason, Resolution, State, Step, TARGETING_KEY,
-    insert_path,
+    insert_path, numbered_lines, parse_context,
 };
 use flagctl::repo::{Repo, Revision};
 
@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long)]
     all: bool,
     /// A context attribute: `k=v` (a string) or `k:=JSON` (typed); `a.b=v` nests (repeatable)
-    #[arg(long = "ctx", value_name = "K=V|K:=JSON", value_parser = parse_attribute)]
+    #[arg(long = "ctx", value_name = "K=V|K:=JSON", value_parser = flagctl::eval::parse_attribute)]
     ctx: Vec<(String, Value)>,
     /// Start the context from this JSON object (an OpenFeature evaluation context)
     #[arg(long, value_name = "FILE")]
@@ -53,26 +53,6 @@ pub struct Args {
     /// 3339, or YYYY-MM-DD for the end of that day, UTC), walking back from --rev or HEAD
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<DateTime<FixedOffset>>,
-}
-
-/// `k=v` as a string attribute, `k:=JSON` as a typed one.
-pub fn parse_attribute(text: &str) -> Result<(String, Value), String> {
-    let Some(eq) = text.find('=') else {
-        return Err(format!("`{text}` is not `k=v` or `k:=JSON`"));
-    };
-    let (name, value) = (&text[..eq], &text[eq + 1..]);
-    let (name, value) = match name.strip_suffix(':') {
-        Some(name) => {
-            let value = serde_json::from_str(value)
-                .map_err(|e| format!("`{name}:={value}`: the value is not JSON ({e})"))?;
-            (name, value)
-        }
-        None => (name, Value::String(value.to_owned())),
-    };
-    if name.is_empty() {
-        return Err(format!("`{text}` has no attribute name"));
-    }
-    Ok((name.to_owned(), value))
 }
 
 /// RFC 3339, or a date standing for the last second of that day in UTC.
@@ -359,11 +339,7 @@ fn base_context(args: &Args) -> anyhow::Result<Context> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            match serde_json::from_str(&text) {
-                Ok(Value::Object(object)) => object,
-                Ok(_) => bail!("{}: the context must be a JSON object", path.display()),
-                Err(e) => bail!("{}: not JSON ({e})", path.display()),
-            }
+            parse_context(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
         None => Context::new(),
     };
@@ -387,25 +363,9 @@ pub fn read_contexts(path: &Path) -> anyhow::Result<Vec<(usize, Context)>> {
         .collect()
 }
 
-/// The lines of a text that are not blank, with their numbers (from 1).
-pub fn numbered_lines(text: &str) -> Vec<(usize, &str)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| (index + 1, line))
-        .collect()
-}
-
 /// One line of a JSON Lines file of contexts.
 pub fn context_line(path: &Path, number: usize, line: &str) -> anyhow::Result<Context> {
-    match serde_json::from_str(line) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => bail!(
-            "{}:{number}: the context must be a JSON object",
-            path.display()
-        ),
-        Err(e) => bail!("{}:{number}: not JSON ({e})", path.display()),
-    }
+    parse_context(line).map_err(|e| anyhow::anyhow!("{}:{number}: {e}", path.display()))
 }
 
 /// One result per line and flag: JSON Lines (each line as it is, without the envelope:
@@ -605,29 +565,6 @@ mod tests {
     use super::*;
     use flagctl::eval::CumulativeWeight;
     use serde_json::json;
-
-    #[test]
-    fn attributes_are_strings_unless_typed() {
-        assert_eq!(
-            parse_attribute("country=SG").unwrap(),
-            ("country".into(), json!("SG"))
-        );
-        assert_eq!(
-            parse_attribute("age:=30").unwrap(),
-            ("age".into(), json!(30))
-        );
-        assert_eq!(
-            parse_attribute("url=http://x/?a=b").unwrap(),
-            ("url".into(), json!("http://x/?a=b"))
-        );
-        assert_eq!(
-            parse_attribute("tags:=[\"a\"]").unwrap(),
-            ("tags".into(), json!(["a"]))
-        );
-        assert!(parse_attribute("age:=thirty").is_err());
-        assert!(parse_attribute("=x").is_err());
-        assert!(parse_attribute("novalue").is_err());
-    }
 
     #[test]
     fn times_are_rfc3339_or_the_end_of_a_day() {

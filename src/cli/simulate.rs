@@ -10,11 +10,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::eval::{Source, context_line, numbered_lines, parse_attribute};
+use super::eval::{Source, context_line};
 use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
-    Action, ContextGenerator, Draw, RolloutSplit, Simulation, Targeting, simulate,
+    Action, ContextGenerator, Draw, RolloutSplit, Simulation, Targeting, numbered_lines,
+    parse_attribute, simulate,
 };
 
 /// Below this p-value a rollout's split is reported as departing from its weights.

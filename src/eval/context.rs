@@ -9,6 +9,46 @@ pub type Context = Map<String, Value>;
 /// The context attribute that holds the targeting key.
 pub const TARGETING_KEY: &str = "targetingKey";
 
+/// A context from JSON text (a `--ctx-file`, or one line of a JSON Lines file): it must
+/// be a JSON object. The error says why not, for the caller to prefix with where.
+pub fn parse_context(text: &str) -> Result<Context, String> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err("the context must be a JSON object".to_owned()),
+        Err(e) => Err(format!("not JSON ({e})")),
+    }
+}
+
+/// The lines of a JSON Lines text that are not blank, with their numbers (from 1).
+pub fn numbered_lines(text: &str) -> Vec<(usize, &str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| (index + 1, line))
+        .collect()
+}
+
+/// A context attribute as the command line gives it: `k=v` as a string, `k:=JSON` typed.
+/// A dotted name (`a.b=v`) is a path for [`insert_path`].
+pub fn parse_attribute(text: &str) -> Result<(String, Value), String> {
+    let Some(eq) = text.find('=') else {
+        return Err(format!("`{text}` is not `k=v` or `k:=JSON`"));
+    };
+    let (name, value) = (&text[..eq], &text[eq + 1..]);
+    let (name, value) = match name.strip_suffix(':') {
+        Some(name) => {
+            let value = serde_json::from_str(value)
+                .map_err(|e| format!("`{name}:={value}`: the value is not JSON ({e})"))?;
+            (name, value)
+        }
+        None => (name, Value::String(value.to_owned())),
+    };
+    if name.is_empty() {
+        return Err(format!("`{text}` has no attribute name"));
+    }
+    Ok((name.to_owned(), value))
+}
+
 /// The value at a dotted path (`user.email`), read as JSONLogic's `var` reads it, so a
 /// native condition and its exported JSONLogic see the same attribute. Array elements are
 /// addressed by index (`items.0`).
@@ -99,6 +139,43 @@ mod tests {
             json!({"user": {"email": "a@b.c", "age": 30}, "plan": "free"})
         );
         assert_eq!(lookup(&ctx, "user.age"), Some(&json!(30)));
+    }
+
+    #[test]
+    fn contexts_are_json_objects() {
+        assert_eq!(
+            parse_context(r#"{"a": 1}"#).map(Value::Object),
+            Ok(json!({"a": 1}))
+        );
+        assert_eq!(
+            parse_context("[1]").unwrap_err(),
+            "the context must be a JSON object"
+        );
+        assert!(parse_context("{").unwrap_err().starts_with("not JSON ("));
+        assert_eq!(numbered_lines("{}\n \n{}\n"), [(1, "{}"), (3, "{}")]);
+    }
+
+    #[test]
+    fn attributes_are_strings_unless_typed() {
+        assert_eq!(
+            parse_attribute("country=SG").unwrap(),
+            ("country".into(), json!("SG"))
+        );
+        assert_eq!(
+            parse_attribute("age:=30").unwrap(),
+            ("age".into(), json!(30))
+        );
+        assert_eq!(
+            parse_attribute("url=http://x/?a=b").unwrap(),
+            ("url".into(), json!("http://x/?a=b"))
+        );
+        assert_eq!(
+            parse_attribute("tags:=[\"a\"]").unwrap(),
+            ("tags".into(), json!(["a"]))
+        );
+        assert!(parse_attribute("age:=thirty").is_err());
+        assert!(parse_attribute("=x").is_err());
+        assert!(parse_attribute("novalue").is_err());
     }
 
     #[test]

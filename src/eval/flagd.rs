@@ -178,6 +178,59 @@ mod tests {
     }
 
     #[test]
+    fn refs_that_fan_out_are_shared_not_expanded() {
+        let mut evaluators = serde_json::Map::new();
+        evaluators.insert("e0".into(), json!({"var": "x"}));
+        for level in 1..30 {
+            let below = format!("e{}", level - 1);
+            evaluators.insert(
+                format!("e{level}"),
+                json!({"or": [{"$ref": below}, {"$ref": below}]}),
+            );
+        }
+        let document = json!({
+            "flags": {"f": {"state": "ENABLED", "variants": {"a": 1}, "targeting": {"$ref": "e29"}}},
+            "$evaluators": evaluators,
+        });
+        // 2^29 references in all, each evaluator compiled and evaluated once.
+        let set = FlagSet::from_flagd_json(&document.to_string()).unwrap();
+        let resolution = set.evaluate("f", &context(json!({"x": "a"})));
+        assert_eq!(resolution.variant, Some("a"));
+    }
+
+    #[test]
+    fn refs_that_nest_too_deep_are_an_error() {
+        // Each evaluator wraps the next in 30 `!`s, two levels each (object and array).
+        let nested = |levels: usize| {
+            let mut evaluators = serde_json::Map::new();
+            evaluators.insert("e0".into(), json!({"var": "x"}));
+            for level in 1..levels {
+                let mut inner = json!({"$ref": format!("e{}", level - 1)});
+                for _ in 0..30 {
+                    inner = json!({"!": [inner]});
+                }
+                evaluators.insert(format!("e{level}"), inner);
+            }
+            let top = format!("e{}", levels - 1);
+            let document = json!({
+                "flags": {"f": {"state": "ENABLED", "variants": {"true": 1, "false": 0},
+                                "defaultVariant": "false", "targeting": {"$ref": top}}},
+                "$evaluators": evaluators,
+            });
+            FlagSet::from_flagd_json(&document.to_string())
+        };
+        let err = nested(32).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("more than the 127 flagctl evaluates"),
+            "{err:#}"
+        );
+        // Under the limit (61 levels), it loads and evaluates on a test thread's stack.
+        let set = nested(2).unwrap();
+        let resolution = set.evaluate("f", &context(json!({"x": true})));
+        assert_eq!(resolution.variant, Some("true"));
+    }
+
+    #[test]
     fn errors_name_the_flag_and_field() {
         let cases = [
             ("[]", "must be a JSON object"),

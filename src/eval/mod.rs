@@ -32,7 +32,9 @@ pub use bounds::{
 };
 pub use bucket::MAX_TOTAL_WEIGHT;
 pub use condition::{Condition, Op, Operand};
-pub use context::{Context, TARGETING_KEY, insert_path};
+pub use context::{
+    Context, TARGETING_KEY, insert_path, numbered_lines, parse_attribute, parse_context,
+};
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
 pub use generate::{ContextGenerator, Draw};
 pub use graph::{Analysis, Below, Reach, cycle_text};

@@ -1,10 +1,16 @@
 //! Evaluation of compiled JSONLogic, following json-logic-js (the reference of
 //! jsonlogic.com). Evaluation never fails: operators given nonsense yield null, false or
 //! an empty array as json-logic-js does, and flagd's operators yield null.
+//!
+//! Each evaluation has a budget ([`BUDGET`]): every expression evaluated and every
+//! element, member and string byte of a value built or copied is paid for from it. A rule
+//! built to grow without bound (a `reduce` that doubles its accumulator each step, a `cat`
+//! of itself) runs out, and then the whole evaluation yields null.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
@@ -12,9 +18,15 @@ use super::{Node, Op, Path, custom};
 use crate::eval::context::{self, Context};
 use crate::eval::js;
 
-/// What an evaluation reads besides the current data. There is one per scope: the
-/// context, and each element that `map`, `filter`, `reduce`, `all`, `none` and `some`
-/// visit.
+/// The work one evaluation may do, in units of expressions evaluated plus elements,
+/// members and string bytes of the values built or copied: about 4 million, some hundred
+/// MB at most, far above what real targeting needs (a `map` over a 10,000-element
+/// attribute takes some 30,000).
+pub(super) const BUDGET: u64 = 1 << 22;
+
+/// What an evaluation reads besides the current data, and what is left of its budget.
+/// There is one per scope (the context, and each element that `map`, `filter`,
+/// `reduce`, `all`, `none` and `some` visit); the budget is shared by all of them.
 pub(super) struct Env<'a> {
     pub root: &'a Context,
     pub flag_key: &'a str,
@@ -23,16 +35,84 @@ pub(super) struct Env<'a> {
     pub evaluators: &'a [Node],
     /// The value of each `$evaluators` entry evaluated in this scope so far, by index.
     pub evaluated: RefCell<HashMap<usize, Value>>,
+    /// What is left of the evaluation's [`BUDGET`], shared by every scope.
+    pub budget: Rc<Budget>,
+}
+
+/// The work an evaluation may still do, and whether it ran out.
+#[derive(Debug)]
+pub(super) struct Budget {
+    left: Cell<u64>,
+    exhausted: Cell<bool>,
+}
+
+impl Budget {
+    pub fn new() -> Rc<Budget> {
+        Rc::new(Budget {
+            left: Cell::new(BUDGET),
+            exhausted: Cell::new(false),
+        })
+    }
+
+    pub fn is_exhausted(&self) -> bool {
+        self.exhausted.get()
+    }
 }
 
 impl<'a> Env<'a> {
-    /// The environment of an inner scope: the same context, nothing evaluated yet.
+    /// The environment of an inner scope: the same context and budget, nothing
+    /// evaluated yet.
     fn scope(&self) -> Env<'a> {
         Env {
+            root: self.root,
+            flag_key: self.flag_key,
+            timestamp: self.timestamp,
+            evaluators: self.evaluators,
             evaluated: RefCell::default(),
-            ..*self
+            budget: self.budget.clone(),
         }
     }
+
+    /// Takes `units` from the budget. Once they are not there, the budget is spent: this
+    /// and every later call fail.
+    pub fn spend(&self, units: u64) -> bool {
+        let budget = &self.budget;
+        let left = budget.left.get();
+        if budget.exhausted.get() || units > left {
+            budget.exhausted.set(true);
+            budget.left.set(0);
+            return false;
+        }
+        budget.left.set(left - units);
+        true
+    }
+}
+/// A result as an owned value: a borrowed one is copied, and the copy paid for (null when
+/// the budget does not cover it).
+pub(super) fn owned(value: Cow<'_, Value>, env: &Env<'_>) -> Value {
+    match value {
+        Cow::Owned(value) => value,
+        Cow::Borrowed(value) if env.spend(size(value)) => value.clone(),
+        Cow::Borrowed(_) => Value::Null,
+    }
+}
+
+/// What copying a value costs: one unit per value, plus the bytes of its strings and of
+/// its members' names.
+fn size(value: &Value) -> u64 {
+    match value {
+        Value::String(text) => 1 + text.len() as u64,
+        Value::Array(items) => 1 + items.iter().map(size).sum::<u64>(),
+        Value::Object(members) => 1 + members_size(members),
+        _ => 1,
+    }
+}
+
+fn members_size(members: &Map<String, Value>) -> u64 {
+    members
+        .iter()
+        .map(|(name, value)| name.len() as u64 + size(value))
+        .sum()
 }
 
 /// The data `var` reads: the context, or the element that `map`, `filter`, `reduce`,
@@ -44,12 +124,15 @@ pub(super) enum Data<'a> {
 }
 
 pub(super) fn eval<'a>(node: &'a Node, env: &Env<'a>, data: Data<'a>) -> Cow<'a, Value> {
+    if !env.spend(1) {
+        return null();
+    }
     match node {
         Node::Literal(value) => Cow::Borrowed(value),
         Node::Array(items) => Cow::Owned(Value::Array(
             items
                 .iter()
-                .map(|item| eval(item, env, data).into_owned())
+                .map(|item| owned(eval(item, env, data), env))
                 .collect(),
         )),
         Node::Var { path, default } => {
@@ -58,6 +141,9 @@ pub(super) fn eval<'a>(node: &'a Node, env: &Env<'a>, data: Data<'a>) -> Cow<'a,
                 Path::Dynamic(expression) => {
                     let path = eval(expression, env, data);
                     let path = js::to_js_string(&path);
+                    if !env.spend(path.len() as u64) {
+                        return null();
+                    }
                     let segments: Vec<&str> = if path.is_empty() {
                         Vec::new()
                     } else {
@@ -94,6 +180,9 @@ fn var<'a, S: AsRef<str>>(segments: &[S], env: &Env<'a>, data: Data<'a>) -> Opti
         Data::Item(item) => (item, segments),
         Data::Root => {
             let Some((first, rest)) = segments.split_first() else {
+                if !env.spend(members_size(env.root)) {
+                    return None;
+                }
                 let mut whole = env.root.clone();
                 whole.insert("$flagd".to_owned(), flagd_properties(env));
                 return Some(Cow::Owned(Value::Object(whole)));
@@ -179,15 +268,23 @@ fn apply<'a>(op: Op, args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Cow<'a,
         Op::Cat => {
             let mut text = String::new();
             for value in all_args() {
-                text.push_str(&js::to_js_string(&value));
+                let piece = js::to_js_string(&value);
+                if !env.spend(piece.len() as u64) {
+                    return null();
+                }
+                text.push_str(&piece);
             }
             Cow::Owned(Value::String(text))
         }
-        Op::Substr => Cow::Owned(Value::String(substr(
-            &arg(0),
-            &arg(1),
-            args.get(2).map(|_| arg(2)),
-        ))),
+        Op::Substr => {
+            let source = arg(0);
+            let source = js::to_js_string(&source);
+            if !env.spend(source.len() as u64) {
+                return null();
+            }
+            let length = args.get(2).map(|_| arg(2));
+            Cow::Owned(Value::String(substr(&source, &arg(1), length)))
+        }
         Op::Add => number(all_args().map(|value| js::parse_float(&value)).sum()),
         Op::Mul => {
             if args.is_empty() {
@@ -213,16 +310,19 @@ fn apply<'a>(op: Op, args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Cow<'a,
         Op::Merge => {
             let mut merged = Vec::new();
             for value in all_args() {
-                match value.into_owned() {
+                match owned(value, env) {
                     Value::Array(items) => merged.extend(items),
                     other => merged.push(other),
                 }
+            }
+            if !env.spend(merged.len() as u64) {
+                return null();
             }
             Cow::Owned(Value::Array(merged))
         }
         Op::Missing => {
             // The keys are the arguments, or the first argument when it is an array.
-            let mut values: Vec<Value> = all_args().map(Cow::into_owned).collect();
+            let mut values: Vec<Value> = all_args().map(|value| owned(value, env)).collect();
             let keys = match values.first_mut() {
                 Some(Value::Array(keys)) => std::mem::take(keys),
                 _ => values,
@@ -231,7 +331,7 @@ fn apply<'a>(op: Op, args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Cow<'a,
         }
         Op::MissingSome => {
             let need = js::to_number(&arg(0));
-            let keys = match arg(1).into_owned() {
+            let keys = match owned(arg(1), env) {
                 Value::Array(keys) => keys,
                 _ => Vec::new(),
             };
@@ -250,16 +350,19 @@ fn apply<'a>(op: Op, args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Cow<'a,
         }
         Op::Reduce => {
             let items = arg(0);
-            let mut accumulator = arg(2).into_owned();
+            let mut accumulator = owned(arg(2), env);
             let (Value::Array(items), Some(logic)) = (&*items, args.get(1)) else {
                 return Cow::Owned(accumulator);
             };
             for item in items {
+                if env.budget.is_exhausted() {
+                    return null();
+                }
                 let mut scope = Map::new();
-                scope.insert("current".to_owned(), item.clone());
+                scope.insert("current".to_owned(), owned(Cow::Borrowed(item), env));
                 scope.insert("accumulator".to_owned(), accumulator);
                 let scope = Value::Object(scope);
-                accumulator = eval(logic, &env.scope(), Data::Item(&scope)).into_owned();
+                accumulator = owned(eval(logic, &env.scope(), Data::Item(&scope)), env);
             }
             Cow::Owned(accumulator)
         }
@@ -274,10 +377,10 @@ fn apply<'a>(op: Op, args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Cow<'a,
     }
 }
 
-/// JavaScript's `String(source).substr(start, length)`, where a negative length stops
-/// that many characters before the end (json-logic-js).
-fn substr(source: &Value, start: &Value, length: Option<Cow<'_, Value>>) -> String {
-    let chars: Vec<char> = js::to_js_string(source).chars().collect();
+/// JavaScript's `source.substr(start, length)`, where a negative length stops that many
+/// characters before the end (json-logic-js).
+fn substr(source: &str, start: &Value, length: Option<Cow<'_, Value>>) -> String {
+    let chars: Vec<char> = source.chars().collect();
     let len = chars.len() as i64;
     let integer = |value: &Value| {
         let n = js::to_number(value);
@@ -334,14 +437,18 @@ fn iterate<'a>(op: Op, items: &Value, logic: Option<&Node>, env: &Env<'_>) -> Co
         };
     };
     let result = |item: &Value| match logic {
-        Some(logic) => eval(logic, &env.scope(), Data::Item(item)).into_owned(),
+        Some(logic) => owned(eval(logic, &env.scope(), Data::Item(item)), env),
         None => Value::Null,
     };
     let passes = |item: &Value| js::truthy(&result(item));
     match op {
         Op::Map => Cow::Owned(Value::Array(items.iter().map(result).collect())),
         Op::Filter => Cow::Owned(Value::Array(
-            items.iter().filter(|item| passes(item)).cloned().collect(),
+            items
+                .iter()
+                .filter(|item| passes(item))
+                .map(|item| owned(Cow::Borrowed(item), env))
+                .collect(),
         )),
         Op::All => bool_value(!items.is_empty() && items.iter().all(passes)),
         Op::None => bool_value(!items.iter().any(passes)),
@@ -602,6 +709,42 @@ mod tests {
                 json!(7),
             ),
         ]);
+    }
+
+    #[test]
+    fn growth_without_bound_runs_out_of_budget_and_yields_null() {
+        let ones = json!(vec![1; 40]);
+        let doubling = [
+            json!({"reduce": [ones, {"merge": [{"var": "accumulator"}, {"var": "accumulator"}]}, [0]]}),
+            json!({"reduce": [ones, {"cat": [{"var": "accumulator"}, {"var": "accumulator"}]}, "x"]}),
+            json!({"reduce": [ones, [{"var": "accumulator"}, {"var": "accumulator"}], 0]}),
+            json!({"if": [{"reduce": [ones, {"merge": [{"var": "accumulator"}, {"var": "accumulator"}]}, [0]]}, "grown", "small"]}),
+        ];
+        for expression in doubling {
+            assert_eq!(
+                run(expression.clone(), json!({})),
+                json!(null),
+                "{expression}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_budget_covers_real_targeting() {
+        let items: Vec<u32> = (0..10_000).collect();
+        let ctx = json!({"items": items, "user": "a".repeat(100_000)});
+        let mapped = run(
+            json!({"map": [{"var": "items"}, {"*": [{"var": ""}, 2]}]}),
+            ctx.clone(),
+        );
+        assert_eq!(mapped.as_array().map(Vec::len), Some(10_000));
+        let sum = run(
+            json!({"reduce": [{"var": "items"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, 0]}),
+            ctx.clone(),
+        );
+        assert_eq!(sum, json!(49_995_000));
+        let text = run(json!({"cat": [{"var": "user"}, "!"]}), ctx);
+        assert_eq!(text.as_str().map(str::len), Some(100_001));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use super::context::Context;
 use super::graph::{Analysis, Reach, cycle_text};
-use eval::{Data, Env};
+use eval::{Budget, Data, Env};
 
 /// How long a chain of `$ref`s may be, from a flag's targeting down.
 const MAX_REF_DEPTH: usize = 32;
@@ -53,7 +53,9 @@ impl Logic {
     }
 
     /// Evaluates the expression against a context. `flag_key` and `timestamp` (Unix
-    /// seconds) are what `$flagd.flagKey` and `$flagd.timestamp` read.
+    /// seconds) are what `$flagd.flagKey` and `$flagd.timestamp` read. An evaluation that
+    /// runs out of its budget (see the `eval` module) yields null, so the flag serves its
+    /// default rather than a variant chosen on a cut-short computation.
     pub fn evaluate<'a>(
         &'a self,
         context: &'a Context,
@@ -66,8 +68,13 @@ impl Logic {
             timestamp,
             evaluators: &self.evaluators,
             evaluated: RefCell::default(),
+            budget: Budget::new(),
         };
-        eval::eval(&self.root, &env, Data::Root)
+        let result = eval::eval(&self.root, &env, Data::Root);
+        if env.budget.is_exhausted() {
+            return Cow::Owned(Value::Null);
+        }
+        result
     }
 }
 
