@@ -396,7 +396,7 @@ fn sarif_is_a_2_1_0_log_with_rule_metadata() {
         && r["help"]["text"].is_string()
         && r["shortDescription"]["text"].is_string()));
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 20);
+    assert_eq!(results.len(), 21);
     for result in results {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], result["ruleId"]);
@@ -460,7 +460,7 @@ fn human_output_points_into_files_and_sums_up() {
             .and(predicate::str::contains("flags/bad/expired.toml:5:11"))
             .and(predicate::str::contains("SERVICE"))
             .and(predicate::str::contains(
-                "17 errors, 3 warnings in 31 flag files",
+                "18 errors, 3 warnings in 31 flag files",
             )),
         );
 }

@@ -306,3 +306,53 @@ fn ci_formats_name_paths_from_the_checkout_root_in_a_monorepo() {
     // json and human speak of the flag repository, as its own commands do.
     assert!(run("json").contains("\"path\": \"flags/fraud/old.toml\""));
 }
+
+#[test]
+fn validate_reports_every_problem_of_a_file_in_one_run() {
+    let repo = TestRepo::initialised();
+    repo.write(
+        "flags/search/alpha.toml",
+        "description = 1\nkind = \"experimnt\"\nowner = 3\ncreated = \"2026-11-01\"\n\
+         expires = 2026-12-01\nownr = \"x\"\ndefault = \"off\"\n[variants]\noff = false\non = true\n",
+    );
+    let out = repo
+        .flagctl(&["validate", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                format!(
+                    "{} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["message"].as_str().unwrap()
+                ),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expect = [
+        (
+            "invalid-flag `description` must be a string, not an integer",
+            1,
+        ),
+        ("unknown-kind unknown kind `experimnt`", 2),
+        ("invalid-flag `owner` must be a string, not an integer", 3),
+        (
+            "invalid-flag `created` must be a date such as 2026-11-01, not a string",
+            4,
+        ),
+        ("invalid-flag unknown key `ownr`", 6),
+    ];
+    for (message, line) in expect {
+        assert!(
+            found.iter().any(|(m, l)| m == message && *l == line),
+            "{message} on line {line}: {found:?}"
+        );
+    }
+}

@@ -259,7 +259,8 @@ fn validate_json_is_one_object_with_findings_and_summary() {
         .iter()
         .map(|f| (f["path"].as_str().unwrap(), f["line"].as_u64().unwrap()))
         .collect();
-    // Every syntax error of the broken file (all on its line 3), both typos of the other.
+    // Every syntax error of the broken file (all on its line 3); both typos of the other,
+    // and the two required keys they leave missing (named at the top of the file).
     assert!(
         places
             .iter()
@@ -272,7 +273,7 @@ fn validate_json_is_one_object_with_findings_and_summary() {
         .filter(|p| p.0 == "flags/x/typo.toml")
         .map(|p| p.1)
         .collect();
-    assert_eq!(typos, [3, 6]);
+    assert_eq!(typos, [1, 1, 3, 6]);
     assert!(findings.iter().all(|f| f["rule"] == "invalid-flag"));
     assert_eq!(json["summary"]["errors"], findings.len());
 }

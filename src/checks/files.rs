@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{Finding, RuleId, Sink};
+use crate::model::flag::named_kind;
 use crate::model::names::did_you_mean;
 use crate::repo::Repo;
 
@@ -23,28 +24,10 @@ pub fn check_files(repo: &Repo, sink: &mut Sink) {
                     );
                 }
             }
-            Ok(flag) => {
-                let kind = flag.kind.get_ref();
-                if !repo.config.kinds.contains_key(kind) {
-                    let kinds = repo.config.kinds.keys().map(String::as_str);
-                    let help = match did_you_mean(kind, kinds.clone()) {
-                        Some(near) => format!("did you mean `{near}`?"),
-                        None => format!(
-                            "declared kinds: {}; declare new ones under [kinds] in flagctl.toml",
-                            kinds.collect::<Vec<_>>().join(", ")
-                        ),
-                    };
-                    sink.push(
-                        Finding::at(
-                            RuleId::UnknownKind,
-                            file,
-                            flag.kind.span(),
-                            format!("unknown kind `{kind}`"),
-                        )
-                        .with_help(Some(help)),
-                    );
-                }
-            }
+            Ok(flag) => unknown_kind(repo, file, &flag.kind, sink),
+        }
+        if let (Err(_), Some(kind)) = (&file.flag, named_kind(&file.source.text)) {
+            unknown_kind(repo, file, &kind, sink);
         }
         if !file.key.is_empty() {
             by_key.entry(&file.key).or_default().push(file);
@@ -70,4 +53,34 @@ pub fn check_files(repo: &Repo, sink: &mut Sink) {
             );
         }
     }
+}
+
+/// `unknown-kind` when `kind` is not declared.
+fn unknown_kind(
+    repo: &Repo,
+    file: &crate::repo::FlagFile,
+    kind: &toml::Spanned<String>,
+    sink: &mut Sink,
+) {
+    let name = kind.get_ref();
+    if repo.config.kinds.contains_key(name) {
+        return;
+    }
+    let kinds = repo.config.kinds.keys().map(String::as_str);
+    let help = match did_you_mean(name, kinds.clone()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => format!(
+            "declared kinds: {}; declare new ones under [kinds] in flagctl.toml",
+            kinds.collect::<Vec<_>>().join(", ")
+        ),
+    };
+    sink.push(
+        Finding::at(
+            RuleId::UnknownKind,
+            file,
+            kind.span(),
+            format!("unknown kind `{name}`"),
+        )
+        .with_help(Some(help)),
+    );
 }

@@ -175,7 +175,11 @@ fn every_problem_of_a_broken_file_is_reported_on_its_line() {
     );
     assert_eq!(
         repo.fired(),
-        ["invalid-flag error broken:2", "invalid-flag error broken:5",]
+        [
+            "invalid-flag error broken:1",
+            "invalid-flag error broken:2",
+            "invalid-flag error broken:5",
+        ]
     );
 }
 
@@ -499,6 +503,11 @@ fn requirements_point_at_active_flags_without_cycles_or_temporary_ones() {
     assert_eq!(
         dependencies_repo().fired(),
         [
+            // Five required keys missing, each its own finding.
+            "invalid-flag error broken:1",
+            "invalid-flag error broken:1",
+            "invalid-flag error broken:1",
+            "invalid-flag error broken:1",
             "invalid-flag error broken:1",
             "missing-dependency error needs-ghost:5",
             "missing-dependency error needs-maybe:5",

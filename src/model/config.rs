@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::condition::{Condition, RawCondition, parse_conditions};
 use super::names::name_problem;
 use super::parse::from_toml;
-use super::schema::Shape;
+use super::schema::{Leaf, Shape};
 use super::{Problem, SourceFile};
 use crate::rules::{RuleId, Severity};
 
@@ -35,7 +35,8 @@ pub struct Config {
 
 /// `[policy]`: the limits every service and flag is held to.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct Policy {
     /// How many active flags a service may carry, unless `[services.NAME] max_flags` says otherwise.
     pub max_flags_per_service: usize,
@@ -73,7 +74,7 @@ impl Kind {
 
 /// `[owners.NAME]`: a team that may own flags, and how to reach it.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct Owner {
     /// An e-mail address, shown in reminders.
     pub contact: Option<String>,
@@ -83,7 +84,7 @@ pub struct Owner {
 
 /// `[services.NAME]`: limits of one service (a folder under the flags folder).
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct ServiceConfig {
     /// How many active flags the service may carry (default: `max_flags_per_service`).
     pub max_flags: Option<usize>,
@@ -100,47 +101,46 @@ pub(super) const SEVERITY_LEVELS: [(&str, Option<Severity>); 3] = [
 
 /// The keys of `flagctl.toml`, at every level.
 pub(super) static CONFIG_SHAPE: Shape = Shape::Table(&[
-    ("flags_dir", Shape::Any),
+    ("flags_dir", Shape::Leaf(Leaf::Str)),
     (
         "policy",
         Shape::Table(&[
-            ("max_flags_per_service", Shape::Any),
-            ("warn_days", Shape::Any),
-            ("removal_grace_days", Shape::Any),
+            ("max_flags_per_service", Shape::Leaf(Leaf::Count)),
+            ("warn_days", Shape::Leaf(Leaf::Count)),
+            ("removal_grace_days", Shape::Leaf(Leaf::Count)),
         ]),
     ),
     (
         "kinds",
         Shape::Map(&Shape::Table(&[
-            ("temporary", Shape::Any),
-            ("max_days", Shape::Any),
-            ("review_days", Shape::Any),
-            ("warn_days", Shape::Any),
+            ("temporary", Shape::Leaf(Leaf::Bool)),
+            ("max_days", Shape::Leaf(Leaf::Count)),
+            ("review_days", Shape::Leaf(Leaf::Count)),
+            ("warn_days", Shape::Leaf(Leaf::Count)),
         ])),
     ),
     (
         "owners",
         Shape::Map(&Shape::Table(&[
-            ("contact", Shape::Any),
-            ("slack", Shape::Any),
+            ("contact", Shape::Leaf(Leaf::Str)),
+            ("slack", Shape::Leaf(Leaf::Str)),
         ])),
     ),
     (
         "services",
         Shape::Map(&Shape::Table(&[
-            ("max_flags", Shape::Any),
-            ("owners", Shape::Any),
+            ("max_flags", Shape::Leaf(Leaf::Count)),
+            ("owners", Shape::Leaf(Leaf::Strs)),
         ])),
     ),
     (
         "segments",
         Shape::Map(&Shape::Table(&[("when", Shape::Any)])),
     ),
-    ("severity", Shape::Any),
+    ("severity", Shape::Map(&Shape::Leaf(Leaf::Str))),
 ]);
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawConfig {
     flags_dir: Option<Spanned<String>>,
     policy: Option<Spanned<Policy>>,
@@ -157,7 +157,6 @@ struct RawConfig {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawKind {
     #[serde(default)]
     temporary: bool,
@@ -167,7 +166,6 @@ struct RawKind {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSegment {
     when: Vec<RawCondition>,
 }
@@ -200,8 +198,7 @@ impl Default for Config {
 impl Config {
     /// Parses and validates `flagctl.toml`, reporting every problem found.
     pub fn parse(file: &SourceFile) -> Result<Config, Vec<Problem>> {
-        let raw: RawConfig = from_toml(&file.text, &CONFIG_SHAPE)?;
-        let mut problems = Vec::new();
+        let (raw, mut problems): (RawConfig, _) = from_toml(&file.text, &CONFIG_SHAPE, &[])?;
         let mut config = Config::default();
 
         if let Some(dir) = raw.flags_dir {

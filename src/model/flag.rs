@@ -90,61 +90,91 @@ pub struct Archived {
     pub results: Option<String>,
 }
 
-use super::schema::Shape;
+use super::schema::{Leaf, Shape};
 
-static REQUIREMENT: Shape = Shape::Table(&[("flag", Shape::Any), ("variant", Shape::Any)]);
-static WEIGHT: Shape = Shape::Table(&[("variant", Shape::Any), ("weight", Shape::Any)]);
+/// The `kind` a flag file names, even when the file does not parse as a flag (so that an
+/// undeclared kind is reported with the file's other problems); `None` when the text is
+/// not TOML or names no kind.
+pub fn named_kind(text: &str) -> Option<Spanned<String>> {
+    let (table, errors) = toml::de::DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return None;
+    }
+    let (_, value) = table
+        .get_ref()
+        .iter()
+        .find(|(key, _)| key.get_ref() == "kind")?;
+    match value.get_ref() {
+        toml::de::DeValue::String(kind) => Some(Spanned::new(value.span(), kind.to_string())),
+        _ => None,
+    }
+}
+
+/// The keys every flag file must have.
+const REQUIRED: [&str; 6] = [
+    "description",
+    "kind",
+    "owner",
+    "created",
+    "default",
+    "variants",
+];
+
+static REQUIREMENT: Shape = Shape::Table(&[
+    ("flag", Shape::Leaf(Leaf::Str)),
+    ("variant", Shape::Leaf(Leaf::Str)),
+]);
+static WEIGHT: Shape = Shape::Table(&[("variant", Shape::Leaf(Leaf::Str)), ("weight", Shape::Any)]);
 static RULE: Shape = Shape::Table(&[
-    ("name", Shape::Any),
-    ("segment", Shape::Any),
+    ("name", Shape::Leaf(Leaf::Str)),
+    ("segment", Shape::Leaf(Leaf::Str)),
     ("when", Shape::Any),
-    ("serve", Shape::Any),
+    ("serve", Shape::Leaf(Leaf::Str)),
     ("rollout", Shape::List(&WEIGHT)),
-    ("bucket_by", Shape::Any),
+    ("bucket_by", Shape::Leaf(Leaf::Str)),
 ]);
 /// The keys of a flag file, at every level.
 pub(super) static FLAG_SHAPE: Shape = Shape::Table(&[
-    ("description", Shape::Any),
-    ("kind", Shape::Any),
-    ("owner", Shape::Any),
-    ("created", Shape::Any),
-    ("expires", Shape::Any),
-    ("review_by", Shape::Any),
-    ("reviewed", Shape::Any),
-    ("state", Shape::Any),
-    ("tags", Shape::Any),
-    ("ticket", Shape::Any),
-    ("controls", Shape::Any),
-    ("conflicts_with", Shape::Any),
+    ("description", Shape::Leaf(Leaf::Str)),
+    ("kind", Shape::Leaf(Leaf::Str)),
+    ("owner", Shape::Leaf(Leaf::Str)),
+    ("created", Shape::Leaf(Leaf::Date)),
+    ("expires", Shape::Leaf(Leaf::Date)),
+    ("review_by", Shape::Leaf(Leaf::Date)),
+    ("reviewed", Shape::Leaf(Leaf::Date)),
+    ("state", Shape::Leaf(Leaf::Str)),
+    ("tags", Shape::Leaf(Leaf::Strs)),
+    ("ticket", Shape::Leaf(Leaf::Str)),
+    ("controls", Shape::Leaf(Leaf::Strs)),
+    ("conflicts_with", Shape::Leaf(Leaf::Strs)),
     ("requires", Shape::List(&REQUIREMENT)),
     (
         "layer",
-        Shape::Table(&[("name", Shape::Any), ("range", Shape::Any)]),
+        Shape::Table(&[("name", Shape::Leaf(Leaf::Str)), ("range", Shape::Any)]),
     ),
-    ("default", Shape::Any),
+    ("default", Shape::Leaf(Leaf::Str)),
     ("variants", Shape::Any),
     ("rules", Shape::List(&RULE)),
     (
         "conclusion",
         Shape::Table(&[
-            ("date", Shape::Any),
-            ("winner", Shape::Any),
-            ("remove_by", Shape::Any),
-            ("results", Shape::Any),
+            ("date", Shape::Leaf(Leaf::Date)),
+            ("winner", Shape::Leaf(Leaf::Str)),
+            ("remove_by", Shape::Leaf(Leaf::Date)),
+            ("results", Shape::Leaf(Leaf::Str)),
         ]),
     ),
     (
         "archived",
         Shape::Table(&[
-            ("date", Shape::Any),
-            ("commit", Shape::Any),
-            ("results", Shape::Any),
+            ("date", Shape::Leaf(Leaf::Date)),
+            ("commit", Shape::Leaf(Leaf::Str)),
+            ("results", Shape::Leaf(Leaf::Str)),
         ]),
     ),
 ]);
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFlag {
     description: Spanned<String>,
     kind: Spanned<String>,
@@ -174,21 +204,18 @@ struct RawFlag {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRequirement {
     flag: Spanned<String>,
     variant: Spanned<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawLayer {
     name: String,
     range: Spanned<Vec<i64>>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRule {
     name: Option<String>,
     segment: Option<Spanned<String>>,
@@ -200,14 +227,12 @@ struct RawRule {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawWeight {
     variant: Spanned<String>,
     weight: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawConclusion {
     date: Spanned<Datetime>,
     winner: Spanned<String>,
@@ -216,7 +241,6 @@ struct RawConclusion {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawArchived {
     date: Spanned<Datetime>,
     commit: Option<String>,
@@ -228,8 +252,7 @@ impl Flag {
     /// Kinds and segments come from `config`; an undeclared kind is left to the
     /// `unknown-kind` rule.
     pub fn parse(file: &SourceFile, config: &Config) -> Result<Flag, Vec<Problem>> {
-        let raw: RawFlag = from_toml(&file.text, &FLAG_SHAPE)?;
-        let mut problems = Vec::new();
+        let (raw, mut problems): (RawFlag, _) = from_toml(&file.text, &FLAG_SHAPE, &REQUIRED)?;
         let mut date = |value: &Spanned<Datetime>, key: &str| {
             local_date(value, key).map_err(|p| problems.push(p)).ok()
         };
@@ -701,7 +724,7 @@ bucket_by = "user_id"
     fn wrong_types_and_mixed_variants_are_refused() {
         assert!(
             messages(&GOOD.replace("created = 2026-11-01", "created = \"2026-11-01\""))[0]
-                .contains("invalid type")
+                .contains("`created` must be a date such as 2026-11-01, not a string")
         );
         let found = messages(&GOOD.replace("candidate = { model", "candidate = 3 #"));
         assert!(

@@ -32,12 +32,16 @@ impl Problem {
     }
 }
 
-/// Parses a TOML document once and deserializes it, reporting every syntax error and
-/// every unknown key (with the nearest known one) before the first type error.
+/// Parses a TOML document once and deserializes it, reporting in one run every syntax
+/// error, every unknown key (with the nearest known one), every value of the wrong type
+/// and every missing key of `required`. Unknown keys do not stop reading: the value comes
+/// back with them as problems, so that the caller's own checks still run. Only a document
+/// that cannot be read (bad syntax, wrong types, missing keys) is an `Err`.
 pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
     text: &str,
     shape: &Shape,
-) -> Result<T, Vec<Problem>> {
+    required: &[&str],
+) -> Result<(T, Vec<Problem>), Vec<Problem>> {
     let (table, errors) = toml::de::DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         return Err(errors
@@ -47,10 +51,30 @@ pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
     }
     let mut problems = Vec::new();
     unknown_keys(table.get_ref(), shape, &mut problems);
-    if !problems.is_empty() {
-        return Err(problems);
+    for key in required {
+        if !table.get_ref().iter().any(|(k, _)| k.get_ref() == key) {
+            problems.push(
+                Problem::new(0..0, format!("missing required key `{key}`"))
+                    .with_help(format!("add `{key} = …` at the top of the file")),
+            );
+        }
     }
-    T::deserialize(toml::de::Deserializer::from(table)).map_err(|error| vec![serde_problem(&error)])
+    match T::deserialize(toml::de::Deserializer::from(table)) {
+        Ok(value) => Ok((value, problems)),
+        Err(error) => {
+            let problem = serde_problem(&error);
+            // The checks above usually found it already, with a better message.
+            let known = problems.iter().any(|p| {
+                p.span == problem.span
+                    || (problem.message.contains("missing required key")
+                        && p.message.contains("missing required key"))
+            });
+            if !known {
+                problems.push(problem);
+            }
+            Err(problems)
+        }
+    }
 }
 
 /// serde's error as a [`Problem`], naming the nearest known key for an unknown one.
@@ -146,7 +170,6 @@ mod tests {
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Sample {
         owner: String,
@@ -164,8 +187,9 @@ mod tests {
 
     #[test]
     fn every_unknown_key_is_named_with_the_nearest_known_key() {
-        let text = "kind = \"x\"\nownr = \"y\"\n[[rules]]\nnam = \"a\"\nserve = \"on\"\n";
-        let problems = from_toml::<Sample>(text, &SAMPLE).unwrap_err();
+        let text =
+            "kind = \"x\"\nownr = \"y\"\nowner = \"z\"\n[[rules]]\nnam = \"a\"\nserve = \"on\"\n";
+        let problems = from_toml::<Sample>(text, &SAMPLE, &[]).unwrap().1;
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert_eq!(problems[0].message, "unknown key `ownr`");
         assert_eq!(problems[0].help.as_deref(), Some("did you mean `owner`?"));
@@ -175,14 +199,14 @@ mod tests {
 
     #[test]
     fn every_syntax_error_is_reported() {
-        let problems =
-            from_toml::<Sample>("kind = = 1\nowner = \"x\"\nother = [\n", &SAMPLE).unwrap_err();
+        let problems = from_toml::<Sample>("kind = = 1\nowner = \"x\"\nother = [\n", &SAMPLE, &[])
+            .unwrap_err();
         assert!(problems.len() >= 2, "{problems:?}");
     }
 
     #[test]
     fn missing_keys_are_named() {
-        let problems = from_toml::<Sample>("kind = \"x\"\n", &SAMPLE).unwrap_err();
+        let problems = from_toml::<Sample>("kind = \"x\"\n", &SAMPLE, &["owner"]).unwrap_err();
         assert!(
             problems[0].message.contains("missing required key `owner`"),
             "{}",
