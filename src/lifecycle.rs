@@ -111,9 +111,9 @@ pub fn extend(
     let limit = *flag.created.get_ref() + Days::new((*max_days).into());
     if until > limit && !force {
         bail!(
-            "--until {until} is past {limit}, the most a {} may live (created {} + {max_days} days)\n\
+            "--until {until} is past {limit}, the most {} may live (created {} + {max_days} days)\n\
              help: conclude it instead, or pass --force with a reason that justifies it",
-            flag.kind.get_ref(),
+            crate::model::names::with_article(flag.kind.get_ref()),
             flag.created.get_ref()
         );
     }

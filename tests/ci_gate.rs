@@ -356,3 +356,34 @@ fn validate_reports_every_problem_of_a_file_in_one_run() {
         );
     }
 }
+
+#[test]
+fn messages_read_as_english_and_point_at_what_is_wrong() {
+    let repo = TestRepo::initialised();
+    repo.write("flagctl.toml", "[severity]\nexpird = \"error\"\n");
+    repo.flagctl(&["validate"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("flagctl.toml:2:1"));
+    repo.write("flagctl.toml", "");
+    let flag = experiment("a@example.com", "2026-11-20", "2026-12-10")
+        .replace(
+            "expires = 2026-12-10",
+            "expires = 12/10/2026\nreviewed = 2026-11-05T10:00:00Z",
+        )
+        .replace("on = true", "on = 3");
+    repo.write("flags/search/alpha.toml", &flag);
+    repo.flagctl(&["validate"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("write dates as YYYY-MM-DD"));
+    repo.write(
+        "flags/search/alpha.toml",
+        &flag.replace("expires = 12/10/2026", "expires = 2026-12-10"),
+    );
+    repo.flagctl(&["validate"]).assert().code(1).stdout(
+        predicate::str::contains("write it as `reviewed = 2026-11-05`").and(
+            predicate::str::contains("variant `on` is an integer, but `off` is a boolean"),
+        ),
+    );
+}

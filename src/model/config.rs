@@ -153,7 +153,7 @@ struct RawConfig {
     #[serde(default)]
     segments: IndexMap<String, Spanned<RawSegment>>,
     #[serde(default)]
-    severity: IndexMap<String, Spanned<String>>,
+    severity: IndexMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -319,9 +319,10 @@ impl Config {
         }
 
         for (rule, level) in raw.severity {
+            let (rule_span, rule) = (rule.span(), rule.into_inner());
             let Some(id) = RuleId::from_name(&rule) else {
                 let names = RuleId::ALL.map(RuleId::name);
-                let problem = Problem::new(level.span(), format!("unknown rule `{rule}`"));
+                let problem = Problem::new(rule_span, format!("unknown rule `{rule}`"));
                 problems.push(match super::names::did_you_mean(&rule, names) {
                     Some(near) => problem.with_help(format!("did you mean `{near}`?")),
                     None => problem.with_help(format!("rules: {}", names.join(", "))),

@@ -456,7 +456,11 @@ fn parse_variants(
             Some((first, first_ty)) if first_ty != type_name => problems.push(
                 Problem::new(
                     value.span(),
-                    format!("variant `{name}` is a {type_name}, but `{first}` is a {first_ty}"),
+                    format!(
+                        "variant `{name}` is {}, but `{first}` is {}",
+                        super::names::with_article(type_name),
+                        super::names::with_article(first_ty)
+                    ),
                 )
                 .with_help("all variants of a flag hold values of one type"),
             ),
@@ -728,7 +732,7 @@ bucket_by = "user_id"
         );
         let found = messages(&GOOD.replace("candidate = { model", "candidate = 3 #"));
         assert!(
-            found[0].contains("variant `candidate` is a integer"),
+            found[0].contains("variant `candidate` is an integer"),
             "{found:?}"
         );
         let found = messages(

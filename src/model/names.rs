@@ -66,3 +66,12 @@ mod tests {
         assert_eq!(did_you_mean("zzzzzz", keys), None);
     }
 }
+
+/// `word` with its indefinite article: "an experiment", "a release", "an integer".
+pub fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}

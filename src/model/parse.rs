@@ -44,10 +44,7 @@ pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
 ) -> Result<(T, Vec<Problem>), Vec<Problem>> {
     let (table, errors) = toml::de::DeTable::parse_recoverable(text);
     if !errors.is_empty() {
-        return Err(errors
-            .iter()
-            .map(|e| Problem::new(e.span().unwrap_or(0..0), e.message().trim()))
-            .collect());
+        return Err(errors.iter().map(|e| syntax_problem(text, e)).collect());
     }
     let mut problems = Vec::new();
     unknown_keys(table.get_ref(), shape, &mut problems);
@@ -75,6 +72,26 @@ pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
             Err(problems)
         }
     }
+}
+
+/// A TOML syntax error as a [`Problem`]; a date written with slashes gets a hint, since
+/// TOML reads it as an unquoted string.
+fn syntax_problem(text: &str, error: &toml::de::Error) -> Problem {
+    let span = error.span().unwrap_or(0..0);
+    let problem = Problem::new(span.clone(), error.message().trim());
+    let line_end = text[span.start.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| span.start + i);
+    let written = text.get(span.start..line_end).unwrap_or_default().trim();
+    let slashed: Vec<&str> = written.split('/').collect();
+    if slashed.len() == 3
+        && slashed
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return problem.with_help("write dates as YYYY-MM-DD without quotes, such as 2026-12-01");
+    }
+    problem
 }
 
 /// serde's error as a [`Problem`], naming the nearest known key for an unknown one.
@@ -115,9 +132,13 @@ pub(crate) fn local_date(
     key: &str,
 ) -> Result<Spanned<NaiveDate>, Problem> {
     let datetime = value.get_ref();
+    // The help shows the date that was written, when there is one.
+    let example = datetime
+        .date
+        .map_or_else(|| "2026-11-01".to_string(), |d| d.to_string());
     let not_a_date = || {
         Problem::new(value.span(), format!("`{key}` must be a local date")).with_help(format!(
-            "write it as `{key} = 2026-11-01`, without time or offset"
+            "write it as `{key} = {example}`, without time or offset"
         ))
     };
     if datetime.time.is_some() || datetime.offset.is_some() {
