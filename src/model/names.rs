@@ -44,6 +44,15 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// `word` with its indefinite article: "an experiment", "a release", "an integer".
+pub fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,13 +74,4 @@ mod tests {
         assert_eq!(did_you_mean("ownr", keys), Some("owner"));
         assert_eq!(did_you_mean("zzzzzz", keys), None);
     }
-}
-
-/// `word` with its indefinite article: "an experiment", "a release", "an integer".
-pub fn with_article(word: &str) -> String {
-    let vowel = word
-        .chars()
-        .next()
-        .is_some_and(|c| "aeiouAEIOU".contains(c));
-    format!("{} {word}", if vowel { "an" } else { "a" })
 }
