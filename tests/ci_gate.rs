@@ -387,3 +387,31 @@ fn messages_read_as_english_and_point_at_what_is_wrong() {
         ),
     );
 }
+
+#[test]
+fn the_readme_create_example_works_right_after_init() {
+    let repo = TestRepo::initialised();
+    repo.flagctl(&[
+        "create",
+        "ranker-v3",
+        "--kind",
+        "experiment",
+        "--service",
+        "ranking",
+        "--owner",
+        "ranking@example.com",
+        "--description",
+        "A/B test ranker v3 against v2",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "Created flags/ranking/ranker-v3.toml from template `experiment` and committed it",
+    ));
+    let outside = tempfile::tempdir().unwrap();
+    let mut init = common::flagctl(&["init"]);
+    init.current_dir(outside.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run `git init` first"));
+}

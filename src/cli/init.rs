@@ -28,6 +28,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> Outcome {
         &Initialised {
             root: root.display().to_string(),
             written,
+            in_git: flagctl::repo::in_git(&root),
         },
     )?;
     Ok(ExitCode::SUCCESS)
@@ -40,11 +41,19 @@ pub struct Initialised {
     root: String,
     /// The files written, relative to the root.
     written: Vec<String>,
+    /// Whether the root is inside a git work tree.
+    in_git: bool,
 }
 
 impl Output for Initialised {
     fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
         writeln!(out, "Initialised a flag repository in {}", self.root)?;
+        if !self.in_git {
+            writeln!(
+                out,
+                "not a git repository: run `git init` first; flagctl commits every change it makes"
+            )?;
+        }
         writeln!(
             out,
             "commit it: git add flagctl.toml flags && git commit -m \"flagctl init\""

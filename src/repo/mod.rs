@@ -83,6 +83,11 @@ pub enum Source {
     },
 }
 
+/// Whether `root` is inside a git work tree.
+pub fn in_git(root: &Path) -> bool {
+    git::open(root).is_some()
+}
+
 /// Where the flag repository at `root` sits in its git work tree, as a path prefix
 /// (`platform/`), or empty at the work tree's root or outside git.
 pub fn work_tree_prefix(root: &Path) -> String {
