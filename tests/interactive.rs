@@ -61,3 +61,36 @@ fn list_draws_a_table_in_a_terminal() {
     assert!(!found.is_empty());
     p.expect("ranker-v2").unwrap();
 }
+
+#[test]
+fn create_offers_declared_services_and_only_the_owners_they_allow() {
+    let repo = TestRepo::initialised();
+    repo.write(
+        "flagctl.toml",
+        "[owners.team-a]\n[owners.team-b]\n[services.ranking]\nowners = [\"team-b\"]\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "owners"]);
+    let mut p = spawn(
+        repo.path(),
+        &["create", "--kind", "experiment", "--as-of", "2026-11-01"],
+    );
+    p.expect("ranking").unwrap(); // declared, though it has no flags yet
+    p.send("\r").unwrap();
+    let shown = p.expect("team-b").unwrap();
+    let mut owners = String::from_utf8_lossy(shown.before()).into_owned();
+    p.send("\r").unwrap();
+    let shown = p.expect("Flag key").unwrap();
+    owners.push_str(&String::from_utf8_lossy(shown.before()));
+    assert!(
+        !owners.contains("team-a"),
+        "team-a may not own flags in ranking: {owners}"
+    );
+
+    // Ctrl-C in a selection prompt leaves the cursor visible.
+    let mut p = spawn(repo.path(), &["create", "--kind", "experiment"]);
+    p.expect("ranking").unwrap();
+    p.send("\u{3}").unwrap(); // Ctrl-C
+    p.expect("\u{1b}[?25h").unwrap(); // the cursor is shown again
+    p.expect(expectrl::Eof).unwrap();
+}

@@ -49,7 +49,14 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
     if interactive() {
         // The answers are checked again below, under the lock, against what is there then.
         let repo = Repo::load(&root)?;
-        ask_missing(&repo, &templates::available(&root)?, &mut args)?;
+        let asked = ask_missing(&repo, &templates::available(&root)?, &mut args);
+        if asked.is_err() {
+            // A selection prompt hides the cursor, and Ctrl-C there ends it with an error:
+            // show the cursor again before saying why.
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(b"\x1b[?25h");
+        }
+        asked?;
     } else {
         let mut missing = Vec::new();
         if args.key.is_none() {
@@ -134,6 +141,13 @@ fn blurb(template: &Template) -> String {
 }
 
 fn ask_missing(repo: &Repo, available: &[Template], args: &mut Args) -> anyhow::Result<()> {
+    // A selection prompt hides the cursor; Ctrl-C (SIGINT) must not leave the terminal
+    // without one.
+    let _ = ctrlc::set_handler(|| {
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_all(b"\x1b[?25h\n");
+        std::process::exit(130);
+    });
     let theme = ColorfulTheme::default();
     if args.kind.is_none() && args.template.is_none() {
         let items: Vec<String> = available
@@ -148,8 +162,14 @@ fn ask_missing(repo: &Repo, available: &[Template], args: &mut Args) -> anyhow::
         args.template = Some(available[choice].name.clone());
     }
     if args.service.is_none() {
-        let services = repo.services();
-        let mut items: Vec<String> = services.iter().map(|s| s.to_string()).collect();
+        // Services with flags, and those declared in flagctl.toml that have none yet.
+        let mut items: Vec<String> = repo.services().iter().map(|s| s.to_string()).collect();
+        for declared in repo.config.services.keys() {
+            if !items.contains(declared) {
+                items.push(declared.clone());
+            }
+        }
+        items.sort();
         items.push("a new service…".into());
         let choice = Select::with_theme(&theme)
             .with_prompt("Service")
@@ -166,10 +186,23 @@ fn ask_missing(repo: &Repo, available: &[Template], args: &mut Args) -> anyhow::
         });
     }
     if args.owner.is_none() {
-        let owners: Vec<&String> = repo.config.owners.keys().collect();
+        // Only the owners the chosen service allows, each answer checked at its prompt.
+        let service = args.service.clone().unwrap_or_default();
+        let owners: Vec<&String> = repo
+            .config
+            .owners
+            .keys()
+            .filter(|owner| repo.config.owner_problem(owner, &service).is_none())
+            .collect();
         args.owner = Some(if owners.is_empty() {
             Input::<String>::with_theme(&theme)
                 .with_prompt("Owner (e-mail or @handle)")
+                .validate_with(
+                    |owner: &String| match repo.config.owner_problem(owner, &service) {
+                        Some(why) => Err(format!("owner {why}")),
+                        None => Ok(()),
+                    },
+                )
                 .interact_text()?
         } else {
             let choice = Select::with_theme(&theme)
