@@ -25,6 +25,20 @@ fn rules_of(json: &Value, flag: &str) -> Vec<String> {
         .collect()
 }
 
+/// The first finding of `flag`.
+fn finding_of<'j>(json: &'j Value, flag: &str) -> &'j Value {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["flag"] == flag)
+        .unwrap_or_else(|| panic!("no finding of {flag}: {json}"))
+}
+
+fn fired(json: &Value, flag: &str, rule: &str) -> bool {
+    rules_of(json, flag).iter().any(|r| r == rule)
+}
+
 #[test]
 fn a_forward_dated_flag_is_caught_even_after_a_move() {
     let repo = TestRepo::initialised();
@@ -39,13 +53,8 @@ fn a_forward_dated_flag_is_caught_even_after_a_move() {
     repo.commit_all_at("add flags", "2026-11-01");
     let (_, json) = audit(&repo, &[]);
     assert_eq!(rules_of(&json, "late"), ["created-mismatch"]);
-    assert!(!rules_of(&json, "honest").contains(&"created-mismatch".to_string()));
-    let finding = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["flag"] == "late")
-        .unwrap();
+    assert!(!fired(&json, "honest", "created-mismatch"));
+    let finding = finding_of(&json, "late");
     assert_eq!(finding["line"], 4);
     assert!(
         finding["message"]
@@ -60,12 +69,7 @@ fn a_forward_dated_flag_is_caught_even_after_a_move() {
     repo.commit_all_at("move late to search", "2026-11-20");
     let (_, json) = audit(&repo, &[]);
     assert_eq!(rules_of(&json, "late"), ["created-mismatch"]);
-    let finding = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["flag"] == "late")
-        .unwrap();
+    let finding = finding_of(&json, "late");
     assert_eq!(finding["path"], "flags/search/late.toml");
 }
 
@@ -270,8 +274,8 @@ fn history_follows_a_flag_through_extensions_and_moves() {
         .stdout(predicate::str::contains("extensions    1"));
 }
 
-#[test]
-fn without_git_history_checks_are_skipped_with_a_note() {
+/// A flag repository outside git, with one flag `x`.
+fn outside_git() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flagctl.toml"), "").unwrap();
     std::fs::create_dir_all(dir.path().join("flags/a")).unwrap();
@@ -280,17 +284,11 @@ fn without_git_history_checks_are_skipped_with_a_note() {
         experiment("me@example.com", "2026-11-20", "2026-12-15"),
     )
     .unwrap();
-    common::flagctl(&["audit", "--as-of", "2026-11-25"])
-        .current_dir(dir.path())
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "not a git repository: history checks",
-        ));
+    dir
 }
 
-#[test]
-fn a_shallow_clone_skips_history_checks() {
+/// A clone of depth 1 of a repository whose flag `x` took two commits.
+fn shallow_clone() -> tempfile::TempDir {
     let repo = TestRepo::initialised();
     repo.write(
         "flags/a/x.toml",
@@ -316,9 +314,293 @@ fn a_shallow_clone_skips_history_checks() {
         .status()
         .unwrap();
     assert!(status.success());
+    clone
+}
+
+#[test]
+fn without_git_history_checks_are_skipped_with_a_note() {
+    let dir = outside_git();
+    common::flagctl(&["audit", "--as-of", "2026-11-25"])
+        .current_dir(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "not a git repository: history checks",
+        ));
+}
+
+#[test]
+fn a_shallow_clone_skips_history_checks() {
+    let clone = shallow_clone();
     common::flagctl(&["audit", "--as-of", "2026-11-25"])
         .current_dir(clone.path())
         .assert()
         .success()
         .stderr(predicate::str::contains("shallow clone"));
+}
+
+#[test]
+fn history_says_what_it_needs() {
+    let needs = |dir: &std::path::Path, what: &str| {
+        common::flagctl(&["history", "x"])
+            .current_dir(dir)
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("flagctl history reads git history: ")
+                    .and(predicate::str::contains(what))
+                    .and(predicate::str::contains("were skipped").not()),
+            );
+    };
+    let dir = outside_git();
+    needs(dir.path(), "is not in a git repository");
+
+    let empty = TestRepo::new();
+    empty.write("flagctl.toml", "");
+    empty.write(
+        "flags/a/x.toml",
+        &experiment("me@example.com", "2026-11-20", "2026-12-15"),
+    );
+    needs(empty.path(), "there are no commits yet");
+
+    let clone = shallow_clone();
+    needs(
+        clone.path(),
+        "this is a shallow clone; fetch the full history with `git fetch --unshallow`",
+    );
+}
+
+/// Who makes the next commits.
+fn as_author(repo: &TestRepo, name: &str) {
+    repo.git(&["config", "user.name", name]);
+}
+
+/// `history KEY --format json`: its commits, newest first.
+fn history_of(repo: &TestRepo, key: &str) -> Vec<Value> {
+    let done = repo
+        .flagctl(&["history", key, "--format", "json"])
+        .assert()
+        .success();
+    let json: Value = serde_json::from_slice(&done.get_output().stdout).unwrap();
+    json["commits"].as_array().unwrap().clone()
+}
+
+/// One field of each of the commits.
+fn each(commits: &[Value], field: &str) -> Vec<Value> {
+    commits.iter().map(|c| c[field].clone()).collect()
+}
+
+/// Commits on `date` an experiment `key` in `service`, created on `created`.
+fn add_flag(repo: &TestRepo, path: (&str, &str), created: &str, expires: &str, date: &str) {
+    let (service, key) = path;
+    repo.write(
+        &format!("flags/{service}/{key}.toml"),
+        &experiment("me@example.com", created, expires),
+    );
+    repo.commit_all_at(&format!("flagctl create: {key}"), date);
+}
+
+/// A flag `key` in `service` that expires on `expires`, created and committed on
+/// 2026-11-01.
+fn created_on_main(repo: &TestRepo, service: &str, key: &str, expires: &str) {
+    add_flag(repo, (service, key), "2026-11-01", expires, "2026-11-01");
+}
+
+/// Sets `expires` of the flag at `path`, written by `created_on_main`.
+fn set_expires(repo: &TestRepo, path: &str, expires: &str) {
+    let text = repo.read(path);
+    let (before, rest) = text.split_once("expires = ").unwrap();
+    let after = &rest[rest.find('\n').unwrap()..];
+    repo.write(path, &format!("{before}expires = {expires}{after}"));
+}
+
+#[test]
+fn a_merged_branch_keeps_its_commits_their_authors_and_reasons() {
+    let repo = TestRepo::initialised();
+    created_on_main(&repo, "search", "other", "2026-11-30");
+    created_on_main(&repo, "ranking", "ranker-v2", "2026-11-20");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    as_author(&repo, "Ana Lima");
+    repo.flagctl(&[
+        "extend",
+        "ranker-v2",
+        "--until",
+        "2026-11-28",
+        "--reason",
+        "traffic dip in week 2",
+        "--as-of",
+        "2026-11-05",
+    ])
+    .assert()
+    .success();
+    // Meanwhile main changes another flag, and the branch takes main in.
+    repo.git(&["checkout", "-q", "main"]);
+    as_author(&repo, "Test User");
+    set_expires(&repo, "flags/search/other.toml", "2026-11-29");
+    repo.commit_all_at("shorten other", "2026-11-06");
+    repo.git(&["checkout", "-q", "feature"]);
+    assert!(repo.merge_at("main", "Merge branch 'main' into feature", "2026-11-07"));
+    as_author(&repo, "Bo Chen");
+    repo.flagctl(&[
+        "kill",
+        "ranker-v2",
+        "--reason",
+        "INC-42: feature store down",
+    ])
+    .assert()
+    .success();
+    repo.git(&["checkout", "-q", "main"]);
+    as_author(&repo, "Release Manager");
+    assert!(repo.merge_at(
+        "feature",
+        "Merge pull request #7 from feature",
+        "2026-11-10"
+    ));
+
+    let commits = history_of(&repo, "ranker-v2");
+    assert_eq!(each(&commits, "verb"), ["kill", "extend", "create"]);
+    assert_eq!(
+        each(&commits, "author"),
+        ["Bo Chen", "Ana Lima", "Test User"]
+    );
+    assert_eq!(
+        each(&commits, "body"),
+        [
+            Value::from("INC-42: feature store down"),
+            Value::from("traffic dip in week 2"),
+            Value::Null
+        ]
+    );
+    assert_eq!(commits[1]["fields"][0]["old"], "2026-11-20");
+    assert_eq!(commits[1]["fields"][0]["new"], "2026-11-28");
+    // Main's change came in through the branch's merge of main, credited once, to main.
+    let other = history_of(&repo, "other");
+    assert_eq!(
+        each(&other, "subject"),
+        ["shorten other", "flagctl create: other"]
+    );
+
+    repo.flagctl(&["history", "ranker-v2"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"Bo Chen +flagctl kill\n    » INC-42: feature store down\n    changed\n    state added: disabled\n",
+            )
+            .unwrap()
+            .and(predicate::str::contains("» traffic dip in week 2"))
+            .and(predicate::str::contains("Release Manager").not()),
+        );
+    let out = repo
+        .flagctl(&["show", "ranker-v2", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["history"]["created_by"], "Test User");
+    assert_eq!(json["history"]["extensions"], 1);
+    assert_eq!(json["history"]["last_commit"], commits[0]["commit"]);
+}
+
+#[test]
+fn a_forward_dated_flag_added_on_a_branch_is_caught_after_the_merge() {
+    let repo = TestRepo::initialised();
+    created_on_main(&repo, "ranking", "honest", "2026-11-30");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    add_flag(
+        &repo,
+        ("ranking", "late"),
+        "2026-11-15",
+        "2026-12-14",
+        "2026-11-03",
+    );
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("notes.txt", "main moves on\n");
+    repo.commit_all_at("notes", "2026-11-04");
+    assert!(repo.merge_at("feature", "Merge branch 'feature'", "2026-11-20"));
+
+    let (_, json) = audit(&repo, &[]);
+    assert_eq!(rules_of(&json, "late"), ["created-mismatch"], "{json}");
+    assert!(!fired(&json, "honest", "created-mismatch"), "{json}");
+    let finding = finding_of(&json, "late");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("created 2026-11-15 is later than 2026-11-03"),
+        "{finding}"
+    );
+}
+
+#[test]
+fn a_conflict_resolved_in_a_flag_file_is_credited_to_the_merge() {
+    let repo = TestRepo::initialised();
+    created_on_main(&repo, "ranking", "x", "2026-11-20");
+    let path = "flags/ranking/x.toml";
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    set_expires(&repo, path, "2026-11-25");
+    repo.commit_all_at("flagctl extend: x\n\non the branch", "2026-11-03");
+    repo.git(&["checkout", "-q", "main"]);
+    set_expires(&repo, path, "2026-11-22");
+    repo.commit_all_at("flagctl extend: x\n\non main", "2026-11-04");
+    as_author(&repo, "Release Manager");
+    assert!(!repo.merge_at("feature", "Merge branch 'feature'", "2026-11-06"));
+    std::fs::write(
+        repo.path().join(path),
+        experiment("me@example.com", "2026-11-01", "2026-11-28"),
+    )
+    .unwrap();
+    repo.commit_all_at(
+        "Merge branch 'feature'\n\nConflict: the later date wins",
+        "2026-11-06",
+    );
+
+    let commits = history_of(&repo, "x");
+    assert_eq!(
+        each(&commits, "author"),
+        ["Release Manager", "Test User", "Test User", "Test User"]
+    );
+    assert_eq!(
+        each(&commits, "body"),
+        [
+            Value::from("Conflict: the later date wins"),
+            Value::from("on the branch"),
+            Value::from("on main"),
+            Value::Null
+        ]
+    );
+    // The resolution is what the merge changed on main: from main's date to its own.
+    assert_eq!(commits[0]["verb"], Value::Null);
+    assert_eq!(commits[0]["fields"][0]["old"], "2026-11-22");
+    assert_eq!(commits[0]["fields"][0]["new"], "2026-11-28");
+}
+
+#[test]
+fn a_deletion_the_merge_undid_does_not_end_the_flag() {
+    let repo = TestRepo::initialised();
+    add_flag(
+        &repo,
+        ("ranking", "x"),
+        "2026-11-05",
+        "2026-11-30",
+        "2026-11-01",
+    );
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.git(&["rm", "-q", "flags/ranking/x.toml"]);
+    repo.commit_all_at("remove x", "2026-11-03");
+    repo.git(&["checkout", "-q", "main"]);
+    set_expires(&repo, "flags/ranking/x.toml", "2026-11-29");
+    repo.commit_all_at("edit x", "2026-11-04");
+    // Deleted there, changed here: the merge keeps main's file.
+    assert!(!repo.merge_at("feature", "Merge branch 'feature'", "2026-11-06"));
+    repo.git(&["add", "flags/ranking/x.toml"]);
+    repo.commit_all_at("Merge branch 'feature'", "2026-11-06");
+
+    let commits = history_of(&repo, "x");
+    assert_eq!(
+        each(&commits, "kind"),
+        ["deleted", "modified", "added"],
+        "{commits:?}"
+    );
+    let (_, json) = audit(&repo, &[]);
+    assert!(fired(&json, "x", "created-mismatch"), "{json}");
 }

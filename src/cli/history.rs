@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, require_format};
-use flagctl::history::{self, ChangeKind, History, LogEntry};
+use flagctl::history::{self, ChangeKind, History, LogEntry, Unavailable};
 use flagctl::repo::{Repo, short_id};
 
 #[derive(clap::Args)]
@@ -20,8 +20,17 @@ pub struct Args {
 }
 
 /// The history that ends at the repository's commit (`--rev`) or HEAD, or a note saying
-/// why there is none. A progress bar shows on a terminal when the pass takes a while.
+/// why there is none.
 pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
+    Ok(match read(repo)? {
+        Ok(history) => (Some(history), None),
+        Err(why) => (None, Some(why.note().to_string())),
+    })
+}
+
+/// The history that ends at the repository's commit (`--rev`) or HEAD, or why there is
+/// none. A progress bar shows on a terminal when the pass takes a while.
+fn read(repo: &Repo) -> anyhow::Result<Result<History, Unavailable>> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::hidden();
         bar.set_style(
@@ -44,18 +53,28 @@ pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(match history {
-        Ok(history) => (Some(history), None),
-        Err(note) => (None, Some(note)),
-    })
+    Ok(history)
+}
+
+/// What `history` needs that the repository lacks, and how to get it.
+fn needs(repo: &Repo, why: Unavailable) -> String {
+    let what = match why {
+        Unavailable::NotGit => format!(
+            "{} is not in a git repository\nhelp: run it in a clone of the flag repository",
+            repo.root.display()
+        ),
+        Unavailable::NoCommits => "there are no commits yet\nhelp: commit the flags first (`git add flagctl.toml flags && git commit`)".to_string(),
+        Unavailable::Shallow => "this is a shallow clone; fetch the full history with `git fetch --unshallow`\nhelp: in GitHub Actions, check out with `fetch-depth: 0`".to_string(),
+    };
+    format!("flagctl history reads git history: {what}")
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     require_format(ctx, "history", &[Format::Human, Format::Json])?;
     let repo = ctx.load()?;
-    let (history, note) = load(&repo)?;
-    let Some(history) = history else {
-        bail!("{}", note.unwrap_or_default());
+    let history = match read(&repo)? {
+        Ok(history) => history,
+        Err(why) => bail!("{}", needs(&repo, why)),
     };
     let changes = history.changes(&args.key);
     if changes.is_empty() {
@@ -102,6 +121,9 @@ impl Output for FlagHistory {
                 ),
                 entry.author
             )?;
+            if let Some(body) = &entry.body {
+                writeln!(out, "    » {body}")?;
+            }
             writeln!(out, "    {}", entry.change)?;
             if entry.kind != ChangeKind::Added {
                 for field in &entry.fields {

@@ -2,24 +2,27 @@
 //! key, the commits that added, changed, moved or removed its file.
 //!
 //! Flags are followed by key, so a move between services or into the archive keeps the
-//! history; a file renamed to a new key carries its history to the new key.
+//! history; a file renamed to a new key carries its history to the new key. A merge on the
+//! first-parent line brings in the commits of its merged side, each credited with the
+//! changes it made; the merge is credited only with what it changed itself (a conflict
+//! resolution).
 
 mod fields;
 mod objects;
 
 pub use fields::{FieldChange, field_changes};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use git2::{Oid, Repository};
 
-use objects::Objects;
+use objects::{Objects, RawCommit};
 
 use crate::model::config::CONFIG_FILE;
 use crate::repo::{Repo, git};
 
-/// A commit of the first-parent chain.
+/// A commit that changed flags: on the first-parent line, or on a side a merge brought in.
 #[derive(Debug, Clone)]
 pub struct CommitInfo {
     /// The full commit id.
@@ -78,13 +81,16 @@ pub struct Change {
     pub new_blob: Option<Oid>,
 }
 
-/// The history of every flag key, oldest change first.
+/// The history of every flag key, in the order the changes reached the first-parent line:
+/// the commits a merge brought in (parents before children), then the merge.
 #[derive(Debug, Default)]
 pub struct History {
     pub commits: Vec<CommitInfo>,
     pub flags: HashMap<String, Vec<Change>>,
     /// What the reader should know: commits whose dates cannot be read.
     pub notes: Vec<String>,
+    /// The first paragraph of each commit's body, by index into `commits`.
+    bodies: Vec<Option<String>>,
 }
 
 impl History {
@@ -92,48 +98,94 @@ impl History {
         self.flags.get(key).map(Vec::as_slice).unwrap_or_default()
     }
 
-    /// The commit that added the flag's file. A key deleted and later reused names a new
-    /// flag, so its last addition counts.
+    /// The commit that proves when the flag's file was first added: of the commits that
+    /// added it on any path that got merged, the one with the earliest
+    /// [date](CommitInfo::date) (a branch's commit can be older than its merge). A key
+    /// deleted and later added again names a new flag, so only the additions since its
+    /// last such deletion count.
     pub fn first_added(&self, key: &str) -> Option<&CommitInfo> {
-        self.changes(key)
+        let changes = self.changes(key);
+        let last_added = changes.iter().rposition(|c| c.kind == ChangeKind::Added)?;
+        let life = changes[..last_added]
             .iter()
-            .rfind(|c| c.kind == ChangeKind::Added)
+            .rposition(|c| c.kind == ChangeKind::Deleted)
+            .map_or(0, |deleted| deleted + 1);
+        changes[life..=last_added]
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Added)
             .map(|c| &self.commits[c.commit])
+            // Dated commits first; among them, the earliest.
+            .min_by_key(|c| (c.date().is_none(), c.date()))
     }
 
     /// The last commit that touched the flag's file.
     pub fn last_changed(&self, key: &str) -> Option<&CommitInfo> {
         self.changes(key).last().map(|c| &self.commits[c.commit])
     }
-}
 
-/// Why history cannot be read here, if it cannot: no git, or a shallow clone.
-fn unavailable(git: Option<&Repository>) -> Option<&'static str> {
-    match git {
-        None => Some("not a git repository: history checks (created-mismatch) were skipped"),
-        Some(g) if g.is_shallow() => Some(
-            "shallow clone: history checks (created-mismatch) were skipped; fetch with --unshallow or fetch-depth: 0",
-        ),
-        Some(_) => None,
+    /// The first paragraph of a commit's body (where flagctl writes a step's reason), at
+    /// most 300 characters.
+    pub fn body(&self, commit: usize) -> Option<&str> {
+        self.bodies.get(commit)?.as_deref()
+    }
+
+    /// A commit that changed flags, by its index into `commits`.
+    fn push_commit(&mut self, commit: RawCommit) -> usize {
+        if commit.info.date().is_none() {
+            self.notes.push(format!(
+                "commit {} has no readable date; it proves no date to created-mismatch",
+                crate::repo::short_id(&commit.info.id)
+            ));
+        }
+        self.commits.push(commit.info);
+        self.bodies.push(commit.body);
+        self.commits.len() - 1
     }
 }
 
-/// The history that ends at the repository's commit (`--rev`) or HEAD, or a note saying
-/// why there is none. `progress(done, total)` is called as commits are read.
+/// Why there is no history to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The repository is not inside a git work tree.
+    NotGit,
+    /// The branch has no commit yet.
+    NoCommits,
+    /// A shallow clone: the older commits are missing.
+    Shallow,
+}
+
+impl Unavailable {
+    /// What a command that skips its history checks notes.
+    pub fn note(self) -> &'static str {
+        match self {
+            Unavailable::NotGit => {
+                "not a git repository: history checks (created-mismatch) were skipped"
+            }
+            Unavailable::NoCommits => "no commits yet: history checks were skipped",
+            Unavailable::Shallow => {
+                "shallow clone: history checks (created-mismatch) were skipped; fetch with --unshallow or fetch-depth: 0"
+            }
+        }
+    }
+}
+
+/// The history that ends at the repository's commit (`--rev`) or HEAD, or why there is
+/// none. `progress(done, total)` is called as commits are read.
 pub fn load(
     repo: &Repo,
     progress: &mut dyn FnMut(usize, usize),
-) -> anyhow::Result<Result<History, String>> {
-    let git = git::open(&repo.root);
-    if let Some(why) = unavailable(git.as_ref()) {
-        return Ok(Err(why.to_string()));
+) -> anyhow::Result<Result<History, Unavailable>> {
+    let Some(git) = git::open(&repo.root) else {
+        return Ok(Err(Unavailable::NotGit));
+    };
+    if git.is_shallow() {
+        return Ok(Err(Unavailable::Shallow));
     }
-    let git = git.expect("available means there is a repository");
     let tip = match &repo.revision {
         Some(revision) => revision.oid,
         None => match git.head().ok().and_then(|h| h.target()) {
             Some(id) => id,
-            None => return Ok(Err("no commits yet: history checks were skipped".into())),
+            None => return Ok(Err(Unavailable::NoCommits)),
         },
     };
     let prefix = git::git_path(&git, &repo.root, "")?;
@@ -158,7 +210,12 @@ struct FileDelta {
 /// files, and a symlinked flags folder is followed inside the tree. A file deleted and
 /// added in one commit under the same key (a move between services, or into the
 /// archive), or with the same content under a new key (a rename), is a move.
-/// `progress(done, total)` is called as commits are read.
+///
+/// At a merge, the commits of its merged side (reachable from its other parents, not from
+/// its first) are read once each, parents before children, and each is credited with what
+/// it changed; the merge keeps what differs from every parent. The side ends at commits
+/// read before, so shared history is never walked twice.
+/// `progress(done, total)` is called as first-parent commits are read.
 pub fn build(
     git: &Repository,
     tip: Oid,
@@ -170,7 +227,7 @@ pub fn build(
     // libgit2's object cache grows with every object read and costs more than it saves
     // here; the trees worth keeping (the previous commit's) are kept by `Objects`.
     git2::opts::enable_caching(false);
-    let mut objects = Objects::new(git)?;
+    let objects = Objects::new(git)?;
     // The first-parent chain, each commit read once.
     let mut chain = Vec::new();
     let mut next = Some(tip);
@@ -181,50 +238,216 @@ pub fn build(
     }
     chain.reverse();
     let total = chain.len();
-
-    let config_path = join(prefix, CONFIG_FILE);
-    let mut config_blob = None;
-    let mut flags_path = join(prefix, "flags");
-    let mut history = History::default();
-    let mut previous: Option<Oid> = None;
-    let mut deltas = Vec::new();
+    let mut pass = Pass {
+        merges_ahead: chain.iter().filter(|c| !c.merged.is_empty()).count(),
+        objects,
+        flags: FlagsPath::new(prefix),
+        history: History::default(),
+        previous: None,
+        seen: HashMap::new(),
+        deltas: Vec::new(),
+    };
     for (index, commit) in chain.into_iter().enumerate() {
         if index % 256 == 0 {
             progress(index, total);
         }
-        let blob = objects.blob(commit.tree, &config_path)?;
-        if blob != config_blob {
-            config_blob = blob;
-            let flags_dir = match blob {
-                Some(id) => flags_dir_of(&objects.blob_data(id)?),
-                None => "flags".to_string(),
-            };
-            flags_path = join(prefix, &flags_dir);
-        }
-        let folder = objects.folder(commit.tree, &flags_path)?;
-        if folder == previous {
-            objects.skip_commit();
-            continue;
-        }
-        deltas.clear();
-        diff_trees(&mut objects, previous, folder, "", &mut deltas)?;
-        objects.next_commit();
-        previous = folder;
-        if !deltas.is_empty() {
-            if commit.info.date().is_none() {
-                history.notes.push(format!(
-                    "commit {} has no readable date; it proves no date to created-mismatch",
-                    crate::repo::short_id(&commit.info.id)
-                ));
-            }
-            history.commits.push(commit.info);
-            record(&mut history, &mut deltas);
-        }
+        pass.first_parent(commit)?;
     }
     progress(total, total);
     git2::opts::strict_hash_verification(true);
     git2::opts::enable_caching(true);
-    Ok(history)
+    Ok(pass.history)
+}
+
+/// The state of one pass over the history.
+struct Pass<'r> {
+    objects: Objects<'r>,
+    flags: FlagsPath,
+    history: History,
+    /// The flags folder of the last first-parent commit.
+    previous: Option<Oid>,
+    /// Merges still ahead on the first-parent line: while there are some, the commits read
+    /// are remembered in `seen`, where a merged side ends.
+    merges_ahead: usize,
+    /// The commits read so far with their flags folders: everything reachable from the
+    /// last first-parent commit, which is where a merged side ends.
+    seen: HashMap<Oid, Option<Oid>>,
+    /// Reused from commit to commit.
+    deltas: Vec<FileDelta>,
+}
+
+impl Pass<'_> {
+    fn first_parent(&mut self, commit: RawCommit) -> anyhow::Result<()> {
+        if commit.merged.is_empty() {
+            let id = commit.id;
+            let folder = self.flags.folder(&mut self.objects, commit.tree)?;
+            self.credit(commit, &[self.previous], folder)?;
+            self.previous = folder;
+            if self.merges_ahead > 0 {
+                self.seen.insert(id, folder);
+            }
+            return Ok(());
+        }
+        // A merge: the commits it brings in, each with its own changes, then the merge
+        // with what it changed beyond its parents.
+        for side in merged_side(&self.objects, &self.seen, &commit.merged)? {
+            self.take_in(side)?;
+        }
+        self.previous = self.take_in(commit)?;
+        self.merges_ahead -= 1;
+        if self.merges_ahead == 0 {
+            // No side left to end: what was read need not be remembered.
+            self.seen = HashMap::new();
+        }
+        Ok(())
+    }
+
+    /// Credits a commit whose parents were read before with what it changed itself, and
+    /// remembers its flags folder, which it returns.
+    fn take_in(&mut self, commit: RawCommit) -> anyhow::Result<Option<Oid>> {
+        let id = commit.id;
+        let folder = self.flags.folder(&mut self.objects, commit.tree)?;
+        let parents: Vec<Option<Oid>> = commit.parents().map(|p| self.folder_of(p)).collect();
+        self.credit(commit, &parents, folder)?;
+        self.seen.insert(id, folder);
+        Ok(folder)
+    }
+
+    /// The flags folder of a commit read before.
+    fn folder_of(&self, commit: Oid) -> Option<Oid> {
+        self.seen.get(&commit).copied().flatten()
+    }
+
+    /// Credits a commit whose flags folder is `folder` with what it changed itself, given
+    /// its parents' flags folders.
+    fn credit(
+        &mut self,
+        commit: RawCommit,
+        parents: &[Option<Oid>],
+        folder: Option<Oid>,
+    ) -> anyhow::Result<()> {
+        let mut deltas = std::mem::take(&mut self.deltas);
+        own_changes(&mut self.objects, parents, folder, &mut deltas)?;
+        self.record(commit, &mut deltas);
+        self.deltas = deltas;
+        Ok(())
+    }
+
+    /// The changes of one commit, if it made any, credited to it.
+    fn record(&mut self, commit: RawCommit, deltas: &mut Vec<FileDelta>) {
+        if !deltas.is_empty() {
+            let index = self.history.push_commit(commit);
+            record(&mut self.history, index, deltas);
+        }
+    }
+}
+
+/// Where the flags folder is in a commit's tree: where its `flagctl.toml` says, kept for
+/// as long as that file does not change.
+struct FlagsPath {
+    config_path: String,
+    prefix: String,
+    config_blob: Option<Oid>,
+    flags_path: String,
+}
+
+impl FlagsPath {
+    fn new(prefix: &str) -> FlagsPath {
+        FlagsPath {
+            config_path: join(prefix, CONFIG_FILE),
+            prefix: prefix.to_string(),
+            config_blob: None,
+            flags_path: join(prefix, "flags"),
+        }
+    }
+
+    /// The id of the flags folder in the tree `root`, if there is one.
+    fn folder(&mut self, objects: &mut Objects, root: Oid) -> anyhow::Result<Option<Oid>> {
+        let blob = objects.blob(root, &self.config_path)?;
+        if blob != self.config_blob {
+            self.config_blob = blob;
+            let flags_dir = match blob {
+                Some(id) => flags_dir_of(&objects.blob_data(id)?),
+                None => "flags".to_string(),
+            };
+            self.flags_path = join(&self.prefix, &flags_dir);
+        }
+        objects.folder(root, &self.flags_path)
+    }
+}
+
+/// The commits a merge brings in: reachable from its merged parents `heads` and not
+/// `seen` (not reachable from its first parent), each read once, parents before children.
+fn merged_side(
+    objects: &Objects,
+    seen: &HashMap<Oid, Option<Oid>>,
+    heads: &[Oid],
+) -> anyhow::Result<Vec<RawCommit>> {
+    let mut order = Vec::new();
+    let mut reached: HashSet<Oid> = HashSet::new();
+    // A depth-first walk: a commit leaves the stack once all its parents have.
+    let mut stack: Vec<(RawCommit, usize)> = Vec::new();
+    let mut new = |id: &Oid| !seen.contains_key(id) && reached.insert(*id);
+    for head in heads {
+        if new(head) {
+            stack.push((objects.commit(*head)?, 0));
+        }
+        while let Some((commit, next)) = stack.last_mut() {
+            let parent = commit.parents().nth(*next);
+            *next += 1;
+            match parent {
+                Some(parent) => {
+                    if new(&parent) {
+                        stack.push((objects.commit(parent)?, 0));
+                    }
+                }
+                None => order.extend(stack.pop().map(|(commit, _)| commit)),
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// What a commit changed itself, into `out`: the files of its flags folder `folder` that
+/// differ from every parent's, compared with the first parent (for a merge, a file taken
+/// from one side was changed where that side changed it).
+fn own_changes(
+    objects: &mut Objects,
+    parents: &[Option<Oid>],
+    folder: Option<Oid>,
+    out: &mut Vec<FileDelta>,
+) -> anyhow::Result<()> {
+    out.clear();
+    if parents.contains(&folder) {
+        objects.skip_commit();
+        return Ok(());
+    }
+    let (first, merged) = parents.split_first().unwrap_or((&None, &[]));
+    // A merge's other sides first: their trees are the ones at hand, and a merge that
+    // took every file from one of them needs no other comparison.
+    let mut differing: Option<HashSet<String>> = None;
+    for side in merged {
+        let mut theirs = Vec::new();
+        diff_trees(objects, *side, folder, "", &mut theirs)?;
+        let paths = theirs.into_iter().map(|delta| delta.path);
+        let paths: HashSet<String> = match &differing {
+            None => paths.collect(),
+            Some(before) => paths.filter(|path| before.contains(path)).collect(),
+        };
+        let none = paths.is_empty();
+        differing = Some(paths);
+        if none {
+            break;
+        }
+    }
+    if differing.as_ref().is_none_or(|paths| !paths.is_empty()) {
+        diff_trees(objects, *first, folder, "", out)?;
+        if let Some(paths) = differing {
+            out.retain(|delta| paths.contains(&delta.path));
+        }
+    }
+    objects.next_commit();
+    Ok(())
 }
 
 /// `a/b` from a folder and a path below it.
@@ -329,9 +552,8 @@ fn diff_trees(
     Ok(())
 }
 
-/// Files one commit changed, as changes of flag keys.
-fn record(history: &mut History, deltas: &mut Vec<FileDelta>) {
-    let commit = history.commits.len() - 1;
+/// Files one commit (by its index into `commits`) changed, as changes of flag keys.
+fn record(history: &mut History, commit: usize, deltas: &mut Vec<FileDelta>) {
     // Pair each deletion with an addition of the same key, else of the same content.
     let mut pending: Vec<FileDelta> = Vec::new();
     let (mut deleted, mut added): (Vec<FileDelta>, Vec<FileDelta>) = (Vec::new(), Vec::new());
@@ -453,6 +675,10 @@ pub struct LogEntry {
     pub verb: Option<String>,
     /// The commit message's first line.
     pub subject: String,
+    /// The first paragraph of the message's body — where flagctl writes the reason of a
+    /// step — as one line of at most 300 characters (`…` marks a cut); `null` when the
+    /// message has no body.
+    pub body: Option<String>,
     pub kind: ChangeKind,
     /// What happened to the file, in words: `added at …`, `changed`, `moved … → …`,
     /// `deleted from …` (paths relative to the flags folder).
@@ -498,6 +724,7 @@ pub fn log(repo: &Repo, history: &History, key: &str) -> Vec<LogEntry> {
                 author: commit.author.clone(),
                 verb: commit.verb().map(str::to_owned),
                 subject: commit.summary.clone(),
+                body: history.body(change.commit).map(str::to_owned),
                 kind: change.kind,
                 change: what,
                 fields: field_changes(old.as_deref(), new.as_deref()),

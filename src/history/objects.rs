@@ -71,12 +71,29 @@ impl RawTree {
     }
 }
 
-/// A commit's tree, first parent and what the history shows of it.
+/// A commit's tree, parents and what the history shows of it.
 pub(super) struct RawCommit {
+    pub id: Oid,
     pub tree: Oid,
     pub parent: Option<Oid>,
+    /// The parents after the first: a merge's merged sides (empty, without allocating,
+    /// for every other commit).
+    pub merged: Vec<Oid>,
     pub info: CommitInfo,
+    /// The first paragraph of the message's body, at most [`BODY_CHARS`] characters.
+    pub body: Option<String>,
 }
+
+impl RawCommit {
+    /// Every parent, the first first.
+    pub fn parents(&self) -> impl Iterator<Item = Oid> + '_ {
+        self.parent.into_iter().chain(self.merged.iter().copied())
+    }
+}
+
+/// The most of a commit's body the history keeps: the reason of a lifecycle step, not
+/// whatever a commit message holds.
+pub(super) const BODY_CHARS: usize = 300;
 
 pub(super) struct Objects<'r> {
     odb: Odb<'r>,
@@ -247,11 +264,16 @@ fn parse_commit(id: Oid, data: &[u8]) -> anyhow::Result<RawCommit> {
     let text = String::from_utf8_lossy(data);
     let (headers, message) = text.split_once("\n\n").unwrap_or((&text, ""));
     let (mut tree, mut parent, mut author, mut committer) = (None, None, None, None);
+    let mut merged = Vec::new();
     for line in headers.lines() {
         if let Some(hex) = line.strip_prefix("tree ") {
             tree = Some(Oid::from_str(hex)?);
         } else if let Some(hex) = line.strip_prefix("parent ") {
-            parent = parent.or(Some(Oid::from_str(hex)?));
+            let id = Oid::from_str(hex)?;
+            match parent {
+                None => parent = Some(id),
+                Some(_) => merged.push(id),
+            }
         } else if let Some(signature) = line.strip_prefix("author ") {
             author = Some(signature.to_string());
         } else if let Some(signature) = line.strip_prefix("committer ") {
@@ -267,8 +289,10 @@ fn parse_commit(id: Oid, data: &[u8]) -> anyhow::Result<RawCommit> {
         .trim()
         .to_string();
     Ok(RawCommit {
+        id,
         tree: tree.context("no tree")?,
         parent,
+        merged,
         info: CommitInfo {
             id: id.to_string(),
             time: authored.or(committed),
@@ -276,7 +300,37 @@ fn parse_commit(id: Oid, data: &[u8]) -> anyhow::Result<RawCommit> {
             author: name,
             summary,
         },
+        body: first_paragraph_of_body(message),
     })
+}
+
+/// The paragraph after the subject's, as one line of at most [`BODY_CHARS`] characters
+/// (`…` marks a cut): where flagctl writes the reason of a step.
+fn first_paragraph_of_body(message: &str) -> Option<String> {
+    let mut lines = message.lines().map(str::trim);
+    // The subject is the first paragraph, as git has it.
+    lines
+        .by_ref()
+        .take_while(|line| !line.is_empty())
+        .for_each(drop);
+    let paragraph = lines
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| !line.is_empty());
+    let mut body = String::new();
+    let mut chars = 0;
+    for line in paragraph {
+        let separator = (!body.is_empty()).then_some(' ');
+        for c in separator.into_iter().chain(line.chars()) {
+            if chars == BODY_CHARS {
+                body.truncate(body.trim_end().len());
+                body.push('…');
+                return Some(body);
+            }
+            body.push(c);
+            chars += 1;
+        }
+    }
+    (!body.is_empty()).then_some(body)
 }
 
 /// `Name <email> SECONDS +HHMM`: the name, and the time when it is readable. Git itself
@@ -322,12 +376,57 @@ mod tests {
             commit.parent.unwrap().to_string(),
             "0000000000000000000000000000000000000001"
         );
+        assert!(commit.merged.is_empty());
         assert_eq!(commit.info.author, "Ana Lima");
         assert_eq!(commit.info.summary, "flagctl kill: x");
+        assert_eq!(commit.body.as_deref(), Some("body"));
         assert_eq!(
             commit.info.time.unwrap().to_rfc3339(),
             "2026-10-26T13:03:20+05:30"
         );
+    }
+
+    #[test]
+    fn a_merge_has_every_parent() {
+        let data = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\
+            parent 0000000000000000000000000000000000000001\n\
+            parent 0000000000000000000000000000000000000002\n\
+            parent 0000000000000000000000000000000000000003\n\
+            author A <a@b> 1793000000 +0000\ncommitter A <a@b> 1793000000 +0000\n\nMerge\n";
+        let commit = parse_commit(Oid::ZERO_SHA1, data).unwrap();
+        let parents: Vec<String> = commit
+            .parents()
+            .map(|p| p.to_string()[38..].into())
+            .collect();
+        assert_eq!(parents, ["01", "02", "03"]);
+        assert_eq!(commit.merged.len(), 2);
+        assert_eq!(commit.body, None);
+    }
+
+    #[test]
+    fn the_body_is_its_first_paragraph_bounded() {
+        let body = first_paragraph_of_body;
+        assert_eq!(
+            body("flagctl kill: x\n\nINC-42: feature store down\n").as_deref(),
+            Some("INC-42: feature store down")
+        );
+        assert_eq!(body("a subject only\n"), None);
+        assert_eq!(body("a subject\n\n \n\n"), None);
+        assert_eq!(
+            body("a subject\nof two lines\n\n\nwrapped\r\n  reason\n\nSigned-off-by: A <a@b>\n")
+                .as_deref(),
+            Some("wrapped reason")
+        );
+        let cut = body(&format!("s\n\n{}", "é".repeat(1000))).unwrap();
+        assert_eq!(cut.chars().count(), BODY_CHARS + 1);
+        assert!(cut.ends_with("é…"));
+        let cut = body(&format!(
+            "s\n\n{}\n{}",
+            "a".repeat(BODY_CHARS - 1),
+            "b".repeat(9)
+        ))
+        .unwrap();
+        assert_eq!(cut, format!("{}…", "a".repeat(BODY_CHARS - 1)));
     }
 
     #[test]

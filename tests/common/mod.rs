@@ -35,24 +35,51 @@ impl TestRepo {
     /// Stages everything and commits it with author and committer date `date` (RFC 3339
     /// or `YYYY-MM-DD`, taken as noon UTC).
     pub fn commit_all_at(&self, message: &str, date: &str) {
-        let date = if date.len() == 10 {
-            format!("{date}T12:00:00+00:00")
-        } else {
-            date.to_string()
-        };
         self.git(&["add", "-A"]);
-        let out = StdCommand::new("git")
-            .args(["commit", "-qm", message])
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .current_dir(self.path())
-            .output()
-            .unwrap();
+        self.git_at(&["commit", "-qm", message], date);
+    }
+
+    /// Merges `branch` into the current branch with a merge commit (`--no-ff`) dated like
+    /// [`commit_all_at`](Self::commit_all_at); false when git stopped on a conflict, which
+    /// the test resolves and then commits with `commit_all_at`.
+    pub fn merge_at(&self, branch: &str, message: &str, date: &str) -> bool {
+        self.run_git(
+            &["merge", "-q", "--no-ff", "-m", message, branch],
+            Some(date),
+        )
+        .status
+        .success()
+    }
+
+    /// `git ARGS…` with author and committer date `date`, as in
+    /// [`commit_all_at`](Self::commit_all_at).
+    pub fn git_at(&self, args: &[&str], date: &str) -> String {
+        self.checked_git(args, Some(date))
+    }
+
+    fn checked_git(&self, args: &[&str], date: Option<&str>) -> String {
+        let out = self.run_git(args, date);
         assert!(
             out.status.success(),
-            "git commit: {}",
+            "git {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn run_git(&self, args: &[&str], date: Option<&str>) -> std::process::Output {
+        let mut git = StdCommand::new("git");
+        git.args(args).current_dir(self.path());
+        if let Some(date) = date {
+            let date = if date.len() == 10 {
+                format!("{date}T12:00:00+00:00")
+            } else {
+                date.to_string()
+            };
+            git.env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date);
+        }
+        git.output().unwrap()
     }
 
     pub fn path(&self) -> &Path {
@@ -60,17 +87,7 @@ impl TestRepo {
     }
 
     pub fn git(&self, args: &[&str]) -> String {
-        let out = StdCommand::new("git")
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        self.checked_git(args, None)
     }
 
     /// `flagctl ARGS…` run in the repository, with no colour and no terminal, on [`TODAY`]
