@@ -99,6 +99,9 @@ pub(super) struct Objects<'r> {
     odb: Odb<'r>,
     /// `.git/objects`, where loose objects are read without libgit2.
     loose: std::path::PathBuf,
+    /// The ids of the loose objects, listed once: most objects of a repository are packed,
+    /// and asking the file system for each would cost a failed open per object.
+    loose_ids: std::collections::HashSet<Oid>,
     /// Trees read for the current commit, and for the one before: the next commit is
     /// compared against them.
     current: HashMap<Oid, Rc<RawTree>>,
@@ -107,20 +110,25 @@ pub(super) struct Objects<'r> {
 
 impl<'r> Objects<'r> {
     pub fn new(git: &'r Repository) -> anyhow::Result<Objects<'r>> {
+        let loose = git.commondir().join("objects");
         Ok(Objects {
             odb: git.odb().context("cannot open the git object database")?,
-            loose: git.commondir().join("objects"),
+            loose_ids: loose_ids(&loose),
+            loose,
             current: HashMap::new(),
             previous: HashMap::new(),
         })
     }
 
     fn read(&self, id: Oid, kind: ObjectType) -> anyhow::Result<Vec<u8>> {
-        let hex = id.to_string();
-        match std::fs::read(self.loose.join(&hex[..2]).join(&hex[2..])) {
-            Ok(compressed) => return inflate_loose(&hex, &compressed, kind),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot read git object {id}")),
+        if self.loose_ids.contains(&id) {
+            let hex = id.to_string();
+            match std::fs::read(self.loose.join(&hex[..2]).join(&hex[2..])) {
+                Ok(compressed) => return inflate_loose(&hex, &compressed, kind),
+                // Packed since it was listed (a `git gc` meanwhile): libgit2 finds it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("cannot read git object {id}")),
+            }
         }
         let object: OdbObject = self
             .odb
@@ -225,6 +233,31 @@ impl<'r> Objects<'r> {
 
 /// The largest object the history pass reads: trees and commits of flag folders are small.
 const MAX_OBJECT_BYTES: u64 = 64 << 20;
+
+/// The ids of the loose objects under `objects/`: `xx/yyyy…` files.
+fn loose_ids(objects: &std::path::Path) -> std::collections::HashSet<Oid> {
+    let mut ids = std::collections::HashSet::new();
+    let Ok(folders) = std::fs::read_dir(objects) else {
+        return ids;
+    };
+    for folder in folders.flatten() {
+        let name = folder.file_name();
+        let Some(prefix) = name.to_str().filter(|n| n.len() == 2) else {
+            continue;
+        };
+        let Ok(files) = std::fs::read_dir(folder.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            if let Some(rest) = file.file_name().to_str()
+                && let Ok(id) = Oid::from_str(&format!("{prefix}{rest}"))
+            {
+                ids.insert(id);
+            }
+        }
+    }
+    ids
+}
 
 /// A loose object's content: zlib over `<type> <size>\0<content>`. A truncated or
 /// corrupt object is an error, never a loop.
