@@ -309,7 +309,7 @@ fn simulate_samples_at_most_ten_million() {
     let repo = shape(1, 0, false);
     let refused = run(repo.path(), &["simulate", "f00000", "--sample", "10000001"]).code(2);
     assert!(
-        stderr(&refused).contains("10000001 is not in 0..=10000000"),
+        stderr(&refused).contains("10000001 is not in 1..=10000000"),
         "{}",
         stderr(&refused)
     );

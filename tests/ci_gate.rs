@@ -78,7 +78,7 @@ fn numeric_options_have_ranges() {
         (vec!["remind", "--within", "4294967295"], "0..=36500"),
         (
             vec!["simulate", "x", "--sample", "99999999999"],
-            "0..=10000000",
+            "1..=10000000",
         ),
         (vec!["export", "--verify", "0"], "1..=1000000"),
     ] {

@@ -1,5 +1,6 @@
 //! Snapshots of what users read, reviewed as files under tests/snapshots/: every audit
-//! format on the example repository, `list`, `show`, `remind`, `eval --explain`,
+//! format on the example repository (and `--statistics`, `--quiet`), `list`, `show`
+//! (an archived flag too), `remind`, `eval --explain`, `eval --contexts`,
 //! `history KEY` and an invalid `flagctl.toml`. Dates come from `--as-of` and fixed commit dates; commit ids are
 //! redacted. After a deliberate change: `INSTA_UPDATE=always cargo test --test snapshots`
 //! (or `cargo insta review`), then review the diff.
@@ -67,7 +68,13 @@ fn list_show_and_remind_of_the_example() {
         "list_example_json",
         stdout(on_example(&["list", "--format", "json"]), 0)
     );
-    for key in ["ranker-v2", "search-spellcheck-model", "fraud-kill-switch"] {
+    for key in [
+        "ranker-v2",
+        "search-spellcheck-model",
+        "fraud-kill-switch",
+        "fraud-score-threshold",
+        "ranker-v1-warmup",
+    ] {
         insta::assert_snapshot!(format!("show_{key}"), stdout(on_example(&["show", key]), 0));
     }
     insta::assert_snapshot!(
@@ -85,6 +92,36 @@ fn list_show_and_remind_of_the_example() {
     insta::assert_snapshot!(
         "remind_example_json",
         stdout(on_example(&["remind", "--format", "json"]), 0)
+    );
+}
+
+#[test]
+fn audit_statistics_and_quiet_of_the_example() {
+    insta::assert_snapshot!(
+        "audit_example_statistics",
+        stdout(on_example(&["audit", "--statistics"]), 1)
+    );
+    insta::assert_snapshot!(
+        "audit_example_quiet",
+        stdout(on_example(&["audit", "--quiet"]), 1)
+    );
+}
+
+#[test]
+fn eval_contexts_of_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let contexts = dir.path().join("contexts.jsonl");
+    std::fs::write(
+        &contexts,
+        "{\"targetingKey\": \"u-1\", \"country\": \"SG\", \"user_id\": \"u-1\"}\n\
+         {\"targetingKey\": \"u-2\", \"email\": \"qa@example.com\"}\n\
+         {\"targetingKey\": \"u-3\", \"account_age_days\": 3}\n",
+    )
+    .unwrap();
+    let contexts = contexts.to_str().unwrap();
+    insta::assert_snapshot!(
+        "eval_contexts_all",
+        stdout(on_example(&["eval", "--all", "--contexts", contexts]), 0)
     );
 }
 

@@ -38,10 +38,11 @@ pub fn check(ctx: &AuditCtx, sink: &mut Sink) {
                     files.len()
                 ),
             )
-            .with_help(Some(
-                "archive concluded and unused flags first (`flagctl list --service SERVICE`), or raise `max_flags` under [services] with a reason"
-                    .into(),
-            )),
+            .with_help(Some(format!(
+                "archive concluded and unused flags first (`flagctl list --service {service}`), or raise `max_flags` under [services.{}] with a reason",
+                // Bare when it can be: a `.` in a name would otherwise nest a table.
+                toml_edit::Key::new(service).display_repr()
+            ))),
         );
     }
 }

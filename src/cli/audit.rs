@@ -1,5 +1,8 @@
 //! `flagctl audit`: every rule of the policy; the CI gate.
 
+use anyhow::bail;
+
+use super::render::Detail;
 use super::validate::exit_code;
 use super::{Ctx, Format, Outcome, render, require_format};
 use std::collections::HashSet;
@@ -31,6 +34,14 @@ pub struct Args {
     /// Check what is staged in git's index (what the next commit holds), not the work tree
     #[arg(long, conflicts_with = "rev")]
     staged: bool,
+    /// Print only the summary line, and no notes on stderr; the exit code says the rest
+    /// (json, github, sarif and junit still print their whole document)
+    #[arg(long, short = 'q', conflicts_with = "statistics")]
+    quiet: bool,
+    /// Instead of the diagnostics, print how many findings each rule has, most first, then
+    /// the summary line (human format only)
+    #[arg(long)]
+    statistics: bool,
 }
 
 fn parse_rule(name: &str) -> Result<RuleId, String> {
@@ -55,6 +66,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             Format::Junit,
         ],
     )?;
+    if args.statistics && ctx.format() != Format::Human {
+        bail!(
+            "--statistics counts findings for people (--format human); the other formats list every finding with its rule"
+        );
+    }
+    let detail = if args.quiet {
+        Detail::Quiet
+    } else if args.statistics {
+        Detail::Statistics
+    } else {
+        Detail::Diagnostics
+    };
     let policy = args.policy_from.as_deref();
     let repo = match render::load_checked(ctx, &ctx.source_or_staged(args.staged), policy)? {
         Ok(repo) => repo,
@@ -117,6 +140,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             findings.len()
         ));
     }
-    render::findings(ctx, &repo, &findings, &notes)?;
+    render::findings_in_detail(ctx, &repo, &findings, &notes, detail)?;
     Ok(exit_code(Summary::of(&findings)))
 }

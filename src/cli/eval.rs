@@ -298,7 +298,7 @@ impl Output for EvalAll<'_> {
     }
 }
 
-/// One evaluation of `eval --contexts`: one JSON line, or one tab-separated row.
+/// One evaluation of `eval --contexts --format json`: one JSON line.
 #[derive(Serialize, JsonSchema)]
 pub struct EvalLine<'f> {
     /// The line of the contexts file, counted from 1.
@@ -311,25 +311,32 @@ pub struct EvalLine<'f> {
     error: Option<EvalError>,
 }
 
-impl EvalLine<'_> {
-    /// The header of the rows.
-    const HEADER: &'static str = "LINE\tFLAG\tVARIANT\tREASON\tVALUE";
-}
+/// The table of `eval --contexts` for people: one row per line and flag.
+struct LinesTable(comfy_table::Table);
 
-impl Output for EvalLine<'_> {
-    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
-        let reason = match &self.error {
-            Some(error) => format!("{} ({})", self.reason, error.code),
-            None => self.reason.to_string(),
-        };
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{reason}\t{}",
-            self.line,
-            self.flag,
-            self.variant.unwrap_or("-"),
-            self.value.map(Value::to_string).unwrap_or_default()
-        )
+impl LinesTable {
+    fn new() -> LinesTable {
+        LinesTable(render::table(&[
+            "LINE", "FLAG", "VARIANT", "VALUE", "REASON", "RULE",
+        ]))
+    }
+
+    fn add(&mut self, line: usize, flag: &str, resolution: &Resolution<'_>) {
+        self.0.add_row(vec![
+            line.to_string(),
+            flag.to_owned(),
+            resolution.variant.unwrap_or("-").to_owned(),
+            resolution.value.map(Value::to_string).unwrap_or_default(),
+            reason_text(resolution),
+            resolution.rule.unwrap_or("").to_owned(),
+        ]);
+    }
+
+    /// Values are cut first, then keys and rule names.
+    fn write(mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        use render::Give::{Cut, Keep};
+        render::fit(&mut self.0, &[Keep, Cut(20), Keep, Cut(10), Keep, Cut(10)]);
+        render::write_table(out, &self.0)
     }
 }
 
@@ -369,7 +376,7 @@ pub fn context_line(path: &Path, number: usize, line: &str) -> anyhow::Result<Co
 }
 
 /// One result per line and flag: JSON Lines (each line as it is, without the envelope:
-/// a stream of records), or tab-separated columns for people.
+/// a stream of records), or an aligned table for people.
 fn evaluate_lines(
     ctx: &Ctx,
     set: &FlagSet,
@@ -379,9 +386,7 @@ fn evaluate_lines(
 ) -> anyhow::Result<()> {
     let mut out = terminal::stdout(false, true);
     let json = ctx.format() == Format::Json;
-    if !json {
-        writeln!(out, "{}", EvalLine::HEADER)?;
-    }
+    let mut table = (!json).then(LinesTable::new);
     let mut merged = base.clone();
     for (line, context) in contexts {
         let context = if base.is_empty() {
@@ -393,21 +398,25 @@ fn evaluate_lines(
         };
         for key in keys {
             let resolution = set.evaluate(key, context);
-            let result = EvalLine {
-                line: *line,
-                flag: key,
-                variant: resolution.variant,
-                value: resolution.value,
-                reason: resolution.reason,
-                error: resolution.error,
-            };
-            if json {
-                flagctl::output::write_json_line(&mut out, &result)?;
-                writeln!(out)?;
-            } else {
-                result.human(&mut out, ctx.color)?;
+            match &mut table {
+                Some(table) => table.add(*line, key, &resolution),
+                None => {
+                    let result = EvalLine {
+                        line: *line,
+                        flag: key,
+                        variant: resolution.variant,
+                        value: resolution.value,
+                        reason: resolution.reason,
+                        error: resolution.error,
+                    };
+                    flagctl::output::write_json_line(&mut out, &result)?;
+                    writeln!(out)?;
+                }
             }
         }
+    }
+    if let Some(table) = table {
+        table.write(&mut out)?;
     }
     out.flush()?;
     Ok(())

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use chrono::NaiveDate;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
+use comfy_table::{Cell, Color};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -15,6 +16,7 @@ use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::deadline::{Status, days_until, relative_days, standing};
 use flagctl::model::config::Kind;
 use flagctl::model::flag::{Action, State};
+use flagctl::model::names::did_you_mean;
 use flagctl::model::{Config, Flag};
 use flagctl::repo::{FlagFile, Repo};
 
@@ -29,9 +31,39 @@ pub struct ListArgs {
     /// Only flags of this kind
     #[arg(long)]
     kind: Option<String>,
-    /// Only flags with this status (archived flags are listed only with `--status archived`)
-    #[arg(long, value_parser = status_parser())]
-    status: Option<Status>,
+    /// Only flags with one of these statuses: `--status expired,review-overdue`, or the option
+    /// repeated (archived flags are listed only when `archived` is one of them)
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = status_parser())]
+    status: Vec<Status>,
+    /// The order of the rows (default: by path, that is by service, then key)
+    #[arg(long, value_enum)]
+    sort: Option<SortKey>,
+}
+
+/// `list --sort`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SortKey {
+    /// The next deadline, soonest (most overdue) first; flags without one last
+    Due,
+    /// The flag key
+    Key,
+    /// The service, then the key
+    Service,
+    /// The status, in the order of the status table (needs action first), then the due date
+    Status,
+}
+
+impl SortKey {
+    fn sort(self, flags: &mut [Summary]) {
+        let status_rank = |s: &Summary| Status::ALL.iter().position(|&status| status == s.status);
+        // Stable: ties keep the order of the paths.
+        match self {
+            SortKey::Due => flags.sort_by_key(|s| (s.due.is_none(), s.due)),
+            SortKey::Key => flags.sort_by(|a, b| a.key.cmp(b.key)),
+            SortKey::Service => flags.sort_by(|a, b| (a.service, a.key).cmp(&(b.service, b.key))),
+            SortKey::Status => flags.sort_by_key(|s| (status_rank(s), s.due.is_none(), s.due)),
+        }
+    }
 }
 
 /// `--status NAME`: one of the statuses, listed by clap when the name is not one.
@@ -95,27 +127,52 @@ pub(super) struct FlagList<'a> {
 }
 
 impl Output for FlagList<'_> {
-    fn human(&self, out: &mut dyn Write, _color: bool) -> std::io::Result<()> {
+    fn human(&self, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
         if self.flags.is_empty() {
             return Ok(());
         }
         let mut table =
             render::table(&["KEY", "SERVICE", "KIND", "OWNER", "STATUS", "DUE", "WHEN"]);
+        render::allow_colour(&mut table, color);
         for flag in &self.flags {
             let text = |value: Option<&str>| value.unwrap_or("?").to_string();
+            let mut status = Cell::new(flag.status.name());
+            if let Some(colour) = status_colour(flag.status).filter(|_| color) {
+                status = status.fg(colour);
+            }
             table.add_row(vec![
-                flag.key.to_string(),
-                flag.service.to_string(),
-                text(flag.kind),
-                text(flag.owner),
-                flag.status.name().to_string(),
-                flag.due_field
-                    .zip(flag.due)
-                    .map_or(String::new(), |(field, date)| format!("{field} {date}")),
-                flag.due_relative.clone().unwrap_or_default(),
+                Cell::new(flag.key),
+                Cell::new(flag.service),
+                Cell::new(text(flag.kind)),
+                Cell::new(text(flag.owner)),
+                status,
+                Cell::new(
+                    flag.due_field
+                        .zip(flag.due)
+                        .map_or(String::new(), |(field, date)| format!("{field} {date}")),
+                ),
+                Cell::new(flag.due_relative.as_deref().unwrap_or_default()),
             ]);
         }
+        // Keys and owners are cut first, then KIND, SERVICE and WHEN left out.
+        use render::Give::{Cut, Hide, Keep};
+        render::fit(
+            &mut table,
+            &[Cut(20), Hide(2), Hide(1), Cut(12), Keep, Keep, Hide(3)],
+        );
         render::write_table(out, &table)
+    }
+}
+
+/// The colour of a status that needs action: red past a deadline (or invalid), yellow
+/// when one is near.
+fn status_colour(status: Status) -> Option<Color> {
+    match status {
+        Status::Invalid | Status::Expired | Status::ReviewOverdue | Status::RemovalOverdue => {
+            Some(Color::Red)
+        }
+        Status::ExpiringSoon | Status::ReviewDueSoon => Some(Color::Yellow),
+        Status::Disabled | Status::Concluded | Status::Live | Status::Archived => None,
     }
 }
 
@@ -125,36 +182,34 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
     if let Some(kind) = &args.kind
         && !repo.config.kinds.contains_key(kind)
     {
+        let near = did_you_mean(kind, repo.config.kinds.keys().map(String::as_str))
+            .map(|near| format!("did you mean `{near}`? "))
+            .unwrap_or_default();
         bail!(
-            "--kind {kind}: no such kind; kinds: {}",
+            "--kind {kind}: no such kind; {near}kinds: {}",
             repo.config.kind_names()
         );
     }
-    let flags: Vec<Summary> = repo
+    let all: Vec<Summary> = repo
         .files
         .iter()
         .map(|f| Summary::of(f, &repo.config, ctx.today))
-        .filter(|s| match args.status {
-            Some(wanted) => s.status == wanted,
-            None => s.status != Status::Archived,
-        })
-        .filter(|s| {
-            args.service
-                .as_ref()
-                .is_none_or(|wanted| wanted == s.service)
-        })
-        .filter(|s| {
-            args.owner
-                .as_ref()
-                .is_none_or(|wanted| Some(wanted.as_str()) == s.owner)
-        })
-        .filter(|s| {
-            args.kind
-                .as_ref()
-                .is_none_or(|wanted| Some(wanted.as_str()) == s.kind)
-        })
         .collect();
-    if ctx.format() == Format::Human && flags.is_empty() {
+    let wanted = |s: &Summary| {
+        let status = if args.status.is_empty() {
+            s.status != Status::Archived
+        } else {
+            args.status.contains(&s.status)
+        };
+        let is = |filter: &Option<String>, value: Option<&str>| {
+            filter.as_deref().is_none_or(|wanted| Some(wanted) == value)
+        };
+        status
+            && is(&args.service, Some(s.service))
+            && is(&args.owner, s.owner)
+            && is(&args.kind, s.kind)
+    };
+    if !all.iter().any(wanted) {
         if repo.files.is_empty() && !repo.root.join(&repo.config.flags_dir).is_dir() {
             tell!(
                 "no {} folder in {}: run `flagctl init`, or pass --repo DIR",
@@ -162,11 +217,58 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
                 repo.root.display()
             );
         } else {
-            tell!("no flags match");
+            let why = unmatched(&args, &repo.config, &all);
+            if why.is_empty() {
+                tell!("no flags match");
+            } else {
+                tell!("no flags match: {}", why.join("; "));
+            }
         }
+    }
+    let mut flags: Vec<Summary> = all.into_iter().filter(wanted).collect();
+    if let Some(order) = args.sort {
+        order.sort(&mut flags);
     }
     emit(ctx, &FlagList { flags })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each filter of `list` that no flag of the repository matches on its own, with the
+/// nearest other value that flags have (or `flagctl.toml` declares): ``no flag has
+/// service `serach` (did you mean `search`?)``.
+fn unmatched(args: &ListArgs, config: &Config, all: &[Summary]) -> Vec<String> {
+    fn names<V>(map: &indexmap::IndexMap<String, V>) -> Vec<&str> {
+        map.keys().map(String::as_str).collect()
+    }
+    let statuses: Vec<&str> = all.iter().map(|s| s.status.name()).collect();
+    // What each filter asked for, the values flags have, and those flagctl.toml declares.
+    let mut filters: Vec<(&str, &str, Vec<&str>, Vec<&str>)> = Vec::new();
+    if let Some(service) = &args.service {
+        let present = all.iter().map(|s| s.service).collect();
+        filters.push(("service", service, present, names(&config.services)));
+    }
+    if let Some(owner) = &args.owner {
+        let present = all.iter().filter_map(|s| s.owner).collect();
+        filters.push(("owner", owner, present, names(&config.owners)));
+    }
+    if let Some(kind) = &args.kind {
+        let present = all.iter().filter_map(|s| s.kind).collect();
+        filters.push(("kind", kind, present, names(&config.kinds)));
+    }
+    for status in &args.status {
+        filters.push(("status", status.name(), statuses.clone(), Vec::new()));
+    }
+    filters
+        .into_iter()
+        .filter(|(_, wanted, present, _)| !present.contains(wanted))
+        .map(|(what, wanted, present, declared)| {
+            let others = present.into_iter().chain(declared).filter(|&v| v != wanted);
+            let near = did_you_mean(wanted, others)
+                .map(|near| format!(" (did you mean `{near}`?)"))
+                .unwrap_or_default();
+            format!("no flag has {what} `{wanted}`{near}")
+        })
+        .collect()
 }
 
 /// What `show` prints: the flag's summary on the day and everything in its file.
@@ -187,6 +289,8 @@ pub(super) struct Details<'a> {
     variants: &'a indexmap::IndexMap<String, serde_json::Value>,
     rules: Vec<RuleSummary>,
     conclusion: Option<ConclusionDates<'a>>,
+    /// `[archived]`: when the flag was archived and the last commit that served it.
+    archived: Option<ArchivedAt<'a>>,
     history: Option<Provenance>,
     #[serde(skip)]
     flag: &'a Flag,
@@ -222,6 +326,14 @@ struct ConclusionDates<'a> {
     date: NaiveDate,
     winner: &'a str,
     remove_by: NaiveDate,
+    results: Option<&'a str>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct ArchivedAt<'a> {
+    date: NaiveDate,
+    commit: Option<&'a str>,
+    /// The results of a flag archived without a conclusion.
     results: Option<&'a str>,
 }
 
@@ -275,6 +387,11 @@ impl<'a> Details<'a> {
                 winner: &c.winner,
                 remove_by: *c.remove_by.get_ref(),
                 results: c.results.as_deref(),
+            }),
+            archived: flag.archived.as_ref().map(|a| ArchivedAt {
+                date: a.date,
+                commit: a.commit.as_deref(),
+                results: a.results.as_deref(),
             }),
             history: provenance(repo, &file.key)?,
             flag,
@@ -380,6 +497,16 @@ impl<'a> Details<'a> {
                 lines.push(("results", r.to_string()));
             }
         }
+        if let Some(a) = &self.archived {
+            let commit = a
+                .commit
+                .map(|commit| format!(" — last served by commit {commit}"))
+                .unwrap_or_default();
+            lines.push(("archived", format!("{}{commit}", self.dated(a.date))));
+            if let Some(r) = a.results.filter(|_| self.conclusion.is_none()) {
+                lines.push(("results", r.to_string()));
+            }
+        }
         match &self.history {
             Some(p) => {
                 lines.push((
@@ -453,7 +580,7 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Outcome {
     let repo = ctx.load()?;
     let Some(file) = repo.find(&args.key) else {
         let keys = repo.files.iter().map(|f| f.key.as_str());
-        let hint = flagctl::model::names::did_you_mean(&args.key, keys)
+        let hint = did_you_mean(&args.key, keys)
             .map(|k| format!("; did you mean `{k}`?"))
             .unwrap_or_default();
         bail!("no flag `{}` in {}{hint}", args.key, repo.config.flags_dir);

@@ -30,16 +30,12 @@ pub struct Args {
     /// The flag key
     key: String,
     /// Evaluate the contexts of this file (one JSON object per line)
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "sample",
-        conflicts_with = "sample"
-    )]
+    // Neither --contexts nor --sample is `run`'s error, which names both.
+    #[arg(long, value_name = "FILE", conflicts_with = "sample")]
     contexts: Option<PathBuf>,
-    /// Generate N contexts (at most 10,000,000), each with a random targeting key (and a
+    /// Generate N contexts (1 to 10,000,000), each with a random targeting key (and a
     /// random id for each rollout's bucket_by attribute not given by --attr)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(..=MAX_SAMPLE))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLE))]
     sample: Option<u64>,
     /// An attribute of the generated contexts and the values drawn for it, uniformly:
     /// `k=v1,v2` (strings) or `k:=[JSON, …]` (typed; null for missing) (repeatable)
@@ -52,6 +48,12 @@ pub struct Args {
 }
 
 fn parse_draw(text: &str) -> Result<(String, Vec<Value>), String> {
+    if !text.contains('=') {
+        let name = if text.is_empty() { "k" } else { text };
+        return Err(format!(
+            "`{text}` gives no values; use `{name}=v1,v2` (strings) or `{name}:=[JSON, …]` (typed)"
+        ));
+    }
     let typed = text.find('=').is_some_and(|eq| text[..eq].ends_with(':'));
     let (name, value) = parse_attribute(text)?;
     let values = match value {

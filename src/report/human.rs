@@ -7,7 +7,7 @@ use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config, Styles, StylesWriter, termcolor};
 
 use super::Report;
-use crate::checks::{Finding, Severity};
+use crate::checks::{Finding, RuleId, Severity};
 use crate::model::config::CONFIG_FILE;
 use crate::model::{Problem, SourceFile};
 
@@ -65,6 +65,11 @@ pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
     if report.findings.len() > 1 {
         summary_table(out, report)?;
     }
+    summary(out, report)
+}
+
+/// `audit --quiet`: the summary line alone.
+pub fn summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let summary = report.summary();
     let flags = report.files.len();
     if !report.completed() {
@@ -87,6 +92,34 @@ pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Res
     }
 }
 
+/// `audit --statistics`, instead of the diagnostics: how many findings each rule has,
+/// most first (then by rule), with the rule's summary; then the summary line.
+pub fn statistics(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let mut counts: std::collections::BTreeMap<(RuleId, Severity), usize> = Default::default();
+    for finding in report.findings {
+        *counts.entry((finding.rule, finding.severity)).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_by_key(|&(rule, count)| (std::cmp::Reverse(count), rule));
+    if !counts.is_empty() {
+        let rows = counts.into_iter().map(|((rule, severity), count)| {
+            vec![
+                count.to_string(),
+                rule.name().to_string(),
+                severity.name().to_string(),
+                rule.summary().to_string(),
+            ]
+        });
+        plain_table(
+            out,
+            &["COUNT", "RULE", "SEVERITY", "WHAT IT FINDS"],
+            rows,
+            true,
+        )?;
+    }
+    summary(out, report)
+}
+
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
@@ -105,17 +138,41 @@ fn summary_table(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             Severity::Warning => entry.1 += 1,
         }
     }
+    let rows = counts
+        .into_iter()
+        .map(|((service, owner), (errors, warnings))| {
+            vec![
+                service.to_string(),
+                owner.to_string(),
+                errors.to_string(),
+                warnings.to_string(),
+            ]
+        });
+    plain_table(
+        out,
+        &["SERVICE", "OWNER", "ERRORS", "WARNINGS"],
+        rows,
+        false,
+    )
+}
+
+/// An aligned table without lines, then a blank line; the first column right-aligned
+/// when it holds numbers.
+fn plain_table(
+    out: &mut dyn Write,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+    numbers_first: bool,
+) -> std::io::Result<()> {
     let mut table = comfy_table::Table::new();
     table
         .load_style(comfy_table::presets::NOTHING)
-        .set_header(vec!["SERVICE", "OWNER", "ERRORS", "WARNINGS"]);
-    for ((service, owner), (errors, warnings)) in counts {
-        table.add_row(vec![
-            service.to_string(),
-            owner.to_string(),
-            errors.to_string(),
-            warnings.to_string(),
-        ]);
+        .set_header(header.to_vec());
+    for row in rows {
+        table.add_row(row);
+    }
+    if numbers_first && let Some(column) = table.column_mut(0) {
+        column.set_cell_alignment(comfy_table::CellAlignment::Right);
     }
     for line in table.lines() {
         writeln!(out, "{}", line.trim_end())?;

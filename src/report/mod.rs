@@ -8,7 +8,10 @@ mod junit;
 mod sarif;
 
 pub use github::render as github;
-pub use human::{problems as human_problems, render as human};
+pub use human::{
+    problems as human_problems, render as human, statistics as human_statistics,
+    summary as human_summary,
+};
 pub use json::{FindingsJson, render as json};
 pub use junit::render as junit;
 pub use sarif::render as sarif;
