@@ -651,11 +651,11 @@ fn blob_text(git: &Repository, blob: Option<Oid>) -> Option<String> {
 }
 
 /// The flag file's text before and after a change (UTF-8 only).
-pub fn texts(repo: &Repo, change: &Change) -> (Option<String>, Option<String>) {
-    match git::open(&repo.root) {
+fn texts(git: Option<&Repository>, change: &Change) -> (Option<String>, Option<String>) {
+    match git {
         Some(git) => (
-            blob_text(&git, change.old_blob),
-            blob_text(&git, change.new_blob),
+            blob_text(git, change.old_blob),
+            blob_text(git, change.new_blob),
         ),
         None => (None, None),
     }
@@ -701,13 +701,15 @@ fn rfc3339<S: serde::Serializer>(
 /// The commits that changed the flag `key`, newest first, with the fields each changed.
 pub fn log(repo: &Repo, history: &History, key: &str) -> Vec<LogEntry> {
     let path = |path: &Option<String>| path.clone().unwrap_or_else(|| "?".into());
+    // Opened once for every change's texts.
+    let git = git::open(&repo.root);
     history
         .changes(key)
         .iter()
         .rev()
         .map(|change| {
             let commit = &history.commits[change.commit];
-            let (old, new) = texts(repo, change);
+            let (old, new) = texts(git.as_ref(), change);
             let what = match change.kind {
                 ChangeKind::Added => format!("added at {}", path(&change.new_path)),
                 ChangeKind::Deleted => format!("deleted from {}", path(&change.old_path)),
