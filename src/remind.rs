@@ -64,6 +64,7 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
         repo,
         today,
         history: None,
+        refs: None,
     };
     audit(&ctx, &mut sink);
     let findings = sink.into_findings();

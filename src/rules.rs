@@ -70,6 +70,11 @@ rules! {
     DependencyDepth = "dependency-depth", Error, "A `requires` chain is deeper, or fans out wider, than flagctl evaluates in bounded time." "Require fewer flags: at most 16 levels of `requires` below a flag, and at most 64 prerequisites once its `requires` are unfolded (a flag required along two paths counts twice). Require the flag that decides directly rather than through a chain.";
     TemporaryDependency = "temporary-dependency", Warning, "A permanent flag requires a temporary one." "Make the permanent flag depend only on permanent flags.";
     CreatedMismatch = "created-mismatch", Error, "`created` is later than the commit that first added the flag." "Set `created` to the day the flag was first committed.";
+    UnusedFlag = "unused-flag", Warning, "A live flag has no reference in the scanned code (`audit --refs`)." "If the flag is finished, conclude and archive it; if code reads it under another name, add an alias under [refs].";
+    ArchivedFlagReferenced = "archived-flag-referenced", Error, "Code still references an archived flag (`audit --refs`)." "Remove the use: an archived flag is not served, so the code gets its own default (`flagctl cleanup KEY` rewrites it to the winner).";
+    UnknownFlagReferenced = "unknown-flag-referenced", Error, "An SDK evaluation call names a key that is no flag (`audit --refs`)." "Fix the key in the code (a typo serves the code's default to everyone), or create the flag.";
+    TypeMismatch = "type-mismatch", Error, "Code reads a flag with an SDK method of another type than its variants (`audit --refs`)." "Read the flag with the method of its variants' type: a mismatched call always gets its own default.";
+    DefaultMismatch = "default-mismatch", Warning, "The code's default differs from the flag's `default` variant (`audit --refs`)." "Make the code's default the value of the flag's `default` variant, so both agree on the safe value when flagd is unreachable.";
     InvalidConfig = "invalid-config", Error, "`flagctl.toml` does not parse or does not fit its schema: no flag can be checked." "Fix flagctl.toml at the line shown; every command needs it (the README's \"File format\" lists its sections).";
 }
 

@@ -156,6 +156,7 @@ pub fn checks(data: &[u8]) -> usize {
         repo: &repo,
         today: today(),
         history: None,
+        refs: None,
     };
     audit(&ctx, &mut sink);
     let findings = sink.into_findings();

@@ -9,6 +9,7 @@ mod files;
 mod history;
 mod lifecycle;
 mod owners;
+mod refs;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,8 @@ pub struct AuditCtx<'a> {
     pub today: chrono::NaiveDate,
     /// Git history, when there is one to read: enables `created-mismatch`.
     pub history: Option<&'a crate::history::History>,
+    /// The code references, with `audit --refs`: enables the code rules.
+    pub refs: Option<&'a crate::refs::Scan>,
 }
 
 impl AuditCtx<'_> {
@@ -37,7 +40,8 @@ impl AuditCtx<'_> {
     }
 }
 
-/// Every audit rule that needs neither history nor code references.
+/// Every audit rule; those that need history or code references run when the context
+/// carries them.
 pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
     check_files(ctx.repo, sink);
     owners::check(ctx, sink);
@@ -47,6 +51,9 @@ pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
     dependencies::check(ctx, sink);
     if let Some(history) = ctx.history {
         history::check(ctx, history, sink);
+    }
+    if let Some(scan) = ctx.refs {
+        refs::check(ctx, scan, sink);
     }
 }
 

@@ -52,6 +52,7 @@ struct Inline {
     /// Texts by path under `flags/`, without `.toml`: `search/a`, `_archive/search/b`.
     files: Vec<(String, String)>,
     history: Option<History>,
+    refs: Option<crate::refs::Scan>,
 }
 
 impl Inline {
@@ -63,6 +64,7 @@ impl Inline {
                 .map(|(path, text)| (path.into(), text))
                 .collect(),
             history: None,
+            refs: None,
         }
     }
 
@@ -86,6 +88,7 @@ impl Inline {
             repo: &repo,
             today: today(),
             history: self.history.as_ref(),
+            refs: self.refs.as_ref(),
         };
         audit(&ctx, &mut sink);
         sink.into_findings()
@@ -743,6 +746,7 @@ fn every_published_rule_is_emitted_by_some_check() {
         dependencies_repo(),
         depth_repo(),
         history_repo(),
+        refs_repo(),
     ];
     let mut emitted: BTreeSet<String> = repos
         .iter()
@@ -778,4 +782,59 @@ fn clean_flags_have_no_finding() {
         ],
     );
     assert_eq!(repo.fired(), Vec::<String>::new());
+}
+
+// ---- Code references: unused-flag, archived-flag-referenced, unknown-flag-referenced,
+// type-mismatch, default-mismatch ----------------------------------------------------
+
+/// Flags and the Python code that reads them: every code rule fires once, on its line.
+fn refs_repo() -> Inline {
+    let threshold = toml(
+        "kind = \"parameter\"\nowner = \"@ml\"\ncreated = 2026-11-01\nreview_by = 2027-01-15\n\
+         description = \"t\"\ndefault = \"low\"\n[variants]\nlow = 0.2\nhigh = 0.5\n",
+    );
+    let mut repo = Inline::new(
+        None,
+        vec![
+            ("search/used", experiment("")),
+            ("search/unread", experiment("")),
+            ("search/commented", experiment("")),
+            ("search/threshold", threshold),
+            ("_archive/search/old", experiment("")),
+        ],
+    );
+    let code = toml(
+        "# \"commented\" is only mentioned here\n\
+         a = client.get_boolean_value(\"used\", False)\n\
+         b = client.get_boolean_value(\"usd\", False)\n\
+         c = client.get_boolean_value(\"threshold\", False)\n\
+         d = client.get_float_value(\"threshold\", 0.2)\n\
+         e = client.get_boolean_value(\"old\", False)\n\
+         f = client.get_boolean_value(\"used\", True)\n",
+    );
+    let targets =
+        ["commented", "old", "threshold", "unread", "used"].map(|key| crate::refs::Target {
+            key: key.into(),
+            archived: key == "old",
+        });
+    repo.refs = Some(
+        crate::refs::scan_texts(&targets, &Default::default(), &[("app.py", &code)])
+            .expect("a valid [refs] table"),
+    );
+    repo
+}
+
+#[test]
+fn code_reads_live_flags_by_their_keys_types_and_defaults() {
+    assert_eq!(
+        refs_repo().fired(),
+        [
+            "unknown-flag-referenced error app.py:3",
+            "type-mismatch error threshold:4",
+            "archived-flag-referenced error old:6",
+            "default-mismatch warning used:7",
+            "unused-flag warning commented:1",
+            "unused-flag warning unread:1",
+        ]
+    );
 }

@@ -34,6 +34,11 @@ pub struct Args {
     /// Check what is staged in git's index (what the next commit holds), not the work tree
     #[arg(long, conflicts_with = "rev")]
     staged: bool,
+    /// Also check the code against the flags: scan PATHS (default: `[refs] paths`) for
+    /// references (unused-flag, archived-flag-referenced, unknown-flag-referenced,
+    /// type-mismatch, default-mismatch)
+    #[arg(long, value_name = "PATHS", num_args = 0..)]
+    refs: Option<Vec<std::path::PathBuf>>,
     /// Print only the summary line, and no notes on stderr; the exit code says the rest
     /// (json, github, sarif and junit still print their whole document)
     #[arg(long, short = 'q', conflicts_with = "statistics")]
@@ -97,6 +102,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         severities.deny_warnings();
     }
     let (history, note) = super::history::load(&repo)?;
+    let scan = match &args.refs {
+        Some(paths) => Some(super::refs::scan(&repo, paths)?),
+        None => None,
+    };
     let run_audit = |repo: &Repo| {
         let mut sink = Sink::new(&severities);
         let history = history.as_ref();
@@ -105,6 +114,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
                 repo,
                 today: ctx.today,
                 history,
+                refs: scan.as_ref(),
             },
             &mut sink,
         );

@@ -12,6 +12,7 @@ mod init;
 mod lifecycle;
 mod list;
 mod output;
+mod refs;
 mod remind;
 mod render;
 #[cfg(test)]
@@ -116,6 +117,8 @@ enum Command {
     Eval(eval::Args),
     /// Evaluate one flag over many contexts: the split per variant and rule next to its weights
     Simulate(simulate::Args),
+    /// Where code references each flag: SDK calls read by a parser, quoted keys, aliases
+    Refs(refs::Args),
     /// Write the flags as a flagd flag-definition file (--format flagd), optionally verified
     Export(export::Args),
     /// Print the JSON Schema of a flag file or of flagctl.toml, for editors
@@ -247,6 +250,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&ctx, args),
         Command::Simulate(args) => simulate::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::Refs(args) => refs::run(&ctx, args),
         Command::Schema(args) => file_schema::run(&ctx, args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

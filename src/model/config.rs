@@ -31,6 +31,8 @@ pub struct Config {
     pub services: IndexMap<String, ServiceConfig>,
     pub segments: IndexMap<String, Vec<Condition>>,
     pub severity: IndexMap<RuleId, Option<Severity>>,
+    pub refs: RefsConfig,
+    pub cleanup: CleanupConfig,
 }
 
 /// `[policy]`: the limits every service and flag is held to.
@@ -92,6 +94,157 @@ pub struct ServiceConfig {
     pub owners: Option<Vec<String>>,
 }
 
+/// `[refs]`: where and how `refs`, `audit --refs`, `report` and `cleanup` find code
+/// references to flags.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct RefsConfig {
+    /// Folders and files to scan, relative to the repository root (default: the whole
+    /// repository; `refs PATHS…` replaces them).
+    pub paths: Vec<String>,
+    /// Globs of paths to leave out, on top of `.gitignore` and `.ignore`, such as
+    /// `**/testdata/**`.
+    pub exclude: Vec<String>,
+    /// What must stand right before and right after a key for it to count (1 to 8
+    /// characters each).
+    pub delimiters: Vec<String>,
+    /// Other names a flag goes by in code, by flag key: matched as whole identifiers.
+    pub aliases: IndexMap<String, Vec<String>>,
+    /// The forms of each key of two or more words that count as aliases (`ranker-v2` →
+    /// `ranker_v2`, `RANKER_V2`, `rankerV2`, `RankerV2`, `ranker-v2`, `ranker.v2`);
+    /// `[]` turns them off.
+    pub case_forms: Vec<CaseForm>,
+    /// Regular expressions with a named group `key`, for in-house wrappers such as
+    /// `flag\("(?P<key>[^"]+)"\)`.
+    pub patterns: Vec<String>,
+}
+
+impl Default for RefsConfig {
+    fn default() -> Self {
+        RefsConfig {
+            paths: vec![".".into()],
+            exclude: Vec::new(),
+            delimiters: ["\"", "'", "`"].map(String::from).to_vec(),
+            aliases: IndexMap::new(),
+            case_forms: CaseForm::ALL.to_vec(),
+            patterns: Vec::new(),
+        }
+    }
+}
+
+/// A generated spelling of a flag key in code.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+pub enum CaseForm {
+    #[serde(rename = "snake_case")]
+    Snake,
+    #[serde(rename = "UPPER_SNAKE")]
+    UpperSnake,
+    #[serde(rename = "camelCase")]
+    Camel,
+    #[serde(rename = "PascalCase")]
+    Pascal,
+    #[serde(rename = "kebab-case")]
+    Kebab,
+    #[serde(rename = "dot.case")]
+    Dot,
+}
+
+impl CaseForm {
+    pub const ALL: [CaseForm; 6] = [
+        CaseForm::Snake,
+        CaseForm::UpperSnake,
+        CaseForm::Camel,
+        CaseForm::Pascal,
+        CaseForm::Kebab,
+        CaseForm::Dot,
+    ];
+
+    /// The key in this form, when the key has two or more words (split at `-`, `_`
+    /// and `.`); one word would match every identifier of that name.
+    pub fn apply(self, key: &str) -> Option<String> {
+        let words: Vec<&str> = key
+            .split(['-', '_', '.'])
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.len() < 2 {
+            return None;
+        }
+        let capital = |w: &str| {
+            let mut chars = w.chars();
+            chars.next().map_or(String::new(), |c| {
+                c.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        };
+        Some(match self {
+            CaseForm::Snake => words.join("_"),
+            CaseForm::UpperSnake => words.join("_").to_ascii_uppercase(),
+            CaseForm::Camel => {
+                words[0].to_string() + &words[1..].iter().map(|w| capital(w)).collect::<String>()
+            }
+            CaseForm::Pascal => words.iter().map(|w| capital(w)).collect(),
+            CaseForm::Kebab => words.join("-"),
+            CaseForm::Dot => words.join("."),
+        })
+    }
+
+    /// Whether the form is an identifier (matched at word boundaries) rather than a
+    /// string (matched between delimiters, like a key).
+    pub fn is_identifier(self) -> bool {
+        !matches!(self, CaseForm::Kebab | CaseForm::Dot)
+    }
+}
+
+/// `[cleanup]`: when a finished flag is ready to be removed.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct CleanupConfig {
+    /// The youngest a temporary flag may be, in days, to be ready for removal.
+    #[schemars(range(max = MAX_DAYS))]
+    pub min_age_days: u32,
+    /// Days without a change to a flag's targeting before it is ready for removal.
+    #[schemars(range(max = MAX_DAYS))]
+    pub stable_days: u32,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        CleanupConfig {
+            min_age_days: 30,
+            stable_days: 7,
+        }
+    }
+}
+
+/// The most patterns `[refs]` may hold, and the largest compiled size of one: a
+/// hostile `flagctl.toml` must not make every scan slow.
+pub const MAX_REF_PATTERNS: usize = 64;
+pub const MAX_PATTERN_BYTES: usize = 1 << 20;
+
+/// Compiles a `[refs]` pattern: bounded in size, with a named group `key`.
+pub fn compile_ref_pattern(pattern: &str) -> Result<regex::Regex, String> {
+    let regex = regex::RegexBuilder::new(pattern)
+        .size_limit(MAX_PATTERN_BYTES)
+        .build()
+        .map_err(|e| e.to_string())?;
+    if !regex.capture_names().any(|name| name == Some("key")) {
+        return Err("it has no named group `key`, such as `(?P<key>[a-z0-9._-]+)`".into());
+    }
+    Ok(regex)
+}
+
+/// Compiles the `exclude` globs of `[refs]`.
+pub fn compile_excludes(globs: &[String]) -> Result<globset::GlobSet, String> {
+    let mut set = globset::GlobSetBuilder::new();
+    for glob in globs {
+        set.add(globset::Glob::new(glob).map_err(|e| format!("`{glob}`: {e}"))?);
+    }
+    set.build().map_err(|e| e.to_string())
+}
+
 /// The levels a rule may be set to under `[severity]`: `off` turns it off.
 pub(super) const SEVERITY_LEVELS: [(&str, Option<Severity>); 3] = [
     ("error", Some(Severity::Error)),
@@ -138,6 +291,24 @@ pub(super) static CONFIG_SHAPE: Shape = Shape::Table(&[
         Shape::Map(&Shape::Table(&[("when", Shape::Any)])),
     ),
     ("severity", Shape::Map(&Shape::Leaf(Leaf::Str))),
+    (
+        "refs",
+        Shape::Table(&[
+            ("paths", Shape::Leaf(Leaf::Strs)),
+            ("exclude", Shape::Leaf(Leaf::Strs)),
+            ("delimiters", Shape::Leaf(Leaf::Strs)),
+            ("aliases", Shape::Map(&Shape::Leaf(Leaf::Strs))),
+            ("case_forms", Shape::Leaf(Leaf::Strs)),
+            ("patterns", Shape::Leaf(Leaf::Strs)),
+        ]),
+    ),
+    (
+        "cleanup",
+        Shape::Table(&[
+            ("min_age_days", Shape::Leaf(Leaf::Count)),
+            ("stable_days", Shape::Leaf(Leaf::Count)),
+        ]),
+    ),
 ]);
 
 #[derive(Deserialize)]
@@ -154,6 +325,8 @@ struct RawConfig {
     segments: IndexMap<String, Spanned<RawSegment>>,
     #[serde(default)]
     severity: IndexMap<Spanned<String>, Spanned<String>>,
+    refs: Option<Spanned<RefsConfig>>,
+    cleanup: Option<Spanned<CleanupConfig>>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +364,8 @@ impl Default for Config {
             services: IndexMap::new(),
             segments: IndexMap::new(),
             severity: IndexMap::new(),
+            refs: RefsConfig::default(),
+            cleanup: CleanupConfig::default(),
         }
     }
 }
@@ -346,6 +521,32 @@ impl Config {
             }
         }
 
+        if let Some(refs) = raw.refs {
+            let span = refs.span();
+            config.refs = refs.into_inner();
+            for problem in refs_problems(&config.refs) {
+                problems.push(Problem::new(span.clone(), problem));
+            }
+        }
+        if let Some(cleanup) = raw.cleanup {
+            let span = cleanup.span();
+            config.cleanup = cleanup.into_inner();
+            let cleanup = &config.cleanup;
+            for (name, days) in [
+                ("min_age_days", cleanup.min_age_days),
+                ("stable_days", cleanup.stable_days),
+            ] {
+                if days > MAX_DAYS {
+                    problems.push(Problem::new(
+                        span.clone(),
+                        format!(
+                            "[cleanup] `{name}` = {days} is more than {MAX_DAYS} days (a century)"
+                        ),
+                    ));
+                }
+            }
+        }
+
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -411,6 +612,54 @@ impl Config {
             .and_then(|s| s.max_flags)
             .unwrap_or(self.policy.max_flags_per_service)
     }
+}
+
+/// What is wrong with a `[refs]` table, one message each.
+fn refs_problems(refs: &RefsConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    for path in &refs.paths {
+        let p = std::path::Path::new(path);
+        if path.is_empty()
+            || p.is_absolute()
+            || p.components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            problems.push(format!(
+                "[refs] path {path:?} must be a folder or file inside the repository (relative, without `..`)"
+            ));
+        }
+    }
+    if let Err(why) = compile_excludes(&refs.exclude) {
+        problems.push(format!("[refs] exclude: {why}"));
+    }
+    for delimiter in &refs.delimiters {
+        if delimiter.is_empty() || delimiter.len() > 8 || delimiter.trim().is_empty() {
+            problems.push(format!(
+                "[refs] delimiter {delimiter:?} must be 1 to 8 characters, not only spaces"
+            ));
+        }
+    }
+    for (key, aliases) in &refs.aliases {
+        for alias in aliases {
+            if alias.trim().is_empty() || alias.len() > 200 {
+                problems.push(format!(
+                    "[refs] alias {alias:?} of `{key}` must be 1 to 200 characters, not only spaces"
+                ));
+            }
+        }
+    }
+    if refs.patterns.len() > MAX_REF_PATTERNS {
+        problems.push(format!(
+            "[refs] has {} patterns; at most {MAX_REF_PATTERNS} are allowed",
+            refs.patterns.len()
+        ));
+    }
+    for pattern in refs.patterns.iter().take(MAX_REF_PATTERNS) {
+        if let Err(why) = compile_ref_pattern(pattern) {
+            problems.push(format!("[refs] pattern {pattern:?} is not usable: {why}"));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

@@ -25,7 +25,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
 
 use super::condition::{Op, Operand};
-use super::config::{Config, MAX_DAYS, Owner, Policy, SEVERITY_LEVELS, ServiceConfig};
+use super::config::{
+    CleanupConfig, Config, MAX_DAYS, Owner, Policy, RefsConfig, SEVERITY_LEVELS, ServiceConfig,
+};
 use super::flag::State;
 use super::names::NAME_PATTERN;
 use super::parse::toml_to_json_with;
@@ -251,6 +253,10 @@ struct ConfigFile {
         skip_serializing_if = "Option::is_none"
     )]
     severity: Option<Value>,
+    /// Where and how code references to flags are found (`refs`, `audit --refs`, `report`, `cleanup`).
+    refs: Option<RefsConfig>,
+    /// When a finished flag is ready to be removed (`report`, `archive --ready`).
+    cleanup: Option<CleanupConfig>,
 }
 
 fn default_flags_dir() -> String {

@@ -5,6 +5,7 @@ mod github;
 mod human;
 mod json;
 mod junit;
+pub mod references;
 mod sarif;
 
 pub use github::render as github;

@@ -98,7 +98,7 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
 
 /// A relative path as a URI reference: every byte but the unreserved characters and `/`
 /// percent-encoded, so that spaces, `#`, `%` and `?` in file names stay part of the path.
-fn uri(path: &str) -> String {
+pub(super) fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {

@@ -1,0 +1,208 @@
+//! What each textual hit of a file is: read by a parser where flagctl has one for the
+//! file's language, else by its delimiters.
+
+use std::ops::Range;
+
+use super::matcher::{How, Matcher};
+use super::syntax::{self, Language, Syntax};
+use super::walk::Visit;
+use super::{FlagRefs, RefKind, Reference, Scan, Target, UnknownRef, line_text};
+
+/// The references one file holds.
+pub(super) struct FileRefs {
+    /// (target index, reference)
+    refs: Vec<(usize, Reference)>,
+    unknown: Vec<(String, Reference)>,
+    parsed: bool,
+}
+
+/// Classifies the hits of one file; `None` when it holds none.
+pub(super) fn file(
+    matcher: &Matcher,
+    targets: &[Target],
+    path: &str,
+    bytes: &[u8],
+) -> Option<FileRefs> {
+    let found = matcher.find(bytes);
+    if found.hits.is_empty() && found.unknown.is_empty() && !found.method {
+        return None;
+    }
+    let mut lines = Lines::new(bytes);
+    let mut refs = Vec::new();
+    let mut unknown = Vec::new();
+    let parsed = Language::of_path(path).zip(std::str::from_utf8(bytes).ok());
+    let syntax = parsed.map(|(language, text)| syntax::read(language, text, &matcher.accessors));
+    let mut reference = |span: Range<usize>, kind: RefKind| {
+        let (line, column) = lines.at(span.start);
+        Reference {
+            path: path.to_string(),
+            line,
+            column,
+            kind,
+            method: None,
+            default: None,
+            text: line_text(bytes, span.start),
+            value_type: None,
+            default_text: None,
+            span,
+        }
+    };
+    // Calls first: the hits inside their key argument are theirs.
+    let mut claimed: Vec<Range<usize>> = Vec::new();
+    if let Some(syntax) = &syntax {
+        for call in &syntax.calls {
+            let Some(key) = &call.key else { continue };
+            let kind = if call.accessor {
+                RefKind::Accessor
+            } else {
+                RefKind::Call
+            };
+            let mut r = reference(call.key_span.clone(), kind);
+            r.method = Some(call.method.clone());
+            r.default = call.default.clone();
+            r.default_text = call.default_text.clone();
+            r.value_type = call.value_type;
+            match targets.binary_search_by(|t| t.key.as_str().cmp(key)) {
+                Ok(target) => refs.push((target, r)),
+                Err(_) if !call.accessor => unknown.push((key.clone(), r)),
+                Err(_) => {}
+            }
+            claimed.push(call.key_span.clone());
+        }
+    }
+    for hit in &found.hits {
+        if claimed
+            .iter()
+            .any(|c| c.start <= hit.start && hit.end <= c.end)
+        {
+            continue;
+        }
+        let kind = match (&syntax, hit.how) {
+            (Some(syntax), how) => parsed_kind(syntax, hit.start..hit.end, how),
+            (None, How::Key) => RefKind::Text,
+            (None, How::Alias) => RefKind::Alias,
+            (None, How::Pattern) => RefKind::Pattern,
+        };
+        refs.push((hit.target, reference(hit.start..hit.end, kind)));
+    }
+    for hit in &found.unknown {
+        let inside_comment = syntax
+            .as_ref()
+            .is_some_and(|s| contains(&s.comments, &(hit.start..hit.end)));
+        if !inside_comment {
+            unknown.push((
+                hit.key.clone(),
+                reference(hit.start..hit.end, RefKind::Pattern),
+            ));
+        }
+    }
+    Some(FileRefs {
+        refs,
+        unknown,
+        parsed: syntax.is_some(),
+    })
+}
+
+/// A hit outside any SDK call, in a parsed file.
+fn parsed_kind(syntax: &Syntax, span: Range<usize>, how: How) -> RefKind {
+    if contains(&syntax.comments, &span) {
+        RefKind::Comment
+    } else if how == How::Pattern {
+        RefKind::Pattern
+    } else if contains(&syntax.strings, &span) {
+        RefKind::String
+    } else if how == How::Key {
+        // Between delimiters but in no string the parser saw (a syntax error nearby).
+        RefKind::Text
+    } else {
+        RefKind::Alias
+    }
+}
+
+/// Whether one of `ranges` (sorted by start, not nested) holds `span`.
+fn contains(ranges: &[Range<usize>], span: &Range<usize>) -> bool {
+    let after = ranges.partition_point(|r| r.start <= span.start);
+    ranges[..after]
+        .iter()
+        .rev()
+        .take(4)
+        .any(|r| r.start <= span.start && span.end <= r.end)
+}
+
+/// Gathers the files' references per flag.
+pub(super) fn collect(targets: &[Target], files: Vec<(String, Visit<FileRefs>)>) -> Scan {
+    let mut scan = Scan {
+        flags: targets
+            .iter()
+            .map(|t| FlagRefs {
+                flag: t.key.clone(),
+                archived: t.archived,
+                references: Vec::new(),
+            })
+            .collect(),
+        ..Scan::default()
+    };
+    let keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
+    for (_, visit) in files {
+        match visit {
+            Visit::Skipped(skipped) => scan.skipped.push(skipped),
+            Visit::Read(file) => {
+                scan.parsed += usize::from(file.parsed);
+                for (target, reference) in file.refs {
+                    scan.flags[target].references.push(reference);
+                }
+                for (key, reference) in file.unknown {
+                    let did_you_mean =
+                        crate::model::names::did_you_mean(&key, keys.iter().copied())
+                            .map(str::to_string);
+                    scan.unknown.push(UnknownRef {
+                        key,
+                        did_you_mean,
+                        reference,
+                    });
+                }
+            }
+        }
+    }
+    for flag in &mut scan.flags {
+        flag.references
+            .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    }
+    scan
+}
+
+/// Line and column of offsets visited in any order, counted incrementally.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Start offsets of the lines seen so far.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Lines {
+            bytes,
+            starts: vec![0],
+        }
+    }
+
+    fn at(&mut self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.bytes.len());
+        let mut from = *self.starts.last().unwrap_or(&0);
+        while from < offset {
+            match self.bytes[from..offset].iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    from += i + 1;
+                    self.starts.push(from);
+                }
+                None => break,
+            }
+        }
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let column = String::from_utf8_lossy(&self.bytes[start..offset])
+            .chars()
+            .count();
+        (line + 1, column + 1)
+    }
+}

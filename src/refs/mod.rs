@@ -1,0 +1,235 @@
+//! Code references: where each flag key occurs in the source trees of the repository,
+//! and what each occurrence is.
+//!
+//! One parallel walk (honouring `.gitignore` and `.ignore`, never following symlinks)
+//! reads each file once; one automaton finds every key, alias and SDK method name in
+//! it; only files with a hit in a language flagctl has a parser for are parsed, and
+//! the parser says whether each hit is an SDK evaluation call, a typed accessor, a
+//! string or a comment. Other files count a key between delimiters.
+
+mod classify;
+
+mod matcher;
+pub mod syntax;
+mod walk;
+
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::config::RefsConfig;
+pub use syntax::{Language, ValueType};
+pub use walk::resolve_paths;
+
+/// What an occurrence of a flag key in code is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefKind {
+    /// The key argument of an OpenFeature SDK evaluation call, read by a parser.
+    Call,
+    /// A typed accessor the OpenFeature CLI generates for the flag.
+    Accessor,
+    /// Another string literal, read by a parser.
+    String,
+    /// A comment: listed, but not a use.
+    Comment,
+    /// An alias of `[refs]` or a case form of the key, as a whole identifier.
+    Alias,
+    /// A match of one of the `patterns` of `[refs]`.
+    Pattern,
+    /// The key between delimiters, in a file no parser reads.
+    Text,
+}
+
+impl RefKind {
+    /// Whether the reference reads the flag: everything but a comment.
+    pub fn is_use(self) -> bool {
+        self != RefKind::Comment
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RefKind::Call => "call",
+            RefKind::Accessor => "accessor",
+            RefKind::String => "string",
+            RefKind::Comment => "comment",
+            RefKind::Alias => "alias",
+            RefKind::Pattern => "pattern",
+            RefKind::Text => "text",
+        }
+    }
+}
+
+/// One occurrence of a flag key (or alias) in a source file.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Reference {
+    /// The file, relative to the repository root, with `/`.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    pub kind: RefKind,
+    /// The SDK method or typed accessor, for `call` and `accessor`.
+    pub method: Option<String>,
+    /// The default value the code passes to the SDK, when it is a literal.
+    pub default: Option<Value>,
+    /// The line of code, without its indentation (at most 300 characters).
+    pub text: String,
+    /// The type the SDK method reads, for `call` and `accessor`.
+    #[serde(skip)]
+    pub value_type: Option<ValueType>,
+    /// The default argument's source text, when there is one.
+    #[serde(skip)]
+    pub default_text: Option<String>,
+    /// Byte range of the occurrence in the file.
+    #[serde(skip)]
+    pub span: std::ops::Range<usize>,
+}
+
+/// The references to one flag.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FlagRefs {
+    pub flag: String,
+    pub archived: bool,
+    /// In path, line and column order.
+    pub references: Vec<Reference>,
+}
+
+impl FlagRefs {
+    /// The references that read the flag (comments are not uses).
+    pub fn uses(&self) -> impl Iterator<Item = &Reference> {
+        self.references.iter().filter(|r| r.kind.is_use())
+    }
+}
+
+/// An SDK call (or `[refs]` pattern) naming a key that is no flag.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UnknownRef {
+    /// The key the code names.
+    pub key: String,
+    /// The nearest flag key, when one is close enough to be a likely typo.
+    pub did_you_mean: Option<String>,
+    #[serde(flatten)]
+    pub reference: Reference,
+}
+
+/// A file the scan left out, and why.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Everything one scan found.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Scan {
+    /// Every flag, live and archived, in key order, with its references.
+    pub flags: Vec<FlagRefs>,
+    /// SDK calls and pattern matches whose key is no flag.
+    pub unknown: Vec<UnknownRef>,
+    /// Files read.
+    pub files: usize,
+    /// Files read with a parser.
+    pub parsed: usize,
+    /// Files left out (too large, unreadable); binary files are left out silently.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Scan {
+    pub fn of(&self, key: &str) -> Option<&FlagRefs> {
+        self.flags
+            .binary_search_by(|f| f.flag.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.flags[i])
+    }
+}
+
+/// A flag to look for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub key: String,
+    pub archived: bool,
+}
+
+/// The flags of a loaded repository, live and archived, as targets of a scan.
+pub fn targets(repo: &crate::repo::Repo) -> Vec<Target> {
+    let mut targets: Vec<Target> = repo
+        .files
+        .iter()
+        .filter_map(|file| {
+            crate::model::names::key_of_file(&file.source.path).map(|key| Target {
+                key: key.to_string(),
+                archived: file.archived,
+            })
+        })
+        .collect();
+    targets.sort_by(|a, b| a.key.cmp(&b.key).then(a.archived.cmp(&b.archived)));
+    targets.dedup_by(|a, b| a.key == b.key);
+    targets
+}
+
+/// What to scan and how.
+pub struct Options<'a> {
+    /// The repository root: nothing outside it is read.
+    pub root: &'a Path,
+    pub config: &'a RefsConfig,
+    /// Folders and files to scan, relative to the root (validated by [`resolve_paths`]).
+    pub paths: &'a [String],
+    /// Folders never scanned, relative to the root (the flags folder).
+    pub skip: &'a [String],
+    /// Called with the number of files read so far, now and then (for a progress bar).
+    pub progress: &'a (dyn Fn(usize) + Sync),
+}
+
+/// Scans the source trees for every target.
+pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
+    let matcher = matcher::Matcher::new(targets, options.config)?;
+    let (read, files) = walk::walk(options, &|path, bytes| {
+        classify::file(&matcher, targets, path, bytes)
+    })?;
+    let mut scan = classify::collect(targets, files);
+    scan.files = read;
+    Ok(scan)
+}
+
+/// Scans files given as texts (for tests and for trees read from git), in path order.
+pub fn scan_texts(
+    targets: &[Target],
+    config: &RefsConfig,
+    files: &[(&str, &str)],
+) -> anyhow::Result<Scan> {
+    let matcher = matcher::Matcher::new(targets, config)?;
+    let files_len = files.len();
+    let mut files: Vec<(String, walk::Visit<classify::FileRefs>)> = files
+        .iter()
+        .filter_map(|(path, text)| {
+            classify::file(&matcher, targets, path, text.as_bytes())
+                .map(|refs| (path.to_string(), walk::Visit::Read(refs)))
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut scan = classify::collect(targets, files);
+    scan.files = scan.files.max(files_len);
+    Ok(scan)
+}
+
+/// The line of `bytes` holding `offset`, trimmed and shortened, for display.
+pub(crate) fn line_text(bytes: &[u8], offset: usize) -> String {
+    let start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| offset + i);
+    let line = String::from_utf8_lossy(&bytes[start..end]);
+    let line = line.trim();
+    match line.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}

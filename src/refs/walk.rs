@@ -1,0 +1,204 @@
+//! The walk over the source trees: parallel, honouring `.gitignore` and `.ignore`,
+//! never following a symlink and never reading outside the repository.
+
+use std::io::Read;
+use std::path::{Component, Path};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Options, Skipped};
+
+/// The largest source file read: beyond it a file is generated or data, and is named
+/// in the scan's skipped files instead.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// How much of a file's start is looked at to tell a binary file (a NUL byte), as git
+/// and ripgrep do.
+const BINARY_PROBE: usize = 8 << 10;
+
+/// What the walk hands back per file: the result of `read`, or why it was skipped.
+pub(super) enum Visit<T> {
+    Read(T),
+    Skipped(Skipped),
+}
+
+/// The visited files by path, in path order.
+pub(super) type Visited<T> = Vec<(String, Visit<T>)>;
+
+/// Paths given on the command line, made relative to `root` with `/`. A path outside
+/// the repository, or one that does not exist, is an error naming it.
+pub fn resolve_paths(root: &Path, paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<String>> {
+    let real_root = root.canonicalize()?;
+    paths
+        .iter()
+        .map(|path| {
+            let real = path.canonicalize().map_err(|e| {
+                anyhow::anyhow!("{}: {e}; give a folder or file to scan", path.display())
+            })?;
+            let relative = real.strip_prefix(&real_root).map_err(|_| {
+                anyhow::anyhow!(
+                    "{} is outside the repository at {}; flagctl scans only the repository's own files",
+                    path.display(),
+                    root.display()
+                )
+            })?;
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            Ok(if parts.is_empty() {
+                ".".to_string()
+            } else {
+                parts.join("/")
+            })
+        })
+        .collect()
+}
+
+/// Whether `rel` (relative, with `/`) is one of `prefixes` or inside one.
+fn within(rel: &str, prefix: &str) -> bool {
+    prefix == "." || rel == prefix || rel.starts_with(&format!("{prefix}/"))
+}
+
+/// Normalises a configured path: `./src/` → `src`, `.` or `` → `.`.
+fn normal(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Walks the scanned paths and calls `read` with each text file's path and bytes, on
+/// every core. Returns how many files were read, and the results sorted by path.
+pub(super) fn walk<T: Send>(
+    options: &Options,
+    read: &(dyn Fn(&str, &[u8]) -> Option<T> + Sync),
+) -> anyhow::Result<(usize, Visited<T>)> {
+    let root = options.root.canonicalize()?;
+    let scanned: Vec<String> = options.paths.iter().map(|p| normal(p)).collect();
+    for path in &scanned {
+        if Path::new(path)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            anyhow::bail!("{path}: not a path inside the repository");
+        }
+    }
+    let skip: Vec<String> = options.skip.iter().map(|p| normal(p)).collect();
+    let excludes = crate::model::config::compile_excludes(&options.config.exclude)
+        .map_err(|why| anyhow::anyhow!("[refs] exclude: {why}"))?;
+    let results = Mutex::new(Vec::new());
+    let count = AtomicUsize::new(0);
+    let relative = |path: &Path| -> Option<String> {
+        let rel = path.strip_prefix(&root).ok()?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(parts.join("/"))
+    };
+    let wanted = |rel: &str, is_dir: bool| -> bool {
+        if rel.is_empty() {
+            return true;
+        }
+        if skip.iter().any(|s| s != "." && within(rel, s)) || excludes.is_match(rel) {
+            return false;
+        }
+        // A folder on the way to a scanned path is entered; files only inside one.
+        scanned
+            .iter()
+            .any(|p| within(rel, p) || (is_dir && (p.starts_with(&format!("{rel}/")))))
+    };
+    let walker = ignore::WalkBuilder::new(&root)
+        .follow_links(false)
+        .parents(false)
+        .git_global(false)
+        .require_git(false)
+        .build_parallel();
+    walker.run(|| {
+        let results = &results;
+        let count = &count;
+        let relative = &relative;
+        let wanted = &wanted;
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            let Some(file_type) = entry.file_type() else {
+                return ignore::WalkState::Continue;
+            };
+            let Some(rel) = relative(entry.path()) else {
+                return ignore::WalkState::Continue;
+            };
+            if file_type.is_dir() {
+                return if wanted(&rel, true) {
+                    ignore::WalkState::Continue
+                } else {
+                    ignore::WalkState::Skip
+                };
+            }
+            // Symlinks, FIFOs, sockets and devices are never opened.
+            if !file_type.is_file() || !wanted(&rel, false) {
+                return ignore::WalkState::Continue;
+            }
+            let visit = match read_source(entry.path()) {
+                Ok(Some(bytes)) => {
+                    let done = count.fetch_add(1, Ordering::Relaxed) + 1;
+                    if done.is_multiple_of(256) {
+                        (options.progress)(done);
+                    }
+                    read(&rel, &bytes).map(Visit::Read)
+                }
+                Ok(None) => None,
+                Err(reason) => Some(Visit::Skipped(Skipped {
+                    path: rel.clone(),
+                    reason,
+                })),
+            };
+            if let Some(visit) = visit {
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((rel, visit));
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let count = count.load(Ordering::Relaxed);
+    (options.progress)(count);
+    Ok((count, results))
+}
+
+/// A file's bytes; `None` for a binary file; `Err` with the reason for one too large or
+/// unreadable.
+fn read_source(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if !metadata.is_file() {
+        return Ok(None);
+    }
+    if metadata.len() > MAX_SOURCE_BYTES {
+        return Err(format!(
+            "it is {} MiB, more than the {} MiB flagctl reads of one source file",
+            metadata.len() >> 20,
+            MAX_SOURCE_BYTES >> 20
+        ));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_SOURCE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
+        return Ok(None);
+    }
+    Ok(Some(bytes))
+}
