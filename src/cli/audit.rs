@@ -103,7 +103,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     }
     let (history, note) = super::history::load(&repo)?;
     let scan = match &args.refs {
-        Some(paths) => Some(super::refs::scan(&repo, paths)?),
+        Some(paths) => Some(super::refs::scan(&repo, paths, true)?),
         None => None,
     };
     let run_audit = |repo: &Repo| {

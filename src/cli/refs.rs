@@ -17,6 +17,10 @@ pub struct Args {
     /// Folders and files to scan (default: `paths` of [refs] in flagctl.toml, else the
     /// whole repository)
     paths: Vec<PathBuf>,
+    /// Match text only: every key between delimiters counts as `text` (faster; finds no
+    /// SDK calls, types, defaults or comments)
+    #[arg(long)]
+    no_parse: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
@@ -26,7 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         &[Format::Human, Format::Json, Format::Github, Format::Sarif],
     )?;
     let repo = ctx.load()?;
-    let scan = scan(&repo, &args.paths)?;
+    let scan = scan(&repo, &args.paths, !args.no_parse)?;
     for skipped in &scan.skipped {
         tell!("note: {} left out: {}", skipped.path, skipped.reason);
     }
@@ -47,7 +51,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
 /// Scans the work tree for references to every flag of `repo`: `paths` when given (each
 /// inside the repository), else `[refs] paths`. A spinner shows on a terminal when the
 /// scan takes a while.
-pub fn scan(repo: &Repo, paths: &[PathBuf]) -> anyhow::Result<Scan> {
+pub fn scan(repo: &Repo, paths: &[PathBuf], parse: bool) -> anyhow::Result<Scan> {
     if repo.revision.is_some() {
         anyhow::bail!(
             "code references are read from the work tree; --rev reads flags from a commit (use `--base REV` to compare with a commit)"
@@ -75,7 +79,10 @@ pub fn scan(repo: &Repo, paths: &[PathBuf]) -> anyhow::Result<Scan> {
         }
     };
     let targets = refs::targets(repo);
-    let skip = [repo.config.flags_dir.clone()];
+    let skip = [
+        repo.config.flags_dir.clone(),
+        flagctl::model::config::CONFIG_FILE.to_string(),
+    ];
     let scan = refs::scan(
         &targets,
         &Options {
@@ -83,6 +90,7 @@ pub fn scan(repo: &Repo, paths: &[PathBuf]) -> anyhow::Result<Scan> {
             config: &repo.config.refs,
             paths: &paths,
             skip: &skip,
+            parse,
             progress: &progress,
         },
     )?;

@@ -22,6 +22,7 @@ pub(super) fn file(
     targets: &[Target],
     path: &str,
     bytes: &[u8],
+    parse: bool,
 ) -> Option<FileRefs> {
     let found = matcher.find(bytes);
     if found.hits.is_empty() && found.unknown.is_empty() && !found.method {
@@ -30,7 +31,9 @@ pub(super) fn file(
     let mut lines = Lines::new(bytes);
     let mut refs = Vec::new();
     let mut unknown = Vec::new();
-    let parsed = Language::of_path(path).zip(std::str::from_utf8(bytes).ok());
+    let parsed = Language::of_path(path)
+        .filter(|_| parse)
+        .zip(std::str::from_utf8(bytes).ok());
     let syntax = parsed.map(|(language, text)| syntax::read(language, text, &matcher.accessors));
     let mut reference = |span: Range<usize>, kind: RefKind| {
         let (line, column) = lines.at(span.start);

@@ -180,6 +180,9 @@ pub struct Options<'a> {
     pub paths: &'a [String],
     /// Folders never scanned, relative to the root (the flags folder).
     pub skip: &'a [String],
+    /// Read files with a parser where flagctl has one; `false` counts every key between
+    /// delimiters as `text` (faster, but no SDK calls, types or comments).
+    pub parse: bool,
     /// Called with the number of files read so far, now and then (for a progress bar).
     pub progress: &'a (dyn Fn(usize) + Sync),
 }
@@ -188,7 +191,7 @@ pub struct Options<'a> {
 pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
     let matcher = matcher::Matcher::new(targets, options.config)?;
     let (read, files) = walk::walk(options, &|path, bytes| {
-        classify::file(&matcher, targets, path, bytes)
+        classify::file(&matcher, targets, path, bytes, options.parse)
     })?;
     let mut scan = classify::collect(targets, files);
     scan.files = read;
@@ -206,7 +209,7 @@ pub fn scan_texts(
     let mut files: Vec<(String, walk::Visit<classify::FileRefs>)> = files
         .iter()
         .filter_map(|(path, text)| {
-            classify::file(&matcher, targets, path, text.as_bytes())
+            classify::file(&matcher, targets, path, text.as_bytes(), true)
                 .map(|refs| (path.to_string(), walk::Visit::Read(refs)))
         })
         .collect();

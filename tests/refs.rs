@@ -1,0 +1,176 @@
+//! End to end: `flagctl refs` and `audit --refs` in temporary git repositories: what the
+//! walk reads and leaves out, hostile trees and configuration, and the code rules.
+
+mod common;
+
+use common::{TestRepo, experiment};
+use serde_json::Value;
+
+fn repo_with_flag(key: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(
+        &format!("flags/app/{key}.toml"),
+        &experiment("@ml", "2026-11-01", "2026-12-20"),
+    );
+    repo
+}
+
+fn refs_json(repo: &TestRepo, args: &[&str]) -> Value {
+    let out = repo
+        .flagctl(&[&["--format", "json", "refs"], args].concat())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `path:line:kind` of every reference to `key`.
+fn places(json: &Value, key: &str) -> Vec<String> {
+    json["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["flag"] == key)
+        .unwrap_or_else(|| panic!("no flag {key} in {json}"))["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}:{}",
+                r["path"].as_str().unwrap(),
+                r["line"],
+                r["kind"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ignored_binary_and_oversized_files_are_left_out_and_the_flags_folder_is_not_code() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(".gitignore", "build/\n");
+    repo.write("build/gen.txt", "use(\"ranker-v2\")\n");
+    repo.write(".ignore", "scratch/\n");
+    repo.write("scratch/notes.txt", "'ranker-v2'\n");
+    std::fs::create_dir_all(repo.path().join("app")).unwrap();
+    std::fs::write(repo.path().join("app/model.bin"), b"\0\x01\"ranker-v2\"").unwrap();
+    repo.write("app/main.txt", "first\nflag = \"ranker-v2\"\n");
+    let json = refs_json(&repo, &[]);
+    assert_eq!(places(&json, "ranker-v2"), ["app/main.txt:2:text"]);
+    assert_eq!(json["files"], 1, "{json}");
+}
+
+#[test]
+fn non_utf8_files_are_read_and_shown_without_raw_bytes() {
+    let repo = repo_with_flag("ranker-v2");
+    std::fs::create_dir_all(repo.path().join("app")).unwrap();
+    std::fs::write(
+        repo.path().join("app/latin1.txt"),
+        b"caf\xe9 = \"ranker-v2\" \x1b[31m\n",
+    )
+    .unwrap();
+    let json = refs_json(&repo, &[]);
+    assert_eq!(places(&json, "ranker-v2"), ["app/latin1.txt:1:text"]);
+    let text = json["flags"][0]["references"][0]["text"].as_str().unwrap();
+    assert!(text.contains('\u{fffd}'), "{text}");
+    let human = repo.flagctl(&["refs"]).output().unwrap();
+    assert!(
+        !human.stdout.contains(&0x1b),
+        "a raw escape reached the terminal"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_are_never_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.py"), "x = \"ranker-v2\"\n").unwrap();
+    let repo = repo_with_flag("ranker-v2");
+    std::fs::create_dir_all(repo.path().join("app")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("app/linked-dir")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.py"),
+        repo.path().join("app/linked.py"),
+    )
+    .unwrap();
+    let json = refs_json(&repo, &[]);
+    assert_eq!(places(&json, "ranker-v2"), Vec::<String>::new());
+    assert_eq!(json["files"], 0, "{json}");
+}
+
+#[test]
+fn paths_outside_the_repository_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let repo = repo_with_flag("ranker-v2");
+    let out = repo
+        .flagctl(&["refs", outside.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("outside the repository"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.write("flagctl.toml", "[refs]\npaths = [\"../elsewhere\"]\n");
+    let out = repo.flagctl(&["refs"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inside the repository"));
+}
+
+#[test]
+fn a_bad_refs_table_is_refused_with_its_line() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(
+        "flagctl.toml",
+        "flags_dir = \"flags\"\n[refs]\npatterns = ['flag\\((?P<name>\\w+)\\)', '(']\ndelimiters = [\"\"]\ncase_forms = [\"shouting\"]\n",
+    );
+    let out = repo.flagctl(&["refs"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("flagctl.toml"), "{text}");
+    assert!(text.contains("shouting"), "{text}");
+}
+
+#[test]
+fn patterns_aliases_and_case_forms_find_in_house_uses() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(
+        "flagctl.toml",
+        "[refs]\naliases = { ranker-v2 = [\"NEXT_RANKER\"] }\npatterns = ['feature\\((?P<key>[a-z0-9-]+)\\)']\n",
+    );
+    repo.write(
+        "app/main.txt",
+        "a = feature(ranker-v2)\nb = NEXT_RANKER\nc = RANKER_V2\nd = feature(rankr-v2)\n",
+    );
+    let json = refs_json(&repo, &[]);
+    assert_eq!(
+        places(&json, "ranker-v2"),
+        [
+            "app/main.txt:1:pattern",
+            "app/main.txt:2:alias",
+            "app/main.txt:3:alias"
+        ]
+    );
+    assert_eq!(json["unknown"][0]["key"], "rankr-v2");
+    assert_eq!(json["unknown"][0]["did_you_mean"], "ranker-v2");
+    assert_eq!(json["unknown"][0]["line"], 4);
+}
+
+#[test]
+fn refs_paths_narrow_the_scan() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write("a/x.txt", "\"ranker-v2\"\n");
+    repo.write("b/y.txt", "\"ranker-v2\"\n");
+    let json = refs_json(&repo, &["b"]);
+    assert_eq!(places(&json, "ranker-v2"), ["b/y.txt:1:text"]);
+    repo.write("flagctl.toml", "[refs]\npaths = [\"a\"]\n");
+    let json = refs_json(&repo, &[]);
+    assert_eq!(places(&json, "ranker-v2"), ["a/x.txt:1:text"]);
+}
