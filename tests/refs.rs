@@ -174,3 +174,57 @@ fn refs_paths_narrow_the_scan() {
     let json = refs_json(&repo, &[]);
     assert_eq!(places(&json, "ranker-v2"), ["a/x.txt:1:text"]);
 }
+
+/// A git repository holding the fixture tree of `tests/fixtures/refs`: flags, and a
+/// service per language that reads them (`generated/` is ignored, `assets/` binary).
+fn fixture() -> TestRepo {
+    let repo = TestRepo::new();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/refs");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(source.join("."))
+        .arg(repo.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    repo.commit_all_at("fixture", "2026-11-20");
+    repo
+}
+
+#[test]
+fn every_language_fixture_gives_exactly_the_expected_references() {
+    let repo = fixture();
+    let json = refs_json(&repo, &[]);
+    insta::assert_json_snapshot!("refs_fixture", json);
+}
+
+#[test]
+fn audit_refs_reports_each_code_rule_on_its_flag_and_line() {
+    let repo = fixture();
+    let out = repo
+        .flagctl(&["--format", "json", "audit", "--refs"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}",
+                f["rule"].as_str().unwrap(),
+                f["flag"].as_str().unwrap_or("-"),
+                f["path"].as_str().unwrap(),
+                f["line"]
+            )
+        })
+        .collect();
+    insta::assert_debug_snapshot!("refs_fixture_audit", findings);
+}
