@@ -191,15 +191,11 @@ impl<'a> Lines<'a> {
 
     fn at(&mut self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.bytes.len());
-        let mut from = *self.starts.last().unwrap_or(&0);
-        while from < offset {
-            match self.bytes[from..offset].iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    from += i + 1;
-                    self.starts.push(from);
-                }
-                None => break,
-            }
+        let from = *self.starts.last().unwrap_or(&0);
+        if from < offset {
+            self.starts.extend(
+                memchr::memchr_iter(b'\n', &self.bytes[from..offset]).map(|i| from + i + 1),
+            );
         }
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];

@@ -221,14 +221,8 @@ pub fn scan_texts(
 
 /// The line of `bytes` holding `offset`, trimmed and shortened, for display.
 pub(crate) fn line_text(bytes: &[u8], offset: usize) -> String {
-    let start = bytes[..offset]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let end = bytes[offset..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |i| offset + i);
+    let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
     let line = String::from_utf8_lossy(&bytes[start..end]);
     let line = line.trim();
     match line.char_indices().nth(300) {
