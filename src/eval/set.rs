@@ -18,6 +18,7 @@ use super::js;
 use super::logic::Logic;
 use super::native;
 use super::trace::{ConditionCheck, CumulativeWeight, NoTrace, Step, Trace};
+use super::typed::FlagType;
 
 /// Flags by key plus the flag set's metadata: what one flagd file or one repository holds.
 #[derive(Debug, Clone, Default)]
@@ -214,6 +215,30 @@ impl FlagSet {
     /// Evaluates a flag for a context.
     pub fn evaluate<'f>(&'f self, key: &str, context: &Context) -> Resolution<'f> {
         self.resolve(key, context, &mut Vec::new(), &mut NoTrace)
+    }
+
+    /// Evaluates a flag for a request of `flag_type`, as an OpenFeature SDK checks the
+    /// answer: a value of another type is `TYPE_MISMATCH`, without a variant or value, so
+    /// that the caller's default applies.
+    pub fn evaluate_as<'f>(
+        &'f self,
+        key: &str,
+        context: &Context,
+        flag_type: FlagType,
+    ) -> Resolution<'f> {
+        let resolution = self.evaluate(key, context);
+        match resolution.value {
+            Some(value) if !flag_type.accepts(value) => Resolution {
+                variant: None,
+                value: None,
+                reason: Reason::Error,
+                error: Some(flag_type.mismatch(key, value)),
+                rule: None,
+                bucket: None,
+                metadata: resolution.metadata,
+            },
+            _ => resolution,
+        }
     }
 
     /// Evaluates a flag and records each step taken.

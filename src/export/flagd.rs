@@ -357,8 +357,9 @@ fn targeting_key_present() -> Value {
 
 /// `var` equals `literal`, of the same type. `===` says so in every engine but Python's,
 /// whose `===` is Python's `==`, where `true == 1` and `false == 0`. So a comparison with
-/// 0 or 1 also asks that `cat` not write the value as "true" or "false" (only a Python
-/// boolean gets that far: elsewhere it is a number by then, which Go's `cat` needs); and a
+/// 0 or 1 also asks that `cat` not write the value as a boolean (Python writes "True":
+/// only a Python boolean gets that far, elsewhere it is a number by then, which Go's
+/// `cat` needs); and a
 /// comparison with `true` or `false` asks that the value not be a version, which the
 /// numbers 1 and 0 are, and booleans in no engine.
 fn equals(var: &Value, literal: &Value) -> Value {
@@ -366,7 +367,8 @@ fn equals(var: &Value, literal: &Value) -> Value {
     match literal {
         Value::Number(n) if matches!(n.as_f64(), Some(x) if x == 0.0 || x == 1.0) => {
             let text = json!({"cat": [var]});
-            json!({"and": [same, {"!": [{"in": [text, ["true", "false"]]}]}]})
+            let booleans = ["true", "false", "True", "False"];
+            json!({"and": [same, {"!": [{"in": [text, booleans]}]}]})
         }
         Value::Bool(b) => {
             let number = if *b { "1.0.0" } else { "0.0.0" };
@@ -993,6 +995,20 @@ when = [{ attr = "age", gte = 18 }]
         for loose in ["==", "!=", "missing", "missing_some", "substr", "-", "+"] {
             assert!(!used.iter().any(|op| op == loose), "{loose} in {used:?}");
         }
+    }
+
+    #[test]
+    fn exports_hold_no_unportable_construct() {
+        let mut set = every_operator();
+        for flag in layered_rollouts().flags() {
+            set.insert(flag.clone());
+        }
+        for flag in requiring_the_next(4, 2).flags() {
+            set.insert(flag.clone());
+        }
+        let document = to_flagd(&set, "t").unwrap();
+        let found = crate::export::unportable(&document);
+        assert!(found.is_empty(), "{found:#?}");
     }
 
     #[test]
