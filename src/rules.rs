@@ -70,6 +70,7 @@ rules! {
     DependencyDepth = "dependency-depth", Error, "A `requires` chain is deeper, or fans out wider, than flagctl evaluates in bounded time." "Require fewer flags: at most 16 levels of `requires` below a flag, and at most 64 prerequisites once its `requires` are unfolded (a flag required along two paths counts twice). Require the flag that decides directly rather than through a chain.";
     TemporaryDependency = "temporary-dependency", Warning, "A permanent flag requires a temporary one." "Make the permanent flag depend only on permanent flags.";
     CreatedMismatch = "created-mismatch", Error, "`created` is later than the commit that first added the flag." "Set `created` to the day the flag was first committed.";
+    Portability = "portability", Warning, "A construct of a flagd file gives different results in different flagd engines (`validate --flagd`, `eval --flagd`)." "Write the portable form the help names (the README's \"Portable targeting\"), or export from TOML flags with `flagctl export`, which writes only portable targeting.";
     InvalidConfig = "invalid-config", Error, "`flagctl.toml` does not parse or does not fit its schema: no flag can be checked." "Fix flagctl.toml at the line shown; every command needs it (the README's \"File format\" lists its sections).";
 }
 
