@@ -64,6 +64,7 @@ fn orderable(actual: &Value) -> bool {
     matches!(actual, Value::Number(_) | Value::Bool(_))
 }
 
+
 /// A version is a string: engines write numbers as text differently.
 fn semver_holds(actual: &Value, op: SemverOp, expected: &Value) -> bool {
     actual.is_string() && semver::compare(actual, op, expected).unwrap_or(false)
