@@ -11,6 +11,9 @@
 //! The engines are installed by `.ci/run`; without them the test fails, saying how to
 //! install them.
 
+// It reports what it measured (the README's numbers) and how long it took.
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -263,7 +266,10 @@ fn partial_with_suffix(text: &str) -> bool {
         return false;
     };
     let numbers: Vec<&str> = text[..end].split('.').collect();
-    numbers.len() < 3 && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    numbers.len() < 3
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Contexts that probe every condition of the fixture, mixed with the edge values: missing,
@@ -299,19 +305,103 @@ fn contexts(count: usize) -> Vec<Context> {
         ]
     };
     let attributes: Vec<(&str, Vec<Value>)> = vec![
-        ("country", vec![json!("SG"), json!("MY"), json!("ID"), json!("DE"), json!("30"), json!("sg")]),
-        ("email", vec![json!("ann@example.com"), json!("bo@x.org"), json!("ann@x.org"), json!("jo@example.com.au"), json!("Ann@Example.com")]),
-        ("platform", vec![json!("ios"), json!("android"), json!("web")]),
-        ("age", vec![json!(17), json!(18), json!(30), json!(65), json!(66), json!(18.0), json!(17.5)]),
-        ("score", vec![json!(0.1), json!(0.2), json!(0.199_99), json!(0.5), json!(0.4), json!(0.6), json!(0.8), json!(0.95), json!(1)]),
-        ("n", vec![json!(0), json!(1), json!(30), json!(30.0), json!(1.0), json!(2), json!(-0.0)]),
+        (
+            "country",
+            vec![
+                json!("SG"),
+                json!("MY"),
+                json!("ID"),
+                json!("DE"),
+                json!("30"),
+                json!("sg"),
+            ],
+        ),
+        (
+            "email",
+            vec![
+                json!("ann@example.com"),
+                json!("bo@x.org"),
+                json!("ann@x.org"),
+                json!("jo@example.com.au"),
+                json!("Ann@Example.com"),
+            ],
+        ),
+        (
+            "platform",
+            vec![json!("ios"), json!("android"), json!("web")],
+        ),
+        (
+            "age",
+            vec![
+                json!(17),
+                json!(18),
+                json!(30),
+                json!(65),
+                json!(66),
+                json!(18.0),
+                json!(17.5),
+            ],
+        ),
+        (
+            "score",
+            vec![
+                json!(0.1),
+                json!(0.2),
+                json!(0.199_99),
+                json!(0.5),
+                json!(0.4),
+                json!(0.6),
+                json!(0.8),
+                json!(0.95),
+                json!(1),
+            ],
+        ),
+        (
+            "n",
+            vec![
+                json!(0),
+                json!(1),
+                json!(30),
+                json!(30.0),
+                json!(1.0),
+                json!(2),
+                json!(-0.0),
+            ],
+        ),
         ("beta", vec![json!(true), json!(false), json!(1), json!(0)]),
-        ("tier", vec![json!("gold"), json!("platinum"), json!("silver")]),
-        ("roles", vec![json!(["admin", "qa"]), json!(["qa"]), json!("superadmin"), json!(["Admin"])]),
+        (
+            "tier",
+            vec![json!("gold"), json!("platinum"), json!("silver")],
+        ),
+        (
+            "roles",
+            vec![
+                json!(["admin", "qa"]),
+                json!(["qa"]),
+                json!("superadmin"),
+                json!(["Admin"]),
+            ],
+        ),
     ];
     let versions = [
-        "2.1.0", "2.1.1", "3.0.0", "1.4.2", "1.4.0", "1.5.0", "1.0.0", "1.9.9", "2.0.0", "1.2.0",
-        "v2.1.0", "2.1.0-rc.1", "2.1", "2", "1.2-rc.1", "not-a-version", "1.2.3.4", " 2.1.0",
+        "2.1.0",
+        "2.1.1",
+        "3.0.0",
+        "1.4.2",
+        "1.4.0",
+        "1.5.0",
+        "1.0.0",
+        "1.9.9",
+        "2.0.0",
+        "1.2.0",
+        "v2.1.0",
+        "2.1.0-rc.1",
+        "2.1",
+        "2",
+        "1.2-rc.1",
+        "not-a-version",
+        "1.2.3.4",
+        " 2.1.0",
         "2.1.0+build",
     ]
     .map(|v| json!(v));
@@ -334,12 +424,20 @@ fn contexts(count: usize) -> Vec<Context> {
             }
             if rng.f64() < 0.85 {
                 let version = pick(&versions, &mut rng);
-                let app = if rng.f64() < 0.9 { json!({"version": version}) } else { version };
+                let app = if rng.f64() < 0.9 {
+                    json!({"version": version})
+                } else {
+                    version
+                };
                 context.insert("app".into(), app);
             }
             if rng.f64() < 0.9 {
                 let id = pick(&[json!(format!("u{}", rng.u32(..1_000_000)))], &mut rng);
-                let user = if rng.f64() < 0.9 { json!({"id": id}) } else { id };
+                let user = if rng.f64() < 0.9 {
+                    json!({"id": id})
+                } else {
+                    id
+                };
                 context.insert("user".into(), user);
             }
             let key = rng.f64();
@@ -347,7 +445,10 @@ fn contexts(count: usize) -> Vec<Context> {
                 context.insert(TARGETING_KEY.into(), json!(format!("user-{}", rng.u32(..))));
             } else if key < 0.9 {
                 let edges = edges();
-                context.insert(TARGETING_KEY.into(), edges[rng.usize(..edges.len())].clone());
+                context.insert(
+                    TARGETING_KEY.into(),
+                    edges[rng.usize(..edges.len())].clone(),
+                );
             }
             context
         })
@@ -371,8 +472,11 @@ fn engine_outcomes(path: &Path, flags: usize) -> Vec<Vec<Outcome>> {
 fn exports_mean_the_same_in_flagd_engines() {
     let started = Instant::now();
     let engines = Engines::find().unwrap_or_else(|why| panic!("{why}"));
-    let repo = Repo::open(&manifest_dir().join("tests/engines/fixture"), &Source::WorkTree)
-        .expect("the fixture repository loads");
+    let repo = Repo::open(
+        &manifest_dir().join("tests/engines/fixture"),
+        &Source::WorkTree,
+    )
+    .expect("the fixture repository loads");
     let toml = flagctl::compile::flag_set(&repo);
     let document = flagctl::export::to_flagd(&toml, "differential").expect("the fixture exports");
     assert!(
@@ -440,7 +544,11 @@ fn exports_mean_the_same_in_flagd_engines() {
     for fractional in Fractional::ALL {
         let mut native = flagctl::compile::flag_set(&repo);
         native.set_fractional(fractional);
-        let export = &ours[&if fractional == Fractional::V2 { Engine::Js } else { Engine::Python }];
+        let export = &ours[&if fractional == Fractional::V2 {
+            Engine::Js
+        } else {
+            Engine::Python
+        }];
         let differing: Vec<String> = contexts
             .par_iter()
             .enumerate()
@@ -449,8 +557,12 @@ fn exports_mean_the_same_in_flagd_engines() {
                 keys.iter().enumerate().filter_map(move |(column, key)| {
                     let ours = Outcome::of(&native.evaluate(key, context));
                     let theirs = &export[line][column];
-                    (ours.variant != theirs.variant || ours.value != theirs.value)
-                        .then(|| format!("{key} on line {}: {ours:?} / {theirs:?} {context:?}", line + 1))
+                    (ours.variant != theirs.variant || ours.value != theirs.value).then(|| {
+                        format!(
+                            "{key} on line {}: {ours:?} / {theirs:?} {context:?}",
+                            line + 1
+                        )
+                    })
                 })
             })
             .take_any(5)

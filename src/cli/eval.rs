@@ -64,7 +64,8 @@ pub struct Args {
 }
 
 fn parse_fractional(text: &str) -> Result<Fractional, String> {
-    Fractional::from_name(text).ok_or_else(|| format!("`{text}` is not a fractional version; use v2 or v3"))
+    Fractional::from_name(text)
+        .ok_or_else(|| format!("`{text}` is not a fractional version; use v2 or v3"))
 }
 
 fn parse_type(text: &str) -> Result<FlagType, String> {

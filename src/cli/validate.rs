@@ -54,8 +54,8 @@ pub fn exit_code(summary: Summary) -> ExitCode {
 /// `validate --flagd FILE`: a file that does not load is an `invalid-flag` error; each
 /// unportable construct a `portability` warning pointing into the JSON.
 fn validate_flagd(ctx: &Ctx, path: &std::path::Path) -> Outcome {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let source = SourceFile::new(path.display().to_string(), text);
     let severities = Severities::default();
     let mut sink = Sink::new(&severities);

@@ -19,9 +19,7 @@ pub const MAX_TOTAL_WEIGHT: u64 = i32::MAX as u64;
 const STACK_INPUT: usize = 256;
 
 /// The bucketing of flagd's `fractional` operator.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Fractional {
     /// MurmurHash3 of the UTF-8 text (flagd since open-feature/flagd#1909).
@@ -99,7 +97,6 @@ impl Fractional {
 /// 90 ns for a typical 45-byte key, most of an evaluation's budget; this takes about 10.
 /// The tests check it against the crate.
 pub(crate) fn hash(prefix: &str, value: &str) -> u32 {
-
     let (prefix, value) = (prefix.as_bytes(), value.as_bytes());
     let len = prefix.len() + value.len();
     if len <= STACK_INPUT {
@@ -265,7 +262,7 @@ fn half_bits(f: f64) -> Option<u16> {
     } else if (-24..-14).contains(&exponent) {
         // A subnormal half: a whole multiple of 2^-24 below 2^-14.
         let units = magnitude * f64::from(1u32 << 24);
-        (units.fract() == 0.0 && units < 1024.0).then(|| sign | units as u16)
+        (units.fract() == 0.0 && units < 1024.0).then_some(sign | units as u16)
     } else {
         None
     }
@@ -400,7 +397,8 @@ mod tests {
             (json!(65504.0), 16),
             (json!(-65504.0), 9),
             (json!(0.000_061_035_156_25), 22),
-            (json!(0.000_000_059_604_644_775_390_625), 23),
+            // 2^-24, the least half subnormal, and the least double subnormal.
+            (json!(2f64.powi(-24)), 23),
             (json!(65505.0), 17),
             (json!(-65505.0), 17),
             (json!(3.402_823_466_385_288_6e38), 10),
@@ -411,7 +409,7 @@ mod tests {
             (json!(1.797_693_134_862_315_7e308), 17),
             (json!(-1.797_693_134_862_315_7e308), 9),
             (json!(2.225_073_858_507_201_4e-308), 11),
-            (json!(4.940_656_458_412_465_4e-324), 2),
+            (json!(f64::from_bits(1)), 2),
             (json!({"a": 1, "b": 2}), 23),
             (json!({"b": 2, "a": 1}), 23),
             (json!({"a": 1, "b": 2, "c": 3}), 18),

@@ -64,7 +64,6 @@ fn orderable(actual: &Value) -> bool {
     matches!(actual, Value::Number(_) | Value::Bool(_))
 }
 
-
 /// A version is a string: engines write numbers as text differently.
 fn semver_holds(actual: &Value, op: SemverOp, expected: &Value) -> bool {
     actual.is_string() && semver::compare(actual, op, expected).unwrap_or(false)
@@ -176,7 +175,13 @@ mod tests {
         assert!(check(Op::Lt, json!(0), json!(0.2)));
         assert!(check(Op::Lt, json!(false), json!(0.2)));
         assert!(!check(Op::Lt, json!(true), json!(0.2)));
-        for never in [json!("3"), json!(""), json!("abc"), json!([3]), json!({"a": 1})] {
+        for never in [
+            json!("3"),
+            json!(""),
+            json!("abc"),
+            json!([3]),
+            json!({"a": 1}),
+        ] {
             assert!(!check(Op::Lt, never.clone(), json!(5)), "{never}");
             assert!(!check(Op::Gte, never.clone(), json!(-5)), "{never}");
         }
@@ -205,7 +210,8 @@ mod tests {
 
     #[test]
     fn bucketing_values_are_strings() {
-        let ctx = json!({"user_id": 42, "name": "u42", "org": {"id": "o7"}, "gone": null, "empty": ""});
+        let ctx =
+            json!({"user_id": 42, "name": "u42", "org": {"id": "o7"}, "gone": null, "empty": ""});
         let ctx = ctx.as_object().unwrap();
         assert_eq!(bucketing_value(ctx, "name"), Some("u42"));
         assert_eq!(bucketing_value(ctx, "org.id"), Some("o7"));

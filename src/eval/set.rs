@@ -388,9 +388,8 @@ impl FlagSet {
             }
         }
         if let Some(layer) = &native.layer {
-            let bucket = context::targeting_key(context).map(|unit| {
-                bucket::bucket(self.fractional.hash_joined(&layer.name, unit), 100)
-            });
+            let bucket = context::targeting_key(context)
+                .map(|unit| bucket::bucket(self.fractional.hash_joined(&layer.name, unit), 100));
             let inside =
                 bucket.is_some_and(|b| u64::from(layer.from) <= b && b < u64::from(layer.to));
             if T::ON {

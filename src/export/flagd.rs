@@ -40,8 +40,8 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
 
 use crate::eval::{
-    Action, Flag, FlagSet, Fractional, Layer, Native, Prerequisite, Rollout, State,
-    TARGETING_KEY, Targeting,
+    Action, Flag, FlagSet, Fractional, Layer, Native, Prerequisite, Rollout, State, TARGETING_KEY,
+    Targeting,
 };
 use crate::model::condition::{Condition, Op};
 
@@ -392,9 +392,7 @@ fn condition(condition: &Condition) -> Value {
         let not_string = json!({"!==": [{"starts_with": [var, ""]}, true]});
         json!({"and": [present(&var), not_string, {op: [var, value]}]})
     };
-    let sem_ver = |symbol: &str| {
-        json!({"and": [is_string(&var), {"===": [{"sem_ver": [var, symbol, value]}, true]}]})
-    };
+    let sem_ver = |symbol: &str| json!({"and": [is_string(&var), {"===": [{"sem_ver": [var, symbol, value]}, true]}]});
     match condition.op {
         Op::Eq => equals(&var, value),
         Op::Ne => not(equals(&var, value)),

@@ -227,7 +227,8 @@ fn literal(value: &Value) -> bool {
     !matches!(value, Value::Object(_) | Value::Array(_)) || operation(value).is_none()
 }
 
-const STRICT_HELP: &str = "compare with `===` to a value of the attribute's type (the README's \"Portable targeting\")";
+const STRICT_HELP: &str =
+    "compare with `===` to a value of the attribute's type (the README's \"Portable targeting\")";
 
 impl Walker<'_> {
     fn report(&mut self, pointer: &str, message: String, help: &'static str) {
@@ -288,7 +289,8 @@ impl Walker<'_> {
 
     /// The portability of one operation.
     fn check(&mut self, op: &str, args: &[&Value], here: &str, facts: &Facts) {
-        let guarded_var = |arg: &Value, fact: Fact| var_path(arg).is_some_and(|p| knows(facts, p, fact));
+        let guarded_var =
+            |arg: &Value, fact: Fact| var_path(arg).is_some_and(|p| knows(facts, p, fact));
         match op {
             "==" | "!=" => {
                 let message = if args.iter().any(|arg| arg.is_null()) {
@@ -388,16 +390,14 @@ impl Walker<'_> {
                 ),
                 "test array attributes with `in` against a `merge` of the attribute",
             ),
-            "and" | "or" => {
-                if !args.iter().all(|arg| boolean(arg)) {
-                    self.report(
-                        here,
-                        format!(
-                            "`{op}` of operands that are not all true or false: Go's `and` skips null and objects (so a null from starts_with, ends_with or sem_ver counts as true) and yields the largest of numbers; truthiness of {{}} differs (false in Go and JS, true in Python)"
-                        ),
-                        "compare each operand `=== true`, or use comparisons only",
-                    );
-                }
+            "and" | "or" if !args.iter().all(|arg| boolean(arg)) => {
+                self.report(
+                    here,
+                    format!(
+                        "`{op}` of operands that are not all true or false: Go's `and` skips null and objects (so a null from starts_with, ends_with or sem_ver counts as true) and yields the largest of numbers; truthiness of {{}} differs (false in Go and JS, true in Python)"
+                    ),
+                    "compare each operand `=== true`, or use comparisons only",
+                );
             }
             "if" | "?:" => {
                 let conditions = args.iter().enumerate().filter(|(i, _)| {
@@ -445,7 +445,8 @@ impl Walker<'_> {
                 }
             }
             _ => {
-                let text_haystack = var_path(haystack).is_some_and(|p| knows(facts, p, Fact::String));
+                let text_haystack =
+                    var_path(haystack).is_some_and(|p| knows(facts, p, Fact::String));
                 let merged = matches!(operation(haystack), Some(("merge", _)));
                 if !(needle.is_string() && (text_haystack || merged)) {
                     self.report(
@@ -571,7 +572,8 @@ impl Scanner<'_> {
                 b',' if depth == 0 => return Some(()),
                 _ => self.at += 1,
             }
-            if depth == 0 && !matches!(self.peek(), Some(b) if !b",}]".contains(&b) && !b.is_ascii_whitespace())
+            if depth == 0
+                && !matches!(self.peek(), Some(b) if !b",}]".contains(&b) && !b.is_ascii_whitespace())
             {
                 return Some(());
             }
@@ -594,12 +596,16 @@ mod tests {
 
     #[test]
     fn loose_comparison_with_null_names_the_engines() {
-        let found = messages(json!({"flags": {"f": {"state": "ENABLED", "variants": {"a": 1},
-            "targeting": {"if": [{"!=": [{"var": "x"}, null]}, "a", null]}}}}));
+        let found = messages(
+            json!({"flags": {"f": {"state": "ENABLED", "variants": {"a": 1},
+            "targeting": {"if": [{"!=": [{"var": "x"}, null]}, "a", null]}}}}),
+        );
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "/flags/f/targeting/if/0/!=");
         assert!(
-            found[0].1.contains("JS and Python treat 0 and false as equal to null, Go and Java do not"),
+            found[0]
+                .1
+                .contains("JS and Python treat 0 and false as equal to null, Go and Java do not"),
             "{}",
             found[0].1
         );
@@ -607,8 +613,10 @@ mod tests {
 
     #[test]
     fn non_object_targeting_is_reported() {
-        let found = messages(json!({"flags": {"f": {"state": "ENABLED", "variants": {"on": true},
-            "targeting": "on"}}}));
+        let found = messages(
+            json!({"flags": {"f": {"state": "ENABLED", "variants": {"on": true},
+            "targeting": "on"}}}),
+        );
         assert_eq!(found.len(), 1);
         assert!(found[0].1.contains("Python engine refuses"), "{found:?}");
     }
@@ -623,17 +631,29 @@ mod tests {
             (json!({"and": [present, not_string, {"<": [x, 3]}]}), 0),
             (json!({"<": [x, 3]}), 1),
             (json!({"and": [{"<": [x, 3]}, present, not_string]}), 1),
-            (json!({"if": [is_string, {"in": ["a", x]}, {"in": ["a", {"merge": [x]}]}]}), 0),
+            (
+                json!({"if": [is_string, {"in": ["a", x]}, {"in": ["a", {"merge": [x]}]}]}),
+                0,
+            ),
             (json!({"in": ["a", x]}), 1),
-            (json!({"and": [{"===": [x, 1]}, {"!": [{"in": [{"cat": [x]}, ["true", "false", "True", "False"]]}]}]}), 0),
+            (
+                json!({"and": [{"===": [x, 1]}, {"!": [{"in": [{"cat": [x]}, ["true", "false", "True", "False"]]}]}]}),
+                0,
+            ),
             (json!({"===": [x, 1]}), 1),
-            (json!({"and": [{"===": [x, true]}, {"!==": [{"sem_ver": [x, "=", "1.0.0"]}, true]}]}), 0),
+            (
+                json!({"and": [{"===": [x, true]}, {"!==": [{"sem_ver": [x, "=", "1.0.0"]}, true]}]}),
+                0,
+            ),
             (json!({"===": [x, true]}), 1),
             (json!({"===": [x, "SG"]}), 0),
             (json!({"and": [{"starts_with": [x, "a"]}, true]}), 1),
             (json!({"missing": ["x"]}), 1),
             (json!({"cat": ["a", x]}), 1),
-            (json!({"if": [is_string, {"fractional": [{"cat": ["f", x]}, ["a", 1]]}, null]}), 0),
+            (
+                json!({"if": [is_string, {"fractional": [{"cat": ["f", x]}, ["a", 1]]}, null]}),
+                0,
+            ),
             (json!({"fractional": [x, ["a", 1]]}), 1),
             (json!({"in": [x, ["a", "b"]]}), 1),
             (json!({"+": [x, 1]}), 1),

@@ -544,7 +544,10 @@ mod tests {
         assert_eq!(problems[0].message, "unknown fractional version \"v4\"");
         assert!(problems[0].help.as_deref().unwrap_or("").contains("\"v3\""));
         let problems = parse("[export]\nfractional = 3\n").unwrap_err();
-        assert!(problems[0].message.contains("must be a string"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("must be a string"),
+            "{problems:?}"
+        );
     }
 
     #[test]

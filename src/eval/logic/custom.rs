@@ -122,7 +122,9 @@ mod tests {
     fn run(expression: Value, context: Value) -> Value {
         let logic = Logic::compile(&expression).unwrap();
         let context = context.as_object().cloned().unwrap_or_default();
-        logic.evaluate(&context, "flag", 0, Fractional::V2).into_owned()
+        logic
+            .evaluate(&context, "flag", 0, Fractional::V2)
+            .into_owned()
     }
 
     #[test]
@@ -303,7 +305,13 @@ mod tests {
             logic.evaluate(&ctx, "f", 0, Fractional::V3).into_owned()
         };
         // 5 equal buckets: the v3 hash of the value itself, typed.
-        for input in [json!(true), json!(123), json!("123"), json!({"a": 1}), json!(1.5)] {
+        for input in [
+            json!(true),
+            json!(123),
+            json!("123"),
+            json!({"a": 1}),
+            json!(1.5),
+        ] {
             let hash = Fractional::V3.hash_value(&input).unwrap();
             let expected = format!("b{}", crate::eval::bucket::bucket(hash, 5) + 1);
             assert_eq!(run_v3(input.clone()), json!(expected), "{input}");
