@@ -629,3 +629,95 @@ fn exports_mean_the_same_in_flagd_engines() {
         unexplained.join("\n")
     );
 }
+
+/// Typed bucketing values, hashed by the Python engine (fractional v3) and by flagctl.
+#[test]
+fn fractional_v3_buckets_typed_values_as_the_python_engine() {
+    let engines = Engines::find().unwrap_or_else(|why| panic!("{why}"));
+    let buckets: Vec<Value> = (1..=25).map(|i| json!([format!("b{i}"), 1])).collect();
+    let mut targeting = vec![json!({"var": "hashing_input"})];
+    targeting.extend(buckets);
+    let variants: serde_json::Map<String, Value> = (1..=25)
+        .map(|i| (format!("b{i}"), json!(format!("b{i}"))))
+        .collect();
+    let document = json!({"flags": {"typed": {
+        "state": "ENABLED", "variants": variants, "defaultVariant": "b1",
+        "targeting": {"fractional": targeting},
+    }}});
+    let mut rng = fastrand::Rng::with_seed(SEED);
+    let mut inputs: Vec<Value> = vec![
+        Value::Null,
+        json!(true),
+        json!(false),
+        json!(0),
+        json!(-0.0),
+        json!(0.0),
+        json!(1.0),
+        json!(2f64.powi(-24)),
+        json!(f64::from_bits(1)),
+        json!(65504.0),
+        json!(65505.0),
+        json!(3.5e38),
+        json!(1e300),
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!(""),
+        json!("日本語"),
+        json!({"b": [1, null, {"c": -0.0}], "a": "x", "": true}),
+    ];
+    for _ in 0..3000 {
+        inputs.push(match rng.u8(..6) {
+            0 => json!(rng.bool()),
+            1 => json!(rng.i64(..) >> rng.u32(0..63)),
+            2 => json!(f64::from_bits(
+                rng.u64(..) & !(0x7ff << 52) | (u64::from(rng.u32(900..1150)) << 52)
+            )),
+            3 => json!(rng.f64() * 1000.0 - 500.0),
+            4 => json!(
+                (0..rng.usize(0..30))
+                    .map(|_| rng.alphanumeric())
+                    .collect::<String>()
+            ),
+            _ => json!({"id": rng.u32(..), "tags": [rng.bool(), format!("t{}", rng.u8(..))]}),
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let flags_path = dir.path().join("typed.flagd.json");
+    std::fs::write(&flags_path, document.to_string()).unwrap();
+    let contexts: Vec<Context> = inputs
+        .iter()
+        .map(|input| {
+            let mut context = Context::new();
+            context.insert("hashing_input".into(), input.clone());
+            context
+        })
+        .collect();
+    let contexts_path = dir.path().join("typed.jsonl");
+    let lines: Vec<String> = contexts
+        .iter()
+        .map(|c| serde_json::to_string(c).unwrap())
+        .collect();
+    std::fs::write(&contexts_path, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("python.jsonl");
+    let finished = engines
+        .spawn(Engine::Python, &flags_path, &contexts_path, &out)
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        finished.status.success(),
+        "{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    let mut set = FlagSet::from_flagd_json(&document.to_string()).unwrap();
+    set.set_fractional(Fractional::V3);
+    let theirs = engine_outcomes(&out, 1);
+    assert_eq!(theirs.len(), inputs.len());
+    for ((input, context), theirs) in inputs.iter().zip(&contexts).zip(&theirs) {
+        let ours = Outcome::of(&set.evaluate("typed", context));
+        assert!(
+            ours.agrees(&theirs[0]),
+            "hashing {input}: flagctl {ours:?}, Python {:?}",
+            theirs[0]
+        );
+    }
+}
