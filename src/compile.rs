@@ -7,12 +7,13 @@ use crate::model::flag::{Action as TomlAction, Flag as TomlFlag, Rule as TomlRul
 use crate::model::{Config, condition::Condition};
 use crate::repo::Repo;
 
-/// Every active flag of a repository that fits the schema, in file order. Archived
-/// flags and files that do not parse are left out, so a flag that requires one fails
-/// its prerequisite. When two files share a key (a `duplicate-key` finding) the first
-/// is kept.
+/// Every active flag of a repository that fits the schema, in file order, bucketed with
+/// the `[export] fractional` version. Archived flags and files that do not parse are left
+/// out, so a flag that requires one fails its prerequisite. When two files share a key (a
+/// `duplicate-key` finding) the first is kept.
 pub fn flag_set(repo: &Repo) -> FlagSet {
     let mut set = FlagSet::new();
+    set.set_fractional(repo.config.export.fractional);
     for (file, flag) in repo.flags().filter(|(file, _)| !file.archived) {
         if set.get(&file.key).is_none() {
             set.insert(compile_flag(&file.key, &file.service, flag, &repo.config));

@@ -3,8 +3,9 @@
 //! names its folder (with `flags/testkit-flags.json` and `gherkin/*.feature`).
 //!
 //! Each scenario, and each example row of an outline, is a test of its own, named
-//! `FILE: SCENARIO [EXAMPLES: | ROW |]`. Those tagged `@fractional-v1` / `@fractional-v3`,
-//! other bucketing algorithms than the v2 flagd uses today, are reported as ignored.
+//! `FILE: SCENARIO [EXAMPLES: | ROW |]`. Those tagged `@fractional-v3` run with the v3
+//! bucketing (canonical CBOR), the others with v2, flagd's current one; those tagged
+//! `@fractional-v1`, a bucketing flagd no longer has, are reported as ignored.
 //!
 //! Without the suite, one test, `suite_missing`, says how to run it: it is ignored on a
 //! developer's machine and fails in CI (`CI` set), where a suite that cannot run must not
@@ -15,11 +16,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use flagctl::eval::{Context, FlagSet, FlagType, TypedResolution};
+use flagctl::eval::{Context, FlagSet, FlagType, Fractional, TypedResolution};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use serde_json::{Map, Value};
 
-const SKIPPED_TAGS: [&str; 2] = ["@fractional-v1", "@fractional-v3"];
+const SKIPPED_TAGS: [&str; 1] = ["@fractional-v1"];
+
+/// Scenarios of the v3 bucketing.
+const V3_TAG: &str = "@fractional-v3";
 
 const DIR_VAR: &str = "FLAGCTL_CONFORMANCE_DIR";
 
@@ -71,6 +75,11 @@ fn scenarios(dir: &Path) -> Vec<Trial> {
         Ok(set) => Arc::new(set),
         Err(message) => return vec![broken("testkit-flags.json", message)],
     };
+    let set_v3 = {
+        let mut v3 = (*set).clone();
+        v3.set_fractional(Fractional::V3);
+        Arc::new(v3)
+    };
     let features = match fs::read_dir(dir.join("gherkin")) {
         Ok(entries) => {
             let mut paths: Vec<PathBuf> = entries
@@ -110,7 +119,11 @@ fn scenarios(dir: &Path) -> Vec<Trial> {
                 .iter()
                 .find(|tag| SKIPPED_TAGS.contains(&tag.as_str()))
                 .cloned();
-            let set = Arc::clone(&set);
+            let set = if case.tags.iter().any(|tag| tag == V3_TAG) {
+                Arc::clone(&set_v3)
+            } else {
+                Arc::clone(&set)
+            };
             trials.push(Trial::ignorable_test(name, move || match skipped_by {
                 Some(tag) => Ok(Completion::ignored_with(format!(
                     "{tag}: not the bucketing flagd uses"

@@ -294,7 +294,7 @@ fn eval_reports_flag_variant_value_reason_and_rule() {
             "--ctx",
             "email=bo@shop.sg",
             "--ctx",
-            "user_id:=42",
+            "user_id=42",
         ],
     );
     assert_eq!(result["rule"], "sg-10pct");
@@ -362,12 +362,46 @@ fn explain_shows_every_step() {
 }
 
 #[test]
-fn unknown_flags_and_bad_contexts_exit_2() {
+fn unknown_flags_resolve_as_flag_not_found_and_bad_contexts_exit_2() {
     let repo = repo();
+    // As flagd answers it: a result with FLAG_NOT_FOUND, the hint on stderr, exit 1.
+    let out = repo
+        .flagctl(&[
+            "--as-of",
+            "2026-11-25",
+            "eval",
+            "ranker-v3",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["reason"], "ERROR");
+    assert_eq!(result["error"]["code"], "FLAG_NOT_FOUND");
+    assert_eq!(result["variant"], Value::Null);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("did you mean `ranker-v2`?"),
+        "{out:?}"
+    );
     repo.flagctl(&["--as-of", "2026-11-25", "eval", "ranker-v3"])
         .assert()
-        .code(2)
+        .code(1)
+        .stdout(predicate::str::contains("FLAG_NOT_FOUND"))
         .stderr(predicate::str::contains("did you mean `ranker-v2`?"));
+    // A typed request of another type, as an SDK's typed call.
+    let mismatch = eval_json(&repo, &["ranker-v2", "--type", "boolean"]);
+    assert_eq!(mismatch["error"]["code"], "TYPE_MISMATCH");
+    assert_eq!(mismatch["value"], Value::Null);
+    let object = eval_json(&repo, &["ranker-v2", "--type", "object"]);
+    assert_eq!(object["error"], Value::Null);
+    repo.flagctl(&["eval", "ranker-v2", "--type", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "use boolean, string, integer, float or object",
+        ));
     repo.write("bad.jsonl", "{\"targetingKey\": \"a\"}\n\n[1, 2]\n");
     repo.flagctl(&[
         "--as-of",

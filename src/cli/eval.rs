@@ -14,11 +14,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::output::{Output, emit};
-use super::terminal;
+use super::terminal::{self, tell};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
-    ConditionCheck, Context, EvalError, FlagSet, Reason, Resolution, State, Step, TARGETING_KEY,
-    insert_path, numbered_lines, parse_context,
+    ConditionCheck, Context, EvalError, FlagSet, FlagType, Fractional, Reason, Resolution, State,
+    Step, TARGETING_KEY, insert_path, numbered_lines, parse_context,
 };
 use flagctl::repo::{Repo, Revision};
 
@@ -49,10 +49,29 @@ pub struct Args {
     /// Evaluate this flagd flag-definition file instead of the repository
     #[arg(long, value_name = "FILE", conflicts_with = "at")]
     flagd: Option<PathBuf>,
+    /// The bucketing of flagd's `fractional`: v2 or v3 (default: `[export] fractional` of
+    /// flagctl.toml; for --flagd, v2, the current flagd release's)
+    #[arg(long, value_name = "VERSION", value_parser = parse_fractional)]
+    fractional: Option<Fractional>,
+    /// Ask for a value of this type, as an SDK's typed call does: boolean, string, integer,
+    /// float or object; a flag of another type resolves as TYPE_MISMATCH
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
+    flag_type: Option<FlagType>,
     /// Evaluate the repository as of the last first-parent commit at or before TIME (RFC
     /// 3339, or YYYY-MM-DD for the end of that day, UTC), walking back from --rev or HEAD
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<DateTime<FixedOffset>>,
+}
+
+fn parse_fractional(text: &str) -> Result<Fractional, String> {
+    Fractional::from_name(text)
+        .ok_or_else(|| format!("`{text}` is not a fractional version; use v2 or v3"))
+}
+
+fn parse_type(text: &str) -> Result<FlagType, String> {
+    FlagType::from_name(text).ok_or_else(|| {
+        format!("`{text}` is not a flag type; use boolean, string, integer, float or object")
+    })
 }
 
 /// RFC 3339, or a date standing for the last second of that day in UTC.
@@ -76,6 +95,8 @@ pub struct Source {
     pub set: FlagSet,
     /// The repository, unless a flagd file was given.
     repo: Option<Repo>,
+    /// The text of the flagd file, when one was given.
+    flagd_text: Option<String>,
 }
 
 impl Source {
@@ -84,10 +105,13 @@ impl Source {
         self.repo.as_ref()?.revision.as_ref()
     }
 
+    /// The flags of a flagd file or of the repository, bucketed with `fractional` when it
+    /// is given (else v2 for a flagd file, `[export] fractional` for the repository).
     pub fn load(
         ctx: &Ctx,
         flagd: Option<&Path>,
         at: Option<DateTime<FixedOffset>>,
+        fractional: Option<Fractional>,
     ) -> anyhow::Result<Source> {
         let mut source = match (flagd, at) {
             (Some(path), _) => {
@@ -99,7 +123,11 @@ impl Source {
                 let set = FlagSet::from_flagd_json(&text).with_context(|| {
                     format!("{} is not a flagd flag definition", path.display())
                 })?;
-                Source { set, repo: None }
+                Source {
+                    set,
+                    repo: None,
+                    flagd_text: Some(text),
+                }
             }
             (None, at) => {
                 let from = match at {
@@ -113,11 +141,15 @@ impl Source {
                 Source {
                     set: flagctl::compile::flag_set(&repo),
                     repo: Some(repo),
+                    flagd_text: None,
                 }
             }
         };
         // What `$flagd.timestamp` reads: --as-of's midnight (UTC), else now.
         source.set.set_timestamp(ctx.now.timestamp());
+        if let Some(fractional) = fractional {
+            source.set.set_fractional(fractional);
+        }
         Ok(source)
     }
 
@@ -128,47 +160,77 @@ impl Source {
             keys.sort_unstable();
             return Ok(keys);
         };
+        match self.why_missing(key) {
+            Some(why) => bail!("{why}"),
+            None => Ok(vec![key.to_owned()]),
+        }
+    }
+
+    /// Why `key` is no flag that can be evaluated, or `None` when it is one.
+    fn why_missing(&self, key: &str) -> Option<String> {
         if self.set.get(key).is_some() {
-            return Ok(vec![key.to_owned()]);
+            return None;
         }
         if let Some(file) = self.repo.as_ref().and_then(|repo| repo.find(key)) {
             if file.archived {
-                bail!(
+                return Some(format!(
                     "flag `{key}` is archived ({}); archived flags are not served",
                     file.source.path
-                );
+                ));
             }
-            bail!(
+            return Some(format!(
                 "flag `{key}` ({}) does not fit the schema, so it cannot be evaluated; `flagctl validate` says why",
                 file.source.path
-            );
+            ));
         }
         let near =
             flagctl::model::names::did_you_mean(key, self.set.flags().map(|f| f.key.as_str()))
                 .map(|near| format!("; did you mean `{near}`?"))
                 .unwrap_or_default();
-        bail!("no flag `{key}`{near}");
+        Some(format!("no flag `{key}`{near}"))
     }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     require_format(ctx, "eval", &[Format::Human, Format::Json])?;
     let base = base_context(&args)?;
-    let source = Source::load(ctx, args.flagd.as_deref(), args.at)?;
-    let keys = source.keys(args.key.as_deref())?;
+    let source = Source::load(ctx, args.flagd.as_deref(), args.at, args.fractional)?;
+    if let (Some(path), Some(text)) = (&args.flagd, &source.flagd_text) {
+        super::validate::warn_unportable(&path.display().to_string(), text);
+    }
+    // A key that is no flag resolves as FLAG_NOT_FOUND, as flagd answers it; why it is
+    // none goes to stderr, and the exit code is 1.
+    let (keys, status) = match args.key.as_deref() {
+        Some(key) => match source.why_missing(key) {
+            Some(why) => {
+                tell!("error: {why}");
+                (vec![key.to_owned()], ExitCode::from(1))
+            }
+            None => (vec![key.to_owned()], ExitCode::SUCCESS),
+        },
+        None => (source.keys(None)?, ExitCode::SUCCESS),
+    };
+    let evaluate = |key: &str, context: &Context| match args.flag_type {
+        Some(flag_type) => source.set.evaluate_as(key, context, flag_type),
+        None => source.set.evaluate(key, context),
+    };
     if let Some(path) = &args.contexts {
         let contexts = read_contexts(path)?;
-        evaluate_lines(ctx, &source.set, &keys, &base, &contexts)?;
-        return Ok(ExitCode::SUCCESS);
+        evaluate_lines(ctx, &evaluate, &keys, &base, &contexts)?;
+        return Ok(status);
     }
     let mut evaluations: Vec<Evaluation<'_>> = keys
         .iter()
         .map(|key| {
             let (resolution, steps) = if args.explain {
                 let (resolution, steps) = source.set.explain(key, &base);
+                let resolution = match args.flag_type {
+                    Some(flag_type) => source.set.evaluate_as(key, &base, flag_type),
+                    None => resolution,
+                };
                 (resolution, Some(steps))
             } else {
-                (source.set.evaluate(key, &base), None)
+                (evaluate(key, &base), None)
             };
             Evaluation {
                 flag: key,
@@ -190,7 +252,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         let evaluation = evaluations.pop().expect("one key");
         emit(ctx, &EvalOne { evaluation, commit })?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(status)
 }
 
 /// One flag's evaluation, as `eval` reports it.
@@ -377,9 +439,9 @@ pub fn context_line(path: &Path, number: usize, line: &str) -> anyhow::Result<Co
 
 /// One result per line and flag: JSON Lines (each line as it is, without the envelope:
 /// a stream of records), or an aligned table for people.
-fn evaluate_lines(
+fn evaluate_lines<'f>(
     ctx: &Ctx,
-    set: &FlagSet,
+    evaluate: &dyn Fn(&str, &Context) -> Resolution<'f>,
     keys: &[String],
     base: &Context,
     contexts: &[(usize, Context)],
@@ -397,7 +459,7 @@ fn evaluate_lines(
             &merged
         };
         for key in keys {
-            let resolution = set.evaluate(key, context);
+            let resolution = evaluate(key, context);
             match &mut table {
                 Some(table) => table.add(*line, key, &resolution),
                 None => {

@@ -88,9 +88,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     let text = String::from_utf8(text)? + "\n";
     let verification = match args.verify {
         Some(count) => {
-            let exported = FlagSet::from_flagd_json(&text).context(
+            let mut exported = FlagSet::from_flagd_json(&text).context(
                 "the exported file does not load as a flagd flag definition (a flagctl bug)",
             )?;
+            exported.set_fractional(set.fractional());
             Some(export::verify(
                 &set,
                 &exported,

@@ -10,6 +10,7 @@ use comfy_table::{
 use super::terminal::{self, tell};
 use super::{Ctx, Format, output};
 use flagctl::checks::{Finding, config_findings};
+use flagctl::model::SourceFile;
 use flagctl::output::{Failure, FailureJson};
 use flagctl::repo::{ConfigError, Repo, Source};
 use flagctl::report::{self, Report};
@@ -131,6 +132,17 @@ pub fn findings(
     notes: &[String],
 ) -> anyhow::Result<()> {
     findings_in_detail(ctx, repo, findings, notes, Detail::Diagnostics)
+}
+
+/// Prints findings that point into one file other than a flag file (the flagd file of
+/// `validate --flagd`), in the requested format.
+pub fn flagd_findings(ctx: &Ctx, source: &SourceFile, findings: &[Finding]) -> anyhow::Result<()> {
+    let report = Report {
+        config: Some(source),
+        findings,
+        ..empty_report(ctx)
+    };
+    write_report(ctx, &report)
 }
 
 /// How much of a report people read (`--format human`); the other formats print the

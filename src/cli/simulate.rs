@@ -73,7 +73,7 @@ fn parse_draw(text: &str) -> Result<(String, Vec<Value>), String> {
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     require_format(ctx, "simulate", &[Format::Human, Format::Json])?;
-    let source = Source::load(ctx, None, None)?;
+    let source = Source::load(ctx, None, None, None)?;
     source.keys(Some(&args.key))?;
     let set = &source.set;
     let flag = set.get(&args.key).expect("keys() checked it");

@@ -168,6 +168,28 @@ mod tests {
     }
 
     #[test]
+    fn targeting_without_a_declared_variant_is_general() {
+        // Go flagd and the JS, Java and Python engines all fail these with GENERAL.
+        let set = FlagSet::from_flagd_json(
+            r#"{"flags": {
+                "undeclared": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a",
+                               "targeting": {"if": [true, "b"]}},
+                "object": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a",
+                           "targeting": {"if": [true, {"merge": [["a"]]}]}}}}"#,
+        )
+        .unwrap();
+        for key in ["undeclared", "object"] {
+            let resolution = set.evaluate(key, &context(json!({})));
+            assert_eq!(resolution.reason, Reason::Error, "{key}");
+            assert_eq!(
+                resolution.error.map(|e| e.code),
+                Some(ErrorCode::General),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
     fn cyclic_refs_are_an_error() {
         let err = FlagSet::from_flagd_json(
             r#"{"flags": {"f": {"state": "ENABLED", "variants": {"a": 1}, "targeting": {"$ref": "x"}}},

@@ -238,8 +238,14 @@ pub(crate) fn strict_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// JavaScript's relational comparison: two strings compare by UTF-16 code units, anything
-/// else as numbers. `None` when either side is NaN, which makes every comparison false.
+/// else as numbers. `None` when either side is NaN, which makes every comparison false;
+/// and when either is an array or object, which flagd's Go server and Java read as NaN
+/// (JavaScript would read `[1]` as 1, json-logic-engine fails the evaluation).
 pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    let composite = |v: &Value| matches!(v, Value::Array(_) | Value::Object(_));
+    if composite(a) || composite(b) {
+        return None;
+    }
     let (a, b) = (to_primitive(a), to_primitive(b));
     if let (Primitive::String(x), Primitive::String(y)) = (&a, &b) {
         return Some(x.encode_utf16().cmp(y.encode_utf16()));

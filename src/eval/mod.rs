@@ -30,7 +30,7 @@ mod typed;
 pub use bounds::{
     MAX_PREREQUISITE_DEPTH, MAX_PREREQUISITES, OutOfBounds, Unbounded, out_of_bounds,
 };
-pub use bucket::MAX_TOTAL_WEIGHT;
+pub use bucket::{Fractional, MAX_TOTAL_WEIGHT};
 pub use condition::{Condition, Op, Operand};
 pub use context::{
     Context, TARGETING_KEY, insert_path, numbered_lines, parse_attribute, parse_context,

@@ -1,26 +1,26 @@
 //! Native (TOML) targeting: conditions, layers and rollouts.
 //!
-//! Each operator holds exactly when the JSONLogic it exports to holds, so offline and
-//! served results agree:
+//! Each operator holds exactly when the JSONLogic it exports to holds in every flagd
+//! engine (Go, JS, Python, Java), so offline and served results agree. The engines agree
+//! only on a portable subset of JSONLogic (see the README's "Portable targeting"), so the
+//! operators are defined by type, without JavaScript's conversions:
 //!
-//! | op | JSONLogic |
-//! |---|---|
-//! | `eq` / `ne` | `==` / `!=` (loose equality: `"30"` equals `30`) |
-//! | `in` / `not_in` | `in` against the list (strict equality) / its negation |
-//! | `starts_with` / `ends_with` | flagd's operators (strings only) |
-//! | `contains` | `in` with the attribute as haystack: substring of a string, element of an array |
-//! | `lt` `lte` `gt` `gte` | `<` `<=` `>` `>=` (numeric unless both sides are strings) |
-//! | `semver_*` | flagd's `sem_ver` with `=` `!=` `<` `<=` `>` `>=` `~` `^` |
+//! | op | holds when the attribute is | JSONLogic |
+//! |---|---|---|
+//! | `eq` / `ne` | / is not: of the operand's type and equal to it (`"30"` is not `30`) | `===`, guarded against Python's `true === 1` |
+//! | `in` / `not_in` | / is not: equal, as `eq`, to one of the list | `or` of `eq`s |
+//! | `starts_with` / `ends_with` | a string with that prefix / suffix | flagd's operators `=== true` |
+//! | `contains` | a string holding the operand, or an array with an element equal to it | `in` (the array through `merge`) |
+//! | `lt` `lte` `gt` `gte` | a number (a boolean counts as 0 or 1), compared | `<` … behind guards against null and strings |
+//! | `semver_*` | a string that is a version, compared | flagd's `sem_ver … === true` |
 //!
 //! A missing attribute (absent or null) fails every operator except `ne` and `not_in`,
-//! which hold. (JSONLogic's `<` treats null as 0, so an export of `lt`… must guard it.)
-
-use std::borrow::Cow;
+//! which hold.
 
 use serde_json::Value;
 
 use super::condition::{Condition, Op};
-use super::context::{self, Context, TARGETING_KEY};
+use super::context::{self, Context};
 use super::js;
 use super::semver::{self, SemverOp};
 
@@ -31,17 +31,17 @@ pub(crate) fn holds(condition: &Condition, actual: Option<&Value>) -> bool {
     };
     let expected = &condition.value;
     match condition.op {
-        Op::Eq => js::loose_eq(actual, expected),
-        Op::Ne => !js::loose_eq(actual, expected),
+        Op::Eq => js::strict_eq(actual, expected),
+        Op::Ne => !js::strict_eq(actual, expected),
         Op::In => js::includes(expected, actual),
         Op::NotIn => !js::includes(expected, actual),
         Op::StartsWith => both_str(actual, expected).is_some_and(|(a, e)| a.starts_with(e)),
         Op::EndsWith => both_str(actual, expected).is_some_and(|(a, e)| a.ends_with(e)),
         Op::Contains => js::includes(actual, expected),
-        Op::Lt => js::lt(actual, expected),
-        Op::Lte => js::lte(actual, expected),
-        Op::Gt => js::gt(actual, expected),
-        Op::Gte => js::gte(actual, expected),
+        Op::Lt => orderable(actual) && js::lt(actual, expected),
+        Op::Lte => orderable(actual) && js::lte(actual, expected),
+        Op::Gt => orderable(actual) && js::gt(actual, expected),
+        Op::Gte => orderable(actual) && js::gte(actual, expected),
         Op::SemverEq => semver_holds(actual, SemverOp::Eq, expected),
         Op::SemverNe => semver_holds(actual, SemverOp::Ne, expected),
         Op::SemverLt => semver_holds(actual, SemverOp::Lt, expected),
@@ -57,26 +57,23 @@ fn both_str<'a>(actual: &'a Value, expected: &'a Value) -> Option<(&'a str, &'a 
     Some((actual.as_str()?, expected.as_str()?))
 }
 
-fn semver_holds(actual: &Value, op: SemverOp, expected: &Value) -> bool {
-    semver::compare(actual, op, expected).unwrap_or(false)
+/// What the ordering operators compare: numbers, and booleans as 0 and 1 (as Go, JS and
+/// Python read them). Strings, arrays and objects never match: each engine converts them
+/// to numbers differently, or fails the evaluation.
+fn orderable(actual: &Value) -> bool {
+    matches!(actual, Value::Number(_) | Value::Bool(_))
 }
 
-/// The value a rollout buckets on: the `bucket_by` attribute, else the targeting key.
-/// Strings count as they are, other values as JavaScript's `String(value)` writes them
-/// (`1.0` as `1`), which is what the exported JSONLogic's `cat` hashes; `None` when
-/// missing (absent, null, or an empty targeting key).
-pub(crate) fn bucketing_value<'c>(
-    context: &'c Context,
-    bucket_by: Option<&str>,
-) -> Option<Cow<'c, str>> {
-    let value = match bucket_by {
-        Some(attr) => context::lookup(context, attr)?,
-        None => context::member(context, TARGETING_KEY).filter(|key| key.as_str() != Some(""))?,
-    };
-    match value {
-        Value::Null => None,
-        other => Some(js::to_js_string(other)),
-    }
+/// A version is a string: engines write numbers as text differently.
+fn semver_holds(actual: &Value, op: SemverOp, expected: &Value) -> bool {
+    actual.is_string() && semver::compare(actual, op, expected).unwrap_or(false)
+}
+
+/// The value a rollout buckets on by `bucket_by`: the attribute, when it is a string. The
+/// engines write other values as text differently (and some fail on them), so another
+/// type of value counts as missing.
+pub(crate) fn bucketing_value<'c>(context: &'c Context, bucket_by: &str) -> Option<&'c str> {
+    context::lookup(context, bucket_by)?.as_str()
 }
 
 #[cfg(test)]
@@ -130,13 +127,17 @@ mod tests {
     }
 
     #[test]
-    fn equality_is_loose() {
+    fn equality_is_by_type() {
         assert!(check(Op::Eq, json!("SG"), json!("SG")));
-        assert!(check(Op::Eq, json!("30"), json!(30)));
+        assert!(!check(Op::Eq, json!("30"), json!(30)));
+        assert!(check(Op::Eq, json!(30.0), json!(30)));
         assert!(check(Op::Eq, json!(true), json!(true)));
+        assert!(!check(Op::Eq, json!(1), json!(true)));
+        assert!(!check(Op::Eq, json!(false), json!(0)));
+        assert!(!check(Op::Eq, json!(["SG"]), json!("SG")));
         assert!(!check(Op::Eq, json!("sg"), json!("SG")));
         assert!(check(Op::Ne, json!("MY"), json!("SG")));
-        assert!(!check(Op::Ne, json!(30), json!("30")));
+        assert!(check(Op::Ne, json!(30), json!("30")));
     }
 
     #[test]
@@ -171,12 +172,24 @@ mod tests {
     #[test]
     fn ordering_operators_compare_numbers() {
         assert!(check(Op::Lt, json!(3), json!(5)));
-        assert!(check(Op::Lt, json!("3"), json!(5)));
-        assert!(!check(Op::Lt, json!("abc"), json!(5)));
+        assert!(check(Op::Lt, json!(0), json!(0.2)));
+        assert!(check(Op::Lt, json!(false), json!(0.2)));
+        assert!(!check(Op::Lt, json!(true), json!(0.2)));
+        for never in [
+            json!("3"),
+            json!(""),
+            json!("abc"),
+            json!([3]),
+            json!({"a": 1}),
+        ] {
+            assert!(!check(Op::Lt, never.clone(), json!(5)), "{never}");
+            assert!(!check(Op::Gte, never.clone(), json!(-5)), "{never}");
+        }
         assert!(check(Op::Lte, json!(5), json!(5)));
         assert!(check(Op::Gt, json!(5.5), json!(5)));
         assert!(!check(Op::Gt, json!(5), json!(5)));
         assert!(check(Op::Gte, json!(5), json!(5)));
+        assert!(check(Op::Gt, json!(1e300), json!(5)));
     }
 
     #[test]
@@ -185,7 +198,8 @@ mod tests {
         assert!(check(Op::SemverNe, json!("1.0.1"), json!("1.0.0")));
         assert!(check(Op::SemverLt, json!("1.0.0-rc.1"), json!("1.0.0")));
         assert!(check(Op::SemverLte, json!("1.0.0"), json!("1.0.0")));
-        assert!(check(Op::SemverGt, json!(2), json!("1.9.0")));
+        assert!(check(Op::SemverGt, json!("2"), json!("1.9.0")));
+        assert!(!check(Op::SemverGt, json!(2), json!("1.9.0")));
         assert!(check(Op::SemverGte, json!("1.2"), json!("1.2.0")));
         assert!(check(Op::SemverTilde, json!("1.2.9"), json!("1.2.0")));
         assert!(!check(Op::SemverTilde, json!("1.3.0"), json!("1.2.0")));
@@ -195,22 +209,16 @@ mod tests {
     }
 
     #[test]
-    fn bucketing_value_prefers_bucket_by_and_renders_non_strings() {
-        let ctx = json!({"targetingKey": "u1", "user_id": 42, "org": {"id": "o7"}, "gone": null});
+    fn bucketing_values_are_strings() {
+        let ctx =
+            json!({"user_id": 42, "name": "u42", "org": {"id": "o7"}, "gone": null, "empty": ""});
         let ctx = ctx.as_object().unwrap();
-        assert_eq!(bucketing_value(ctx, None).as_deref(), Some("u1"));
-        assert_eq!(bucketing_value(ctx, Some("user_id")).as_deref(), Some("42"));
-        let float = json!({"score": 1.0, "flags": [1, "a"]});
-        let float = float.as_object().unwrap();
-        assert_eq!(bucketing_value(float, Some("score")).as_deref(), Some("1"));
-        assert_eq!(
-            bucketing_value(float, Some("flags")).as_deref(),
-            Some("1,a")
-        );
-        assert_eq!(bucketing_value(ctx, Some("org.id")).as_deref(), Some("o7"));
-        assert_eq!(bucketing_value(ctx, Some("gone")), None);
-        assert_eq!(bucketing_value(ctx, Some("absent")), None);
-        let empty = json!({"targetingKey": ""});
-        assert_eq!(bucketing_value(empty.as_object().unwrap(), None), None);
+        assert_eq!(bucketing_value(ctx, "name"), Some("u42"));
+        assert_eq!(bucketing_value(ctx, "org.id"), Some("o7"));
+        assert_eq!(bucketing_value(ctx, "empty"), Some(""));
+        assert_eq!(bucketing_value(ctx, "user_id"), None);
+        assert_eq!(bucketing_value(ctx, "org"), None);
+        assert_eq!(bucketing_value(ctx, "gone"), None);
+        assert_eq!(bucketing_value(ctx, "absent"), None);
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::bounds::{self, OutOfBounds};
-use super::bucket;
+use super::bucket::{self, Fractional};
 use super::context::{self, Context};
 use super::flag::{Action, Flag, Native, Rollout, Rule, State, Targeting};
 use super::graph::Analysis;
@@ -18,6 +18,7 @@ use super::js;
 use super::logic::Logic;
 use super::native;
 use super::trace::{ConditionCheck, CumulativeWeight, NoTrace, Step, Trace};
+use super::typed::FlagType;
 
 /// Flags by key plus the flag set's metadata: what one flagd file or one repository holds.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +26,8 @@ pub struct FlagSet {
     flags: IndexMap<String, Flag>,
     metadata: Map<String, Value>,
     timestamp: i64,
+    /// The bucketing of `fractional`, rollouts and layers.
+    fractional: Fractional,
     /// The graph of the prerequisites that evaluation follows, analysed when first needed.
     prerequisites: OnceLock<Analysis>,
 }
@@ -199,9 +202,43 @@ impl FlagSet {
         self.timestamp = unix_seconds;
     }
 
+    /// Sets the bucketing version of flagd's `fractional` that rollouts, layers and
+    /// JSONLogic use (v2 until set).
+    pub fn set_fractional(&mut self, fractional: Fractional) {
+        self.fractional = fractional;
+    }
+
+    pub fn fractional(&self) -> Fractional {
+        self.fractional
+    }
+
     /// Evaluates a flag for a context.
     pub fn evaluate<'f>(&'f self, key: &str, context: &Context) -> Resolution<'f> {
         self.resolve(key, context, &mut Vec::new(), &mut NoTrace)
+    }
+
+    /// Evaluates a flag for a request of `flag_type`, as an OpenFeature SDK checks the
+    /// answer: a value of another type is `TYPE_MISMATCH`, without a variant or value, so
+    /// that the caller's default applies.
+    pub fn evaluate_as<'f>(
+        &'f self,
+        key: &str,
+        context: &Context,
+        flag_type: FlagType,
+    ) -> Resolution<'f> {
+        let resolution = self.evaluate(key, context);
+        match resolution.value {
+            Some(value) if !flag_type.accepts(value) => Resolution {
+                variant: None,
+                value: None,
+                reason: Reason::Error,
+                error: Some(flag_type.mismatch(key, value)),
+                rule: None,
+                bucket: None,
+                metadata: resolution.metadata,
+            },
+            _ => resolution,
+        }
     }
 
     /// Evaluates a flag and records each step taken.
@@ -351,8 +388,8 @@ impl FlagSet {
             }
         }
         if let Some(layer) = &native.layer {
-            let bucket = native::bucketing_value(context, None)
-                .map(|unit| bucket::bucket(bucket::hash(&layer.name, &unit), 100));
+            let bucket = context::targeting_key(context)
+                .map(|unit| bucket::bucket(self.fractional.hash_joined(&layer.name, unit), 100));
             let inside =
                 bucket.is_some_and(|b| u64::from(layer.from) <= b && b < u64::from(layer.to));
             if T::ON {
@@ -393,9 +430,15 @@ impl FlagSet {
     ) -> Resolution<'f> {
         let weights = || rollout.entries.iter().map(|(_, weight)| u64::from(*weight));
         let total_weight: u64 = weights().sum();
-        let bucket = native::bucketing_value(context, rollout.bucket_by.as_deref())
+        let hash = match rollout.bucket_by.as_deref() {
+            None => context::targeting_key(context)
+                .map(|unit| self.fractional.hash_targeting_key(&flag.key, unit)),
+            Some(attr) => native::bucketing_value(context, attr)
+                .map(|unit| self.fractional.hash_joined(&flag.key, unit)),
+        };
+        let bucket = hash
             .filter(|_| total_weight > 0)
-            .map(|unit| bucket::bucket(bucket::hash(&flag.key, &unit), total_weight));
+            .map(|hash| bucket::bucket(hash, total_weight));
         let chosen = bucket
             .and_then(|b| bucket::pick(b, weights()))
             .map(|index| &rollout.entries[index].0);
@@ -445,7 +488,7 @@ impl FlagSet {
         context: &Context,
         trace: &mut T,
     ) -> Resolution<'f> {
-        let result = logic.evaluate(context, &flag.key, self.timestamp);
+        let result = logic.evaluate(context, &flag.key, self.timestamp, self.fractional);
         if T::ON {
             trace.record(Step::Targeting {
                 result: result.clone().into_owned(),
@@ -462,9 +505,10 @@ impl FlagSet {
             Value::String(name) => Cow::Borrowed(name),
             Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             Value::Number(n) => Cow::Owned(js::number_text(n)),
+            // Every flagd engine fails such an evaluation with GENERAL.
             other => {
                 let message = format!("targeting returned {other}, which is not a variant name");
-                return self.failed(Some(flag), ErrorCode::ParseError, message);
+                return self.failed(Some(flag), ErrorCode::General, message);
             }
         };
         match flag.variant(&name) {
@@ -478,7 +522,7 @@ impl FlagSet {
                     "targeting returned variant \"{name}\", which flag \"{}\" does not declare",
                     flag.key
                 );
-                self.failed(Some(flag), ErrorCode::ParseError, message)
+                self.failed(Some(flag), ErrorCode::General, message)
             }
         }
     }
@@ -730,18 +774,19 @@ mod tests {
             )],
             ..Native::default()
         };
-        let set = set_of(vec![native_flag("f", native)]);
-        let r = set.evaluate(
-            "f",
-            &context(json!({"user_id": 42, "targetingKey": "ignored"})),
-        );
+        let mut set = set_of(vec![native_flag("f", native)]);
+        let ctx = context(json!({"user_id": "42", "targetingKey": "ignored"}));
+        let r = set.evaluate("f", &ctx);
         let expected = bucket::bucket(bucket::hash("f", "42"), 2);
         assert_eq!(r.bucket.map(|b| b.value), Some(expected));
-        let missing = set.evaluate("f", &context(json!({"targetingKey": "t"})));
-        assert_eq!(
-            (missing.variant, missing.reason),
-            (Some("baseline"), Reason::Default)
-        );
+        set.set_fractional(Fractional::V3);
+        let v3 = set.evaluate("f", &ctx);
+        let expected = bucket::bucket(Fractional::V3.hash_joined("f", "42"), 2);
+        assert_eq!(v3.bucket.map(|b| b.value), Some(expected));
+        for unbucketed in [json!({"targetingKey": "t"}), json!({"user_id": 42})] {
+            let r = set.evaluate("f", &context(unbucketed));
+            assert_eq!((r.variant, r.reason), (Some("baseline"), Reason::Default));
+        }
     }
 
     #[test]

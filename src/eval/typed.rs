@@ -40,6 +40,22 @@ impl FlagType {
         }
     }
 
+    /// Whether a flag's value answers a request of this type.
+    pub fn accepts(self, value: &Value) -> bool {
+        self.convert(value).is_some()
+    }
+
+    /// The error of a request of this type answered by a value of another.
+    pub(crate) fn mismatch(self, key: &str, value: &Value) -> EvalError {
+        EvalError {
+            code: ErrorCode::TypeMismatch,
+            message: format!(
+                "flag \"{key}\" is not of type {}: it resolved to {value}",
+                self.name()
+            ),
+        }
+    }
+
     /// The value as this type, or `None` when it is of another. Like flagd, an integer
     /// request takes any number and truncates it, and a float request takes integers.
     fn convert(self, value: &Value) -> Option<Value> {
@@ -102,16 +118,7 @@ impl FlagSet {
                 error: None,
                 metadata,
             },
-            None => {
-                let error = EvalError {
-                    code: ErrorCode::TypeMismatch,
-                    message: format!(
-                        "flag \"{key}\" is not of type {}: it resolved to {value}",
-                        flag_type.name()
-                    ),
-                };
-                fall_back(Reason::Error, Some(error))
-            }
+            None => fall_back(Reason::Error, Some(flag_type.mismatch(key, value))),
         }
     }
 }

@@ -12,8 +12,10 @@
 //!   branches serving a named variant fold to `true` or `false`.
 //! - A layer is flagd's `fractional` over `cat(layer name, targetingKey)` with weights
 //!   `[from, to - from, 100 - to]`: exactly the engine's layer bucket.
-//! - A rollout is `fractional` over `cat(flag key, bucketing value)`, which is what
-//!   flagd hashes by default, but also for a `bucket_by` attribute.
+//! - A rollout on the targeting key is `fractional` without a bucketing value, which
+//!   flagd hashes as flag key and targeting key in either version; a rollout on a
+//!   `bucket_by` attribute, and one inlined as a prerequisite, is `fractional` over
+//!   `cat(flag key, value)`.
 //! - Segments are already inlined into each rule's conditions.
 //!
 //! Inlining is bounded rather than shared. flagd's `$evaluators` would let one expression
@@ -27,16 +29,19 @@
 //! fails it and `audit` reports it: each exported flag inlines at most that many
 //! prerequisites, at most that deep.
 //!
-//! Missing attributes behave as in flagctl: JSONLogic's `<` reads null as 0, so the
-//! ordering operators are guarded; `fractional` would fall back to the targeting key on a
-//! null bucketing value, so rollouts and layers are guarded too. The other operators
-//! already yield false (or null) on null.
+//! Everything exported means the same in every flagd engine (Go, JS, Python, Java): only
+//! the portable subset of JSONLogic is used (the README's "Portable targeting"). Each
+//! condition compares by type behind guards that hold alike everywhere: presence is
+//! `!== null` (loose `!=` reads null as 0 in JS and Python), "is a string" is flagd's
+//! `starts_with(value, "")`, a custom operator's null on bad input is compared `=== true`
+//! (Go's `and` skips a null), and targeting is always an object (Python refuses any other).
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
 
 use crate::eval::{
-    Action, Flag, FlagSet, Layer, Native, Prerequisite, Rollout, State, TARGETING_KEY, Targeting,
+    Action, Flag, FlagSet, Fractional, Layer, Native, Prerequisite, Rollout, State, TARGETING_KEY,
+    Targeting,
 };
 use crate::model::condition::{Condition, Op};
 
@@ -106,6 +111,14 @@ struct Compiler<'s> {
     set: &'s FlagSet,
 }
 
+/// Whose targeting an expression is: the exported flag's own, or a prerequisite's inlined
+/// into it (where `$flagd.flagKey` is not the prerequisite's key).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Own,
+    Inlined,
+}
+
 impl<'s> Compiler<'s> {
     fn flag(&self, flag: &'s Flag) -> Result<Value> {
         let native = native(flag)?;
@@ -115,7 +128,11 @@ impl<'s> Compiler<'s> {
         let (served, targeting) = match (flag.state, &native.winner) {
             (State::Disabled, _) => (default, None),
             (State::Enabled, Some(winner)) => (winner, None),
-            (State::Enabled, None) => (default, self.targeting(flag, native, &Value::Null)?),
+            (State::Enabled, None) => (
+                default,
+                self.targeting(flag, native, &Value::Null, Place::Own)?
+                    .map(as_object),
+            ),
         };
         let mut definition = Map::new();
         definition.insert("state".into(), "ENABLED".into());
@@ -141,6 +158,7 @@ impl<'s> Compiler<'s> {
         flag: &'s Flag,
         native: &'s Native,
         fallback: &Value,
+        place: Place,
     ) -> Result<Option<Value>> {
         // Without rules every path ends at the default.
         if native.rules.is_empty() {
@@ -157,7 +175,7 @@ impl<'s> Compiler<'s> {
         for rule in &native.rules {
             let action = match &rule.action {
                 Action::Serve(variant) => Value::String(variant.clone()),
-                Action::Rollout(rollout) => rollout_expr(flag, rollout, fallback)?,
+                Action::Rollout(rollout) => self.rollout(flag, rollout, fallback, place)?,
             };
             branches.push((all(rule.conditions.iter().map(condition).collect()), action));
         }
@@ -187,7 +205,8 @@ impl<'s> Compiler<'s> {
         let Some(default) = &required.default_variant else {
             return Ok(Value::Bool(false));
         };
-        let served = self.targeting(required, native, &Value::String(default.clone()))?;
+        let fallback = Value::String(default.clone());
+        let served = self.targeting(required, native, &fallback, Place::Inlined)?;
         Ok(match served {
             None => Value::Bool(default == wanted),
             Some(served) => serves(served, wanted),
@@ -308,32 +327,86 @@ fn all(parts: Vec<Value>) -> Value {
     }
 }
 
-/// `value` is present: neither absent nor null (JSONLogic's loose `!=` treats both alike).
-fn present(value: &Value) -> Value {
-    json!({"!=": [value, null]})
+/// Targeting that is not an object is wrapped in one: the Python engine refuses any
+/// other targeting (PARSE_ERROR on every evaluation), and flagd's schema wants an object.
+fn as_object(targeting: Value) -> Value {
+    if targeting.is_object() {
+        targeting
+    } else {
+        json!({"if": [true, targeting]})
+    }
 }
 
-/// The targeting key as the engine buckets on it: present and not empty.
+/// `value` is present: neither absent nor null. Strict `!==` means this in every engine;
+/// loose `!=` does not (JS and Python read null as 0 there, so 0 would be "missing").
+fn present(value: &Value) -> Value {
+    json!({"!==": [value, null]})
+}
+
+/// `value` is a string: flagd's `starts_with` is true for any string and null (or false)
+/// for anything else, in every engine, and fails on nothing.
+fn is_string(value: &Value) -> Value {
+    json!({"===": [{"starts_with": [value, ""]}, true]})
+}
+
+/// The targeting key as the engine buckets on it: a string, and not empty.
 fn targeting_key_present() -> Value {
     let key = json!({"var": TARGETING_KEY});
-    json!({"and": [present(&key), {"!==": [key, ""]}]})
+    json!({"and": [is_string(&key), {"!==": [key, ""]}]})
 }
 
-/// A condition as JSONLogic; see the table in `eval::native` for why each holds exactly
-/// when the native condition does.
+/// `var` equals `literal`, of the same type. `===` says so in every engine but Python's,
+/// whose `===` is Python's `==`, where `true == 1` and `false == 0`. So a comparison with
+/// 0 or 1 also asks that `cat` not write the value as a boolean (Python writes "True":
+/// only a Python boolean gets that far, elsewhere it is a number by then, which Go's
+/// `cat` needs); and a
+/// comparison with `true` or `false` asks that the value not be a version, which the
+/// numbers 1 and 0 are, and booleans in no engine.
+fn equals(var: &Value, literal: &Value) -> Value {
+    let same = json!({"===": [var, literal]});
+    match literal {
+        Value::Number(n) if matches!(n.as_f64(), Some(x) if x == 0.0 || x == 1.0) => {
+            let text = json!({"cat": [var]});
+            let booleans = ["true", "false", "True", "False"];
+            json!({"and": [same, {"!": [{"in": [text, booleans]}]}]})
+        }
+        Value::Bool(b) => {
+            let number = if *b { "1.0.0" } else { "0.0.0" };
+            json!({"and": [same, {"!==": [{"sem_ver": [var, "=", number]}, true]}]})
+        }
+        _ => same,
+    }
+}
+
+/// A condition as JSONLogic that holds exactly when the native condition does, in every
+/// engine; see the table in `eval::native`.
 fn condition(condition: &Condition) -> Value {
     let var = json!({"var": condition.attr});
     let value = &condition.value;
-    let ordered = |op: &str| json!({"and": [present(&var), {op: [var, value]}]});
-    let sem_ver = |symbol: &str| json!({"sem_ver": [var, symbol, value]});
+    let one_of = || {
+        let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
+        any(items.iter().map(|item| equals(&var, item)).collect())
+    };
+    let affix = |op: &str| json!({"===": [{op: [var, value]}, true]});
+    let ordered = |op: &str| {
+        let not_string = json!({"!==": [{"starts_with": [var, ""]}, true]});
+        json!({"and": [present(&var), not_string, {op: [var, value]}]})
+    };
+    let sem_ver = |symbol: &str| json!({"and": [is_string(&var), {"===": [{"sem_ver": [var, symbol, value]}, true]}]});
     match condition.op {
-        Op::Eq => json!({"==": [var, value]}),
-        Op::Ne => json!({"!=": [var, value]}),
-        Op::In => json!({"in": [var, value]}),
-        Op::NotIn => json!({"!": [{"in": [var, value]}]}),
-        Op::StartsWith => json!({"starts_with": [var, value]}),
-        Op::EndsWith => json!({"ends_with": [var, value]}),
-        Op::Contains => json!({"in": [value, var]}),
+        Op::Eq => equals(&var, value),
+        Op::Ne => not(equals(&var, value)),
+        Op::In => one_of(),
+        Op::NotIn => not(one_of()),
+        Op::StartsWith => affix("starts_with"),
+        Op::EndsWith => affix("ends_with"),
+        // A string holds the operand; anything else is an element of `merge`'s array,
+        // since JS fails `in` on a haystack that is neither string nor array.
+        Op::Contains => json!({"if": [
+            is_string(&var),
+            {"in": [value, var]},
+            {"in": [value, {"merge": [var]}]},
+        ]}),
         Op::Lt => ordered("<"),
         Op::Lte => ordered("<="),
         Op::Gt => ordered(">"),
@@ -346,6 +419,31 @@ fn condition(condition: &Condition) -> Value {
         Op::SemverGte => sem_ver(">="),
         Op::SemverTilde => sem_ver("~"),
         Op::SemverCaret => sem_ver("^"),
+    }
+}
+
+/// The negation of a condition, folding literals.
+fn not(condition: Value) -> Value {
+    match condition {
+        Value::Bool(b) => Value::Bool(!b),
+        other => json!({"!": [other]}),
+    }
+}
+
+/// The disjunction of `parts`, folding literal `true` and `false`.
+fn any(parts: Vec<Value>) -> Value {
+    let mut kept = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            Value::Bool(false) => {}
+            Value::Bool(true) => return Value::Bool(true),
+            part => kept.push(part),
+        }
+    }
+    match kept.len() {
+        0 => Value::Bool(false),
+        1 => kept.pop().expect("one part"),
+        _ => json!({"or": kept}),
     }
 }
 
@@ -372,40 +470,60 @@ fn inside_layer(layer: &Layer) -> Value {
     ])
 }
 
-/// A rollout: `fractional` over the flag key and the bucketing value, `fallback` when the
-/// value is missing.
-fn rollout_expr(flag: &Flag, rollout: &Rollout, fallback: &Value) -> Result<Value> {
-    let total: u64 = rollout
-        .entries
-        .iter()
-        .map(|(_, weight)| u64::from(*weight))
-        .sum();
-    if total == 0 {
-        return Ok(fallback.clone());
-    }
-    if total > crate::eval::MAX_TOTAL_WEIGHT {
-        bail!(
-            "flag \"{}\": a rollout's weights sum to {total}, more than flagd's fractional takes ({}); scale them down",
-            flag.key,
-            crate::eval::MAX_TOTAL_WEIGHT
-        );
-    }
-    let (value, guard) = match &rollout.bucket_by {
-        Some(attr) => {
-            let value = json!({"var": attr});
-            let guard = present(&value);
-            (value, guard)
-        }
-        None => (json!({"var": TARGETING_KEY}), targeting_key_present()),
-    };
-    let mut distribution = vec![json!({"cat": [flag.key, value]})];
-    distribution.extend(
-        rollout
+impl Compiler<'_> {
+    /// A rollout: `fractional`, `fallback` when the unit is missing. On the targeting key
+    /// a flag's own rollout is flagd's `fractional` without a bucketing value, which
+    /// hashes the flag key and the targeting key as the engine does in either version; a
+    /// prerequisite's, inlined into another flag, names its key with `cat` (the same text
+    /// in v2; v3 hashes `[flagKey, targetingKey]` only for the flag evaluated, so there it
+    /// cannot be inlined). On an attribute, `cat` joins the flag key and the value.
+    fn rollout(
+        &self,
+        flag: &Flag,
+        rollout: &Rollout,
+        fallback: &Value,
+        place: Place,
+    ) -> Result<Value> {
+        let total: u64 = rollout
             .entries
             .iter()
-            .map(|(variant, weight)| json!([variant, weight])),
-    );
-    Ok(json!({"if": [guard, {"fractional": distribution}, fallback]}))
+            .map(|(_, weight)| u64::from(*weight))
+            .sum();
+        if total == 0 {
+            return Ok(fallback.clone());
+        }
+        if total > crate::eval::MAX_TOTAL_WEIGHT {
+            bail!(
+                "flag \"{}\": a rollout's weights sum to {total}, more than flagd's fractional takes ({}); scale them down",
+                flag.key,
+                crate::eval::MAX_TOTAL_WEIGHT
+            );
+        }
+        let mut distribution = Vec::with_capacity(rollout.entries.len() + 1);
+        let guard = match (&rollout.bucket_by, place, self.set.fractional()) {
+            (None, Place::Own, _) => targeting_key_present(),
+            (None, Place::Inlined, Fractional::V2) => {
+                distribution.push(json!({"cat": [flag.key, {"var": TARGETING_KEY}]}));
+                targeting_key_present()
+            }
+            (None, Place::Inlined, Fractional::V3) => bail!(
+                "flag \"{}\" is required by another flag and rolls out on the targeting key: with fractional v3 flagd hashes [flagKey, targetingKey] only for the flag it evaluates, so the rollout cannot be inlined into the flag that requires it; roll it out on an attribute (`bucket_by`), or export with `[export] fractional = \"v2\"`",
+                flag.key
+            ),
+            (Some(attr), _, _) => {
+                let value = json!({"var": attr});
+                distribution.push(json!({"cat": [flag.key, value]}));
+                is_string(&value)
+            }
+        };
+        distribution.extend(
+            rollout
+                .entries
+                .iter()
+                .map(|(variant, weight)| json!([variant, weight])),
+        );
+        Ok(json!({"if": [guard, {"fractional": distribution}, fallback]}))
+    }
 }
 
 #[cfg(test)]
@@ -831,8 +949,88 @@ when = [{ attr = "age", gte = 18 }]
         let document = to_flagd(&set, "t").unwrap();
         assert_eq!(
             document["flags"]["needs-b"]["targeting"],
-            json!({"if": [{"==": [{"var": "beta"}, true]}, "c", null]})
+            json!({"if": [{"and": [
+                {"===": [{"var": "beta"}, true]},
+                {"!==": [{"sem_ver": [{"var": "beta"}, "=", "1.0.0"]}, true]},
+            ]}, "c", null]})
         );
+    }
+
+    #[test]
+    fn a_rule_for_everyone_is_targeting_not_a_bare_variant() {
+        // A bare string is a variant name to Go, JS and Java, and a PARSE_ERROR to Python.
+        let set = set_of(&[("kill", with_rules("", "[[rules]]\nserve = \"b\"\n"))]);
+        let document = to_flagd(&set, "t").unwrap();
+        assert_eq!(
+            document["flags"]["kill"]["targeting"],
+            json!({"if": [true, "b"]})
+        );
+        assert_agrees(&set, &[context(json!({}))]);
+    }
+
+    /// Every operator an expression uses.
+    fn operators(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(members) => {
+                if members.len() == 1 {
+                    out.extend(members.keys().cloned());
+                }
+                members.values().for_each(|member| operators(member, out));
+            }
+            Value::Array(items) => items.iter().for_each(|item| operators(item, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn only_portable_operators_are_exported() {
+        let mut set = every_operator();
+        for flag in layered_rollouts().flags() {
+            set.insert(flag.clone());
+        }
+        let mut used = Vec::new();
+        operators(&to_flagd(&set, "t").unwrap()["flags"], &mut used);
+        for loose in ["==", "!=", "missing", "missing_some", "substr", "-", "+"] {
+            assert!(!used.iter().any(|op| op == loose), "{loose} in {used:?}");
+        }
+    }
+
+    #[test]
+    fn exports_hold_no_unportable_construct() {
+        let mut set = every_operator();
+        for flag in layered_rollouts().flags() {
+            set.insert(flag.clone());
+        }
+        for flag in requiring_the_next(4, 2).flags() {
+            set.insert(flag.clone());
+        }
+        let document = to_flagd(&set, "t").unwrap();
+        let found = crate::export::unportable(&document);
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn a_targeting_key_rollout_inlined_under_v3_is_refused() {
+        let mut set = set_of(&[
+            (
+                "experiment",
+                with_rules(
+                    "",
+                    "[[rules]]\nrollout = [{ variant = \"b\", weight = 1 }, { variant = \"c\", weight = 1 }]\n",
+                ),
+            ),
+            (
+                "needs-b",
+                with_rules(
+                    "requires = [{ flag = \"experiment\", variant = \"b\" }]",
+                    "[[rules]]\nserve = \"c\"\n",
+                ),
+            ),
+        ]);
+        assert!(to_flagd(&set, "t").is_ok());
+        set.set_fractional(Fractional::V3);
+        let err = to_flagd(&set, "t").unwrap_err().to_string();
+        assert!(err.contains("cannot be inlined"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::names::name_problem;
 use super::parse::from_toml;
 use super::schema::{Leaf, Shape};
 use super::{Problem, SourceFile};
+use crate::eval::Fractional;
 use crate::rules::{RuleId, Severity};
 
 pub const CONFIG_FILE: &str = "flagctl.toml";
@@ -33,6 +34,15 @@ pub struct Config {
     pub severity: IndexMap<RuleId, Option<Severity>>,
     pub refs: RefsConfig,
     pub cleanup: CleanupConfig,
+    pub export: Export,
+}
+
+/// `[export]`: how flags are exported to flagd.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Export {
+    /// The bucketing of the flagd release that serves the export; rollouts and layers are
+    /// evaluated with it too.
+    pub fractional: Fractional,
 }
 
 /// `[policy]`: the limits every service and flag is held to.
@@ -309,6 +319,10 @@ pub(super) static CONFIG_SHAPE: Shape = Shape::Table(&[
             ("stable_days", Shape::Leaf(Leaf::Count)),
         ]),
     ),
+    (
+        "export",
+        Shape::Table(&[("fractional", Shape::Leaf(Leaf::Str))]),
+    ),
 ]);
 
 #[derive(Deserialize)]
@@ -327,6 +341,12 @@ struct RawConfig {
     severity: IndexMap<Spanned<String>, Spanned<String>>,
     refs: Option<Spanned<RefsConfig>>,
     cleanup: Option<Spanned<CleanupConfig>>,
+    export: Option<RawExport>,
+}
+
+#[derive(Deserialize)]
+struct RawExport {
+    fractional: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -366,6 +386,7 @@ impl Default for Config {
             severity: IndexMap::new(),
             refs: RefsConfig::default(),
             cleanup: CleanupConfig::default(),
+            export: Export::default(),
         }
     }
 }
@@ -544,6 +565,20 @@ impl Config {
                         ),
                     ));
                 }
+            }
+        }
+        if let Some(fractional) = raw.export.and_then(|export| export.fractional) {
+            match Fractional::from_name(fractional.get_ref()) {
+                Some(version) => config.export.fractional = version,
+                None => problems.push(
+                    Problem::new(
+                        fractional.span(),
+                        format!("unknown fractional version {:?}", fractional.get_ref()),
+                    )
+                    .with_help(
+                        "use \"v2\" (flagd's bucketing since open-feature/flagd#1909, the default) or \"v3\" (canonical CBOR, as openfeature-flagd-core 2.0.0 buckets)",
+                    ),
+                ),
             }
         }
 
@@ -744,6 +779,21 @@ mod tests {
             parse("[kinds.canary]\ntemporary = true\nmax_days = 2\nwarn_days = 3\n").unwrap_err();
         assert!(
             problems[0].message.contains("at most the kind's"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn export_names_a_fractional_version() {
+        assert_eq!(parse("").unwrap().export.fractional, Fractional::V2);
+        let v3 = parse("[export]\nfractional = \"v3\"\n").unwrap();
+        assert_eq!(v3.export.fractional, Fractional::V3);
+        let problems = parse("[export]\nfractional = \"v4\"\n").unwrap_err();
+        assert_eq!(problems[0].message, "unknown fractional version \"v4\"");
+        assert!(problems[0].help.as_deref().unwrap_or("").contains("\"v3\""));
+        let problems = parse("[export]\nfractional = 3\n").unwrap_err();
+        assert!(
+            problems[0].message.contains("must be a string"),
             "{problems:?}"
         );
     }

@@ -257,6 +257,30 @@ struct ConfigFile {
     refs: Option<RefsConfig>,
     /// When a finished flag is ready to be removed (`report`, `archive --ready`).
     cleanup: Option<CleanupConfig>,
+    /// How flags are exported to flagd.
+    export: Option<ExportTable>,
+}
+
+/// `[export]`: how flags are exported to flagd.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ExportTable {
+    /// The bucketing of flagd's `fractional` in the flagd release you serve with: `v2`
+    /// (MurmurHash3 of the text; flagd's current release, the default) or `v3` (MurmurHash3
+    /// of canonical CBOR, by type). Rollouts and layers are evaluated with it too.
+    #[schemars(schema_with = "fractional_versions", default = "default_fractional")]
+    fractional: String,
+}
+
+fn default_fractional() -> String {
+    crate::eval::Fractional::default().name().to_owned()
+}
+
+/// `[export] fractional`: the versions flagctl knows.
+fn fractional_versions(_: &mut SchemaGenerator) -> Schema {
+    let names = crate::eval::Fractional::ALL.map(crate::eval::Fractional::name);
+    json_schema!({ "type": "string", "enum": names })
 }
 
 fn default_flags_dir() -> String {
@@ -437,6 +461,7 @@ mod tests {
     fn complete_config() -> String {
         CONFIG.to_string()
             + "\n[kinds.experiment]\ntemporary = true\nmax_days = 14\nwarn_days = 5\n\n[kinds.kill-switch]\nreview_days = 90\n\n[severity]\nexpiring-soon = \"error\"\n"
+            + "\n[export]\nfractional = \"v3\"\n"
     }
 
     fn config_schema() -> Value {

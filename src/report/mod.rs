@@ -29,7 +29,8 @@ pub struct Report<'a> {
     pub as_of: NaiveDate,
     /// Every flag file checked.
     pub files: &'a [FlagFile],
-    /// `flagctl.toml`, when findings point into it (`invalid-config`).
+    /// `flagctl.toml`, when findings point into it (`invalid-config`), or the flagd file
+    /// that `validate --flagd` checks.
     pub config: Option<&'a SourceFile>,
     pub findings: &'a [Finding],
     /// Notes for the reader (such as checks that were skipped or what `--base` left

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Node;
 use super::eval::{Data, Env, eval};
-use crate::eval::bucket;
+use crate::eval::bucket::{self, Fractional};
 use crate::eval::context;
 use crate::eval::semver::{self, SemverOp};
 
@@ -36,14 +36,20 @@ pub(super) fn sem_ver<'a>(args: &[Cow<'_, Value>]) -> Cow<'a, Value> {
     Cow::Owned(result.map_or(Value::Null, Value::Bool))
 }
 
-/// `fractional` (v2): `[bucketing value?, [variant, weight?]...]`.
+/// `fractional`: `[bucketing value?, [variant, weight?]...]`, in the version the
+/// environment names.
 ///
-/// The optional first argument is any expression; when it yields a string that string is
-/// hashed. When it is left out, or yields null, the flag key followed by the targeting key
-/// is hashed, and without a (non-empty) targeting key the result is null. A distribution
-/// is `[variant]` (weight 1) or `[variant, weight]`, where both may be expressions; the
-/// variant may be a string, boolean, number or null. Negative weights count as 0; a
-/// fractional weight, a total of 0 or a total above 2^31-1 yields null.
+/// v2: when the first argument yields a string, that string is hashed. When it is left
+/// out, or yields null, the flag key followed by the targeting key is hashed, and without
+/// a (non-empty, string) targeting key the result is null.
+///
+/// v3 (as openfeature-flagd-core 2.0.0 has it): when the first argument yields anything
+/// but an array, that value is hashed by its type (its canonical CBOR), and null yields
+/// null. When it is left out, `[flag key, targeting key]` is hashed.
+///
+/// A distribution is `[variant]` (weight 1) or `[variant, weight]`, where both may be
+/// expressions; the variant may be a string, boolean, number or null. Negative weights
+/// count as 0; a fractional weight, a total of 0 or a total above 2^31-1 yields null.
 pub(super) fn fractional<'a>(args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Cow<'a, Value> {
     pick(args, env, data).map_or(Cow::Owned(Value::Null), Cow::Owned)
 }
@@ -51,9 +57,11 @@ pub(super) fn fractional<'a>(args: &'a [Node], env: &Env<'a>, data: Data<'a>) ->
 fn pick<'a>(args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Option<Value> {
     let mut evaluated: Vec<Cow<'a, Value>> =
         args.iter().map(|node| eval(node, env, data)).collect();
-    // A string or null first argument is the bucketing value, not a distribution.
-    let bucketing_value = match evaluated.first().map(|first| &**first) {
-        Some(Value::String(_) | Value::Null) => Some(evaluated.remove(0)),
+    let explicit = match (env.fractional, evaluated.first().map(|first| &**first)) {
+        // v2: a string or null first argument is the bucketing value.
+        (Fractional::V2, Some(Value::String(_) | Value::Null)) => Some(evaluated.remove(0)),
+        // v3: anything but an array (a distribution) is.
+        (Fractional::V3, Some(first)) if !first.is_array() => Some(evaluated.remove(0)),
         _ => None,
     };
     let mut total = 0;
@@ -66,9 +74,14 @@ fn pick<'a>(args: &'a [Node], env: &Env<'a>, data: Data<'a>) -> Option<Value> {
     if total == 0 || total > crate::eval::MAX_TOTAL_WEIGHT {
         return None;
     }
-    let hash = match bucketing_value.as_deref().and_then(Value::as_str) {
-        Some(key) => bucket::hash("", key),
-        None => bucket::hash(env.flag_key, context::targeting_key(env.root)?),
+    let by_targeting_key = || {
+        let key = context::targeting_key(env.root)?;
+        Some(env.fractional.hash_targeting_key(env.flag_key, key))
+    };
+    let hash = match (env.fractional, explicit.as_deref()) {
+        (Fractional::V2, Some(Value::String(value))) => bucket::hash("", value),
+        (Fractional::V3, Some(value)) => env.fractional.hash_value(value)?,
+        _ => by_targeting_key()?,
     };
     let chosen = bucket::pick(
         bucket::bucket(hash, total),
@@ -103,12 +116,15 @@ fn distribution_entry(entry: &Value) -> Option<(&Value, u64)> {
 mod tests {
     use serde_json::{Value, json};
 
+    use crate::eval::bucket::Fractional;
     use crate::eval::logic::Logic;
 
     fn run(expression: Value, context: Value) -> Value {
         let logic = Logic::compile(&expression).unwrap();
         let context = context.as_object().cloned().unwrap_or_default();
-        logic.evaluate(&context, "flag", 0).into_owned()
+        logic
+            .evaluate(&context, "flag", 0, Fractional::V2)
+            .into_owned()
     }
 
     #[test]
@@ -183,7 +199,7 @@ mod tests {
         let evaluate = |key: &str| {
             let ctx = with_key(key).as_object().cloned().unwrap();
             logic
-                .evaluate(&ctx, "fractional-flag-shorthand", 0)
+                .evaluate(&ctx, "fractional-flag-shorthand", 0, Fractional::V2)
                 .into_owned()
         };
         assert_eq!(evaluate("jon@company.com"), json!("heads"));
@@ -276,5 +292,41 @@ mod tests {
             ),
             json!(null)
         );
+    }
+
+    #[test]
+    fn fractional_v3_hashes_typed_values_and_rejects_null() {
+        let basic = json!({"fractional": [{"var": "hashing_input"},
+            ["b1", 1], ["b2", 1], ["b3", 1], ["b4", 1], ["b5", 1]]});
+        let logic = Logic::compile(&basic).unwrap();
+        let run_v3 = |input: Value| {
+            let ctx = json!({"hashing_input": input, "targetingKey": "t"});
+            let ctx = ctx.as_object().cloned().unwrap();
+            logic.evaluate(&ctx, "f", 0, Fractional::V3).into_owned()
+        };
+        // 5 equal buckets: the v3 hash of the value itself, typed.
+        for input in [
+            json!(true),
+            json!(123),
+            json!("123"),
+            json!({"a": 1}),
+            json!(1.5),
+        ] {
+            let hash = Fractional::V3.hash_value(&input).unwrap();
+            let expected = format!("b{}", crate::eval::bucket::bucket(hash, 5) + 1);
+            assert_eq!(run_v3(input.clone()), json!(expected), "{input}");
+        }
+        assert_eq!(run_v3(Value::Null), json!(null));
+        let shorthand = Logic::compile(&json!({"fractional": [["heads"], ["tails", 1]]})).unwrap();
+        let side = |key: Value| {
+            let ctx = json!({"targetingKey": key}).as_object().cloned().unwrap();
+            shorthand
+                .evaluate(&ctx, "fractional-flag-shorthand", 0, Fractional::V3)
+                .into_owned()
+        };
+        assert_eq!(side(json!("user-1")), json!("heads"));
+        assert_eq!(side(json!("user-2")), json!("tails"));
+        assert_eq!(side(json!(12345)), json!(null));
+        assert_eq!(side(json!("")), json!(null));
     }
 }

@@ -15,6 +15,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use super::{Node, Op, Path, custom};
+use crate::eval::bucket::Fractional;
 use crate::eval::context::{self, Context};
 use crate::eval::js;
 
@@ -31,6 +32,7 @@ pub(super) struct Env<'a> {
     pub root: &'a Context,
     pub flag_key: &'a str,
     pub timestamp: i64,
+    pub fractional: Fractional,
     /// The file's `$evaluators`, which `Node::Ref`s point at.
     pub evaluators: &'a [Node],
     /// The value of each `$evaluators` entry evaluated in this scope so far, by index.
@@ -67,6 +69,7 @@ impl<'a> Env<'a> {
             root: self.root,
             flag_key: self.flag_key,
             timestamp: self.timestamp,
+            fractional: self.fractional,
             evaluators: self.evaluators,
             evaluated: RefCell::default(),
             budget: self.budget.clone(),
@@ -460,13 +463,14 @@ fn iterate<'a>(op: Op, items: &Value, logic: Option<&Node>, env: &Env<'_>) -> Co
 mod tests {
     use serde_json::{Value, json};
 
+    use crate::eval::bucket::Fractional;
     use crate::eval::logic::Logic;
 
     fn run(expression: Value, context: Value) -> Value {
         let logic = Logic::compile(&expression).unwrap();
         let context = context.as_object().cloned().unwrap_or_default();
         logic
-            .evaluate(&context, "my-flag", 1_700_000_000)
+            .evaluate(&context, "my-flag", 1_700_000_000, Fractional::V2)
             .into_owned()
     }
 

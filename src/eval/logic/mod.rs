@@ -24,6 +24,7 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
+use super::bucket::Fractional;
 use super::context::Context;
 use super::graph::{Analysis, Reach, cycle_text};
 use eval::{Budget, Data, Env};
@@ -53,19 +54,22 @@ impl Logic {
     }
 
     /// Evaluates the expression against a context. `flag_key` and `timestamp` (Unix
-    /// seconds) are what `$flagd.flagKey` and `$flagd.timestamp` read. An evaluation that
-    /// runs out of its budget (see the `eval` module) yields null, so the flag serves its
-    /// default rather than a variant chosen on a cut-short computation.
+    /// seconds) are what `$flagd.flagKey` and `$flagd.timestamp` read; `fractional` is the
+    /// bucketing of the `fractional` operator. An evaluation that runs out of its budget
+    /// (see the `eval` module) yields null, so the flag serves its default rather than a
+    /// variant chosen on a cut-short computation.
     pub fn evaluate<'a>(
         &'a self,
         context: &'a Context,
         flag_key: &'a str,
         timestamp: i64,
+        fractional: Fractional,
     ) -> Cow<'a, Value> {
         let env = Env {
             root: context,
             flag_key,
             timestamp,
+            fractional,
             evaluators: &self.evaluators,
             evaluated: RefCell::default(),
             budget: Budget::new(),
