@@ -1,0 +1,298 @@
+//! JavaScript, TypeScript, JSX and TSX (tree-sitter-javascript, tree-sitter-typescript):
+//! `call_expression`s (also in decorators), `'…'`, `"…"` and template strings.
+
+use ast_grep_language::SupportLang;
+
+use super::{
+    Argument, Callee, Escapes, Grammar, Node, Unknown, between, member_by_fields, plain_arguments,
+    text, unescape,
+};
+
+const fn grammar(lang: SupportLang) -> Grammar {
+    Grammar {
+        lang,
+        comments: &["comment", "html_comment"],
+        strings: &["string", "template_string"],
+        calls: &["call_expression"],
+        members: &["member_expression"],
+        names: &["identifier", "property_identifier"],
+        booleans: &["true", "false"],
+        nulls: &["null"],
+        integers: &["number"],
+        floats: &[],
+        objects: &["object", "array"],
+        signs: &["unary_expression"],
+        leading_zero_octal: false,
+        callee,
+        arguments,
+        member,
+        string,
+        field,
+    }
+}
+
+pub(super) static JAVASCRIPT: Grammar = grammar(SupportLang::JavaScript);
+pub(super) static TYPESCRIPT: Grammar = grammar(SupportLang::TypeScript);
+pub(super) static TSX: Grammar = grammar(SupportLang::Tsx);
+
+pub(super) static ESCAPES: Escapes = Escapes {
+    simple: &[
+        (b'0', '\0'),
+        (b'b', '\x08'),
+        (b'f', '\x0c'),
+        (b'n', '\n'),
+        (b'r', '\r'),
+        (b't', '\t'),
+        (b'v', '\x0b'),
+    ],
+    unreadable: b"",
+    octal: 0,
+    octal_exact: false,
+    hex: true,
+    bytes: false,
+    unicode4: true,
+    unicode_braced: true,
+    unicode8: false,
+    continuation: true,
+    continuation_trims: false,
+    unknown: Unknown::Drop,
+};
+
+fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
+    let function = node.field("function")?;
+    match function.kind().as_ref() {
+        "identifier" => Some((function, None)),
+        "member_expression" => member(&function).map(|(object, name)| (name, Some(object))),
+        _ => None,
+    }
+}
+
+fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
+    member_by_fields(node, "object", "property")
+}
+
+fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
+    // A tagged template (`` tag`…` ``) has a template string for arguments: none of ours.
+    let list = node
+        .field("arguments")
+        .filter(|list| list.kind() == "arguments");
+    plain_arguments(list, &JAVASCRIPT)
+}
+
+fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
+    match node.kind().as_ref() {
+        "string" => {}
+        "template_string" if node.children().any(|c| c.kind() == "template_substitution") => {
+            return Some(None);
+        }
+        "template_string" => {}
+        _ => return None,
+    }
+    Some(between(text(src, node), 1, 1).and_then(|body| unescape(body, &ESCAPES)))
+}
+
+/// `{ flagKey: "k" }`: the value of the pair whose key is `name`.
+fn field<'r>(node: &Node<'r>, src: &str, name: &str) -> Option<Node<'r>> {
+    if node.kind() != "object" {
+        return None;
+    }
+    node.children().find_map(|pair| match pair.kind().as_ref() {
+        "pair" => {
+            let key = pair.field("key")?;
+            let key_name = match key.kind().as_ref() {
+                "string" => string(&key, src).flatten(),
+                _ => Some(text(src, &key).to_owned()),
+            };
+            (key_name.as_deref() == Some(name))
+                .then(|| pair.field("value"))
+                .flatten()
+        }
+        "shorthand_property_identifier" if text(src, &pair) == name => Some(pair),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{on_small_stack, only_call, read_with, texts};
+    use super::super::*;
+    use serde_json::json;
+
+    const JS: Language = Language::JavaScript;
+    const TS: Language = Language::TypeScript;
+
+    #[test]
+    fn comments_and_strings() {
+        for language in [JS, TS, Language::Tsx] {
+            let source = "// a\n/* b */ const x = 'q' + \"d\" + `t${f(\"in\")}`;\n/** doc */\n";
+            let syntax = read_with(language, source, &[]);
+            assert_eq!(
+                texts(source, &syntax.comments),
+                ["// a", "/* b */", "/** doc */"]
+            );
+            assert_eq!(
+                texts(source, &syntax.strings),
+                ["'q'", "\"d\"", "`t${f(\"in\")}`"]
+            );
+        }
+        let jsx = "const e = <div title=\"t\">{/* c */}text</div>;\n";
+        let syntax = read_with(Language::Tsx, jsx, &[]);
+        assert_eq!(texts(jsx, &syntax.comments), ["/* c */"]);
+        assert_eq!(texts(jsx, &syntax.strings), ["\"t\""]);
+        let syntax = read_with(JS, jsx, &[]);
+        assert_eq!(texts(jsx, &syntax.strings), ["\"t\""]);
+    }
+
+    #[test]
+    fn client_calls() {
+        let source = "const v = await client.getBooleanValue('new-checkout', false, ctx);";
+        let call = only_call(TS, source);
+        assert_eq!(call.method, "getBooleanValue");
+        assert_eq!(call.value_type, Some(ValueType::Boolean));
+        assert_eq!(call.key.as_deref(), Some("new-checkout"));
+        assert_eq!(&source[call.key_span.clone()], "'new-checkout'");
+        assert_eq!(
+            &source[call.span.clone()],
+            "client.getBooleanValue('new-checkout', false, ctx)"
+        );
+        assert_eq!(call.default, Some(json!(false)));
+
+        let call = only_call(JS, "OpenFeature.getClient().getNumberDetails(\"n\", -0.5)");
+        assert_eq!(call.value_type, Some(ValueType::Number));
+        assert_eq!(call.default, Some(json!(-0.5)));
+        let call = only_call(TS, "client?.getStringValue<Color>(`plain`, 'red')");
+        assert_eq!(
+            (call.key.as_deref(), call.default),
+            (Some("plain"), Some(json!("red")))
+        );
+        let call = only_call(JS, "c.getObjectValue('o', null)");
+        assert_eq!(
+            (call.value_type, call.default),
+            (Some(ValueType::Object), Some(json!(null)))
+        );
+        let call = only_call(JS, "c.getNumberValue('n', 3)");
+        assert_eq!(call.default, Some(json!(3)));
+        let call = only_call(JS, "c.getObjectValue('o', { a: 1 })");
+        assert_eq!(
+            (call.default, call.default_text.as_deref()),
+            (None, Some("{ a: 1 }"))
+        );
+    }
+
+    #[test]
+    fn key_quote_forms() {
+        for (source, key) in [
+            ("c.getBooleanValue('s', false)", Some("s")),
+            (
+                "c.getBooleanValue(\"d\\u0041\\x42\\u{43}\", false)",
+                Some("dABC"),
+            ),
+            ("c.getBooleanValue(`t\\``, false)", Some("t`")),
+            ("c.getBooleanValue(`t-${x}`, false)", None),
+            ("c.getBooleanValue('a' + b, false)", None),
+            ("c.getBooleanValue(KEY, false)", None),
+        ] {
+            assert_eq!(only_call(JS, source).key.as_deref(), key, "{source}");
+        }
+    }
+
+    #[test]
+    fn react_hooks_and_nest_decorators() {
+        let call = only_call(Language::Tsx, "const on = useBooleanFlagValue('k', true);");
+        assert_eq!(
+            (call.method.as_str(), call.value_type),
+            ("useBooleanFlagValue", Some(ValueType::Boolean))
+        );
+        let call = only_call(
+            Language::Tsx,
+            "const { value } = useStringFlagDetails('k', 'a');",
+        );
+        assert_eq!(call.value_type, Some(ValueType::String));
+        for (source, value_type) in [
+            ("useFlag('k', true)", Some(ValueType::Boolean)),
+            ("useFlag('k', 1.5)", Some(ValueType::Number)),
+            ("useSuspenseFlag('k', 'x')", Some(ValueType::String)),
+            ("useFlag('k', { a: 1 })", Some(ValueType::Object)),
+            ("useFlag('k', fallback)", None),
+        ] {
+            assert_eq!(
+                only_call(Language::Tsx, source).value_type,
+                value_type,
+                "{source}"
+            );
+        }
+        let source =
+            "class C { handle(@BooleanFeatureFlag({ flagKey: 'nest', defaultValue: true }) f) {} }";
+        let call = only_call(TS, source);
+        assert_eq!(call.method, "BooleanFeatureFlag");
+        assert_eq!(call.key.as_deref(), Some("nest"));
+        assert_eq!(&source[call.key_span.clone()], "'nest'");
+        assert_eq!(call.default, Some(json!(true)));
+        let call = only_call(
+            TS,
+            "NumberFeatureFlag({ 'flagKey': \"q\", defaultValue: 2 })",
+        );
+        assert_eq!(
+            (call.key.as_deref(), call.default),
+            (Some("q"), Some(json!(2)))
+        );
+        let call = only_call(TS, "StringFeatureFlag({ flagKey, defaultValue: 'x' })");
+        assert_eq!(call.key, None);
+        assert!(
+            read_with(TS, "BooleanFeatureFlag({ defaultValue: true })", &[])
+                .calls
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn generated_accessors() {
+        let source = "const a = useEnableFeatureA();\nconst b = await flags.enableFeatureADetails(ctx);\nthis.svc.getEnableFeatureA().subscribe();\nconst k = FlagKeys.ENABLE_FEATURE_A;\n";
+        let syntax = read_with(Language::Tsx, source, &["enable-feature-a"]);
+        let methods: Vec<_> = syntax
+            .calls
+            .iter()
+            .map(|c| (c.method.as_str(), c.accessor))
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                ("useEnableFeatureA", true),
+                ("enableFeatureADetails", true),
+                ("getEnableFeatureA", true),
+                ("ENABLE_FEATURE_A", true),
+            ]
+        );
+        assert!(
+            syntax
+                .calls
+                .iter()
+                .all(|c| c.key.as_deref() == Some("enable-feature-a"))
+        );
+        assert_eq!(
+            &source[syntax.calls[1].key_span.clone()],
+            "enableFeatureADetails"
+        );
+        let nest = "class C { h(@EnableFeatureA() f) {} }";
+        assert_eq!(read_with(TS, nest, &["enable-feature-a"]).calls.len(), 1);
+        // Python's form of the name is not JavaScript's.
+        assert!(
+            read_with(JS, "flags.enable_feature_a()", &["enable-feature-a"])
+                .calls
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn deep_nesting_on_a_small_stack() {
+        on_small_stack(|| {
+            let depth = 100_000;
+            let source = format!("x = {}1{};\n// end\n", "(".repeat(depth), ")".repeat(depth));
+            assert_eq!(read_with(JS, &source, &[]).comments.len(), 1);
+            let arrays = format!("x = {}{};", "[".repeat(depth), "]".repeat(depth));
+            let _ = read_with(TS, &arrays, &[]);
+            let calls = format!("x = {}0{};", "f(".repeat(depth), ")".repeat(depth));
+            let _ = read_with(Language::Tsx, &calls, &[]);
+        });
+    }
+}

@@ -1,0 +1,308 @@
+//! Python (tree-sitter-python): `call`s with keyword arguments; strings with prefixes
+//! (`r`, `b`, `f`, `u`), triple quotes and implicit concatenation.
+
+use ast_grep_language::SupportLang;
+
+use super::{
+    Argument, Callee, Escapes, Grammar, Node, Unknown, between, member_by_fields, operands, text,
+    unescape,
+};
+
+pub(super) static GRAMMAR: Grammar = Grammar {
+    lang: SupportLang::Python,
+    comments: &["comment"],
+    strings: &["string"],
+    calls: &["call"],
+    members: &["attribute"],
+    names: &["identifier"],
+    booleans: &["true", "false"],
+    nulls: &["none"],
+    integers: &["integer"],
+    floats: &["float"],
+    objects: &["dictionary", "list"],
+    signs: &["unary_operator"],
+    leading_zero_octal: false,
+    callee,
+    arguments,
+    member,
+    string,
+    field: |_, _, _| None,
+};
+
+pub(super) static STRING_ESCAPES: Escapes = Escapes {
+    simple: &[
+        (b'\\', '\\'),
+        (b'\'', '\''),
+        (b'"', '"'),
+        (b'a', '\x07'),
+        (b'b', '\x08'),
+        (b'f', '\x0c'),
+        (b'n', '\n'),
+        (b'r', '\r'),
+        (b't', '\t'),
+        (b'v', '\x0b'),
+    ],
+    unreadable: b"N",
+    octal: 3,
+    octal_exact: false,
+    hex: true,
+    bytes: false,
+    unicode4: true,
+    unicode_braced: false,
+    unicode8: true,
+    continuation: true,
+    continuation_trims: false,
+    unknown: Unknown::Keep,
+};
+
+fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
+    let function = node.field("function")?;
+    match function.kind().as_ref() {
+        "identifier" => Some((function, None)),
+        "attribute" => member(&function).map(|(object, name)| (name, Some(object))),
+        _ => None,
+    }
+}
+
+fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
+    member_by_fields(node, "object", "attribute")
+}
+
+fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
+    let Some(list) = node
+        .field("arguments")
+        .filter(|l| l.kind() == "argument_list")
+    else {
+        return Vec::new();
+    };
+    operands(&list, &GRAMMAR)
+        .map(|argument| {
+            if argument.kind() == "keyword_argument"
+                && let (Some(name), Some(value)) = (argument.field("name"), argument.field("value"))
+            {
+                Argument {
+                    name: Some(name),
+                    value,
+                }
+            } else {
+                Argument::positional(argument)
+            }
+        })
+        .collect()
+}
+
+fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
+    match node.kind().as_ref() {
+        "string" => Some(one_string(node, src)),
+        "concatenated_string" => Some(
+            node.children()
+                .filter(|part| part.kind() == "string")
+                .map(|part| one_string(&part, src))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// One string: `string_start` holds the prefix and the opening quotes.
+fn one_string(node: &Node<'_>, src: &str) -> Option<String> {
+    let mut start = None;
+    for child in node.children() {
+        match child.kind().as_ref() {
+            "interpolation" => return None,
+            "string_start" => start = Some(text(src, &child)),
+            _ => {}
+        }
+    }
+    let start = start?;
+    let quotes = start.len() - start.trim_start_matches(char::is_alphabetic).len();
+    let prefix = start[..quotes].to_ascii_lowercase();
+    let quote_len = start.len() - quotes;
+    let body = between(text(src, node), start.len(), quote_len)?;
+    let value = if prefix.contains('r') {
+        body.to_owned()
+    } else {
+        unescape(body, &STRING_ESCAPES)?
+    };
+    Some(if prefix.contains('f') || prefix.contains('t') {
+        value.replace("{{", "{").replace("}}", "}")
+    } else {
+        value
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{on_small_stack, only_call, read_with, texts};
+    use super::super::*;
+
+    const PY: Language = Language::Python;
+
+    #[test]
+    fn comments_and_strings() {
+        let source =
+            "# top\nx = 'a' \"b\" # tail\ny = f\"{z['k']}\" + r'''raw'''\n\"\"\"doc\"\"\"\n";
+        let syntax = read_with(PY, source, &[]);
+        assert_eq!(texts(source, &syntax.comments), ["# top", "# tail"]);
+        assert_eq!(
+            texts(source, &syntax.strings),
+            [
+                "'a'",
+                "\"b\"",
+                "f\"{z['k']}\"",
+                "r'''raw'''",
+                "\"\"\"doc\"\"\""
+            ]
+        );
+        assert!(syntax.calls.is_empty());
+    }
+
+    #[test]
+    fn sdk_calls_positional_and_keyword() {
+        let source = "v = client.get_boolean_value(\"new-checkout\", True, ctx)\n";
+        let call = only_call(PY, source);
+        assert_eq!(call.method, "get_boolean_value");
+        assert!(!call.accessor);
+        assert_eq!(call.value_type, Some(ValueType::Boolean));
+        assert_eq!(call.key.as_deref(), Some("new-checkout"));
+        assert_eq!(&source[call.key_span.clone()], "\"new-checkout\"");
+        assert_eq!(
+            &source[call.span.clone()],
+            "client.get_boolean_value(\"new-checkout\", True, ctx)"
+        );
+        assert_eq!(call.default, Some(serde_json::json!(true)));
+        assert_eq!(call.default_text.as_deref(), Some("True"));
+
+        let call = only_call(
+            PY,
+            "await api.get_client().get_integer_details_async(\n  default_value=-3,\n  flag_key='n',\n)",
+        );
+        assert_eq!(call.method, "get_integer_details_async");
+        assert_eq!(call.value_type, Some(ValueType::Integer));
+        assert_eq!(call.key.as_deref(), Some("n"));
+        assert_eq!(call.default, Some(serde_json::json!(-3)));
+
+        let call = only_call(PY, "c.get_float_value('f', default_value=0.5)");
+        assert_eq!(call.default, Some(serde_json::json!(0.5)));
+        assert_eq!(call.value_type, Some(ValueType::Float));
+        let call = only_call(PY, "c.get_object_value('o', None)");
+        assert_eq!(call.default, Some(serde_json::Value::Null));
+        assert_eq!(call.value_type, Some(ValueType::Object));
+        let call = only_call(PY, "c.get_object_value('o', {'a': 1})");
+        assert_eq!(
+            (call.default, call.default_text.as_deref()),
+            (None, Some("{'a': 1}"))
+        );
+        let call = only_call(PY, "c.get_string_value('s', 'it\\'s')");
+        assert_eq!(call.default, Some(serde_json::json!("it's")));
+        assert_eq!(call.value_type, Some(ValueType::String));
+    }
+
+    #[test]
+    fn key_quote_forms() {
+        for (source, key) in [
+            ("c.get_boolean_value('single', False)", Some("single")),
+            (
+                "c.get_boolean_value(\"\"\"triple\"\"\", False)",
+                Some("triple"),
+            ),
+            ("c.get_boolean_value(r'raw\\d', False)", Some("raw\\d")),
+            (
+                "c.get_boolean_value(u'esc\\x41\\u00e9', False)",
+                Some("escAé"),
+            ),
+            ("c.get_boolean_value('a-' 'b', False)", Some("a-b")),
+            (
+                "c.get_boolean_value(f'plain{{x}}', False)",
+                Some("plain{x}"),
+            ),
+            ("c.get_boolean_value(f'dyn-{name}', False)", None),
+            ("c.get_boolean_value('a' + b, False)", None),
+            ("c.get_boolean_value(KEY, False)", None),
+            ("c.get_boolean_value('\\N{BULLET}', False)", None),
+        ] {
+            assert_eq!(only_call(PY, source).key.as_deref(), key, "{source}");
+        }
+    }
+
+    #[test]
+    fn not_calls() {
+        let syntax = read_with(
+            PY,
+            "get = c.get_boolean_value\nc.get_boolean_value()\nc.other('k', 1)\n",
+            &[],
+        );
+        assert!(syntax.calls.is_empty(), "{:?}", syntax.calls);
+    }
+
+    #[test]
+    fn generated_accessors_and_key_constants() {
+        let source = "a = flags.enable_feature_a()\nb = await flags.enable_feature_a_details_async(ctx, opts)\nk = FlagKeys.ENABLE_FEATURE_A\nc = enable_feature_a_extra()\nd = Other.ENABLE_FEATURE_A\n";
+        let syntax = read_with(PY, source, &["enable-feature-a"]);
+        let found: Vec<_> = syntax
+            .calls
+            .iter()
+            .map(|c| {
+                (
+                    c.method.as_str(),
+                    c.accessor,
+                    c.key.as_deref(),
+                    &source[c.key_span.clone()],
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "enable_feature_a",
+                    true,
+                    Some("enable-feature-a"),
+                    "enable_feature_a"
+                ),
+                (
+                    "enable_feature_a_details_async",
+                    true,
+                    Some("enable-feature-a"),
+                    "enable_feature_a_details_async"
+                ),
+                (
+                    "ENABLE_FEATURE_A",
+                    true,
+                    Some("enable-feature-a"),
+                    "ENABLE_FEATURE_A"
+                ),
+            ]
+        );
+        assert_eq!(
+            &source[syntax.calls[2].span.clone()],
+            "FlagKeys.ENABLE_FEATURE_A"
+        );
+        // Too many arguments for the generated method; a camelCase name is another language's.
+        let other = read_with(
+            PY,
+            "flags.enable_feature_a(1, 2, 3)\nflags.enableFeatureA()\n",
+            &["enable-feature-a"],
+        );
+        assert!(other.calls.is_empty());
+        assert!(read_with(PY, source, &[]).calls.is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_on_a_small_stack() {
+        on_small_stack(|| {
+            let depth = 100_000;
+            let source = format!(
+                "x = {}c.get_boolean_value('deep', True){}\n# end\n",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            );
+            let syntax = read_with(PY, &source, &[]);
+            assert_eq!(syntax.comments.len(), 1);
+            let lists = format!("x = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+            let _ = read_with(PY, &lists, &[]);
+            let broken = format!("x = {}\n", "(f(".repeat(depth));
+            assert!(read_with(PY, &broken, &[]).has_errors);
+        });
+    }
+}

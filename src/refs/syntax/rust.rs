@@ -1,0 +1,177 @@
+//! Rust (tree-sitter-rust): method `call_expression`s (also turbofished), `"…"` and raw
+//! `r#"…"#` strings, also inside macro token trees.
+
+use ast_grep_language::SupportLang;
+
+use super::{
+    Argument, Callee, Escapes, Grammar, Node, Unknown, member_by_fields, plain_arguments, text,
+    unescape,
+};
+
+pub(super) static GRAMMAR: Grammar = Grammar {
+    lang: SupportLang::Rust,
+    comments: &["line_comment", "block_comment"],
+    strings: &["string_literal", "raw_string_literal"],
+    calls: &["call_expression"],
+    members: &["field_expression"],
+    names: &["identifier", "field_identifier"],
+    booleans: &["boolean_literal"],
+    nulls: &[],
+    integers: &["integer_literal"],
+    floats: &["float_literal"],
+    objects: &[],
+    signs: &["unary_expression"],
+    leading_zero_octal: false,
+    callee,
+    arguments,
+    member,
+    string,
+    field: |_, _, _| None,
+};
+
+pub(super) static ESCAPES: Escapes = Escapes {
+    simple: &[
+        (b'n', '\n'),
+        (b'r', '\r'),
+        (b't', '\t'),
+        (b'\\', '\\'),
+        (b'0', '\0'),
+        (b'\'', '\''),
+        (b'"', '"'),
+    ],
+    unreadable: b"",
+    octal: 0,
+    octal_exact: false,
+    hex: true,
+    bytes: false,
+    unicode4: false,
+    unicode_braced: true,
+    unicode8: false,
+    continuation: true,
+    continuation_trims: true,
+    unknown: Unknown::Fail,
+};
+
+/// `client.get_bool_value(…)` and `client.get_struct_value::<T>(…)`.
+fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
+    let mut function = node.field("function")?;
+    if function.kind() == "generic_function" {
+        function = function.field("function")?;
+    }
+    match function.kind().as_ref() {
+        "identifier" => Some((function, None)),
+        "field_expression" => member(&function).map(|(value, name)| (name, Some(value))),
+        _ => None,
+    }
+}
+
+fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
+    member_by_fields(node, "value", "field")
+}
+
+fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
+    plain_arguments(node.field("arguments"), &GRAMMAR)
+}
+
+/// `"…"`, `b"…"`, `c"…"` and their raw forms `r#"…"#`: the body is between the first and the
+/// last double quote.
+fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
+    let raw = match node.kind().as_ref() {
+        "string_literal" => false,
+        "raw_string_literal" => true,
+        _ => return None,
+    };
+    let source = text(src, node);
+    let body = match (source.find('"'), source.rfind('"')) {
+        (Some(open), Some(close)) if open < close => &source[open + 1..close],
+        _ => return Some(None),
+    };
+    Some(if raw {
+        Some(body.to_owned())
+    } else {
+        unescape(body, &ESCAPES)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{only_call, read_with, texts};
+    use super::super::*;
+
+    const RS: Language = Language::Rust;
+
+    #[test]
+    fn comments_and_strings() {
+        let source = "// a\n/// doc\nfn f() { let s = \"q\"; /* b /* nested */ */ let r = r#\"raw\"#; println!(\"{}\", \"m\"); let c = 'c'; }\n";
+        let syntax = read_with(RS, source, &[]);
+        assert_eq!(
+            texts(source, &syntax.comments),
+            ["// a", "/// doc\n", "/* b /* nested */ */"]
+        );
+        assert_eq!(
+            texts(source, &syntax.strings),
+            ["\"q\"", "r#\"raw\"#", "\"{}\"", "\"m\""]
+        );
+    }
+
+    #[test]
+    fn client_calls() {
+        let source =
+            "async fn f() { let on = client.get_bool_value(\"new-checkout\", None, None).await; }";
+        let call = only_call(RS, source);
+        assert_eq!(call.method, "get_bool_value");
+        assert_eq!(call.value_type, Some(ValueType::Boolean));
+        assert_eq!(call.key.as_deref(), Some("new-checkout"));
+        assert_eq!(&source[call.key_span.clone()], "\"new-checkout\"");
+        assert_eq!(
+            &source[call.span.clone()],
+            "client.get_bool_value(\"new-checkout\", None, None)"
+        );
+        assert_eq!((call.default, call.default_text), (None, None));
+
+        for (source, key, value_type) in [
+            (
+                "fn f() { c.get_struct_value::<Cfg>(r#\"raw\"key\"#, Some(&ctx), None); }",
+                Some("raw\"key"),
+                ValueType::Object,
+            ),
+            (
+                "fn f() { c.get_int_details(\"i\\u{e9}\\x41\", None, None); }",
+                Some("iéA"),
+                ValueType::Integer,
+            ),
+            (
+                "fn f() { c.get_float_value(\"a\\\n    b\", None, None); }",
+                Some("ab"),
+                ValueType::Float,
+            ),
+            (
+                "fn f() { c.get_string_value(&format!(\"k-{}\", n), None, None); }",
+                None,
+                ValueType::String,
+            ),
+            (
+                "fn f() { c.get_string_value(KEY, None, None); }",
+                None,
+                ValueType::String,
+            ),
+        ] {
+            let call = only_call(RS, source);
+            assert_eq!(
+                (call.key.as_deref(), call.value_type),
+                (key, Some(value_type)),
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_accessors() {
+        let syntax = read_with(
+            RS,
+            "fn f() { flags.enable_feature_a(); EnableFeatureA.Value(a, b); }",
+            &["enable-feature-a"],
+        );
+        assert!(syntax.calls.is_empty());
+    }
+}
