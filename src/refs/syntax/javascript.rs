@@ -287,8 +287,15 @@ mod tests {
     fn deep_nesting_on_a_small_stack() {
         on_small_stack(|| {
             let depth = 100_000;
-            let source = format!("x = {}1{};\n// end\n", "(".repeat(depth), ")".repeat(depth));
-            assert_eq!(read_with(JS, &source, &[]).comments.len(), 1);
+            let source = format!(
+                "x = {}c.getBooleanValue('deep', true){};\n// end\n",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            );
+            let syntax = read_with(JS, &source, &[]);
+            assert_eq!(syntax.comments.len(), 1);
+            assert_eq!(syntax.calls.len(), 1);
+            assert_eq!(syntax.calls[0].key.as_deref(), Some("deep"));
             let arrays = format!("x = {}{};", "[".repeat(depth), "]".repeat(depth));
             let _ = read_with(TS, &arrays, &[]);
             let calls = format!("x = {}0{};", "f(".repeat(depth), ")".repeat(depth));

@@ -1407,6 +1407,65 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn deep_nesting_in_every_language_on_a_small_stack() {
+        on_small_stack(|| {
+            // 100,000 deep in the Python and JavaScript tests; less here to keep debug builds quick.
+            let depth = 20_000;
+            for (language, call, wrap) in [
+                (
+                    Language::Python,
+                    "c.get_boolean_value('deep', True)",
+                    "x = {}\n",
+                ),
+                (
+                    Language::JavaScript,
+                    "c.getBooleanValue('deep', true)",
+                    "x = {};\n",
+                ),
+                (
+                    Language::TypeScript,
+                    "c.getBooleanValue('deep', true)",
+                    "x = {};\n",
+                ),
+                (
+                    Language::Tsx,
+                    "c.getBooleanValue('deep', true)",
+                    "x = {};\n",
+                ),
+                (
+                    Language::Go,
+                    "c.BooleanValue(ctx, \"deep\", true, e)",
+                    "package p\nfunc g() {{ x := {}\n}}\n",
+                ),
+                (
+                    Language::Java,
+                    "c.getBooleanValue(\"deep\", true)",
+                    "class A {{ void g() {{ x = {}; }} }}\n",
+                ),
+                (
+                    Language::Kotlin,
+                    "c.getBooleanValue(\"deep\", true)",
+                    "fun g() {{ val x = {}\n}}\n",
+                ),
+                (
+                    Language::Rust,
+                    "c.get_bool_value(\"deep\", None, None)",
+                    "fn g() {{ let x = {}; }}\n",
+                ),
+            ] {
+                let nested = format!("{}{call}{}", "f(".repeat(depth), ")".repeat(depth));
+                let source = wrap
+                    .replace("{}", &nested)
+                    .replace("{{", "{")
+                    .replace("}}", "}");
+                let syntax = read_with(language, &source, &[]);
+                let keys: Vec<_> = syntax.calls.iter().map(|c| c.key.as_deref()).collect();
+                assert_eq!(keys, [Some("deep")], "{language:?}");
+            }
+        });
+    }
+
+    #[test]
     fn long_lines_and_many_calls() {
         let line = format!("x = \"{}\"\n", "a".repeat(1 << 20));
         let syntax = read_with(Language::Python, &line, &[]);

@@ -299,6 +299,8 @@ mod tests {
             );
             let syntax = read_with(PY, &source, &[]);
             assert_eq!(syntax.comments.len(), 1);
+            assert_eq!(syntax.calls.len(), 1);
+            assert_eq!(syntax.calls[0].key.as_deref(), Some("deep"));
             let lists = format!("x = {}{}\n", "[".repeat(depth), "]".repeat(depth));
             let _ = read_with(PY, &lists, &[]);
             let broken = format!("x = {}\n", "(f(".repeat(depth));
