@@ -2,30 +2,21 @@
 
 use ast_grep_language::SupportLang;
 
-use super::{
-    Argument, Callee, Escapes, Grammar, Node, Unknown, between, member_by_fields, plain_arguments,
-    text, unescape,
-};
+use super::{BASE, Escapes, Grammar, NO_ESCAPES, Node, between, text, unescape};
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Go,
-    comments: &["comment"],
     strings: &["interpreted_string_literal", "raw_string_literal"],
-    calls: &["call_expression"],
     members: &["selector_expression"],
     names: &["identifier", "field_identifier"],
-    booleans: &["true", "false"],
     nulls: &["nil"],
     integers: &["int_literal"],
     floats: &["float_literal"],
     objects: &["composite_literal"],
-    signs: &["unary_expression"],
     leading_zero_octal: true,
-    callee,
-    arguments,
-    member,
+    member_fields: ("operand", "field"),
     string,
-    field: |_, _, _| None,
+    ..BASE
 };
 
 pub(super) static ESCAPES: Escapes = Escapes {
@@ -40,35 +31,14 @@ pub(super) static ESCAPES: Escapes = Escapes {
         (b'\\', '\\'),
         (b'"', '"'),
     ],
-    unreadable: b"",
     octal: 3,
     octal_exact: true,
     hex: true,
     bytes: true,
     unicode4: true,
-    unicode_braced: false,
     unicode8: true,
-    continuation: false,
-    continuation_trims: false,
-    unknown: Unknown::Fail,
+    ..NO_ESCAPES
 };
-
-fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
-    let function = node.field("function")?;
-    match function.kind().as_ref() {
-        "identifier" => Some((function, None)),
-        "selector_expression" => member(&function).map(|(operand, name)| (name, Some(operand))),
-        _ => None,
-    }
-}
-
-fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
-    member_by_fields(node, "operand", "field")
-}
-
-fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
-    plain_arguments(node.field("arguments"), &GRAMMAR)
-}
 
 fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
     let body = between(text(src, node), 1, 1);

@@ -2,10 +2,7 @@
 
 use ast_grep_language::SupportLang;
 
-use super::{
-    Argument, Callee, Escapes, Grammar, Node, Unknown, between, member_by_fields, plain_arguments,
-    text, unescape,
-};
+use super::{BASE, Callee, Escapes, Grammar, NO_ESCAPES, Node, between, text, unescape};
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Java,
@@ -13,8 +10,6 @@ pub(super) static GRAMMAR: Grammar = Grammar {
     strings: &["string_literal"],
     calls: &["method_invocation"],
     members: &["field_access"],
-    names: &["identifier"],
-    booleans: &["true", "false"],
     nulls: &["null_literal"],
     integers: &[
         "decimal_integer_literal",
@@ -23,14 +18,11 @@ pub(super) static GRAMMAR: Grammar = Grammar {
         "binary_integer_literal",
     ],
     floats: &["decimal_floating_point_literal"],
-    objects: &[],
-    signs: &["unary_expression"],
     leading_zero_octal: true,
+    member_fields: ("object", "field"),
     callee,
-    arguments,
-    member,
     string,
-    field: |_, _, _| None,
+    ..BASE
 };
 
 pub(super) static ESCAPES: Escapes = Escapes {
@@ -45,30 +37,16 @@ pub(super) static ESCAPES: Escapes = Escapes {
         (b'\'', '\''),
         (b'\\', '\\'),
     ],
-    unreadable: b"",
     octal: 3,
-    octal_exact: false,
-    hex: false,
-    bytes: false,
     unicode4: true,
-    unicode_braced: false,
-    unicode8: false,
     // Text blocks only; a `"…"` string cannot hold a line break.
     continuation: true,
-    continuation_trims: false,
-    unknown: Unknown::Fail,
+    ..NO_ESCAPES
 };
 
-fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
+/// `object.name(…)`: the name and the object are fields of the invocation.
+fn callee<'r>(_: &Grammar, node: &Node<'r>) -> Option<Callee<'r>> {
     Some((node.field("name")?, node.field("object")))
-}
-
-fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
-    member_by_fields(node, "object", "field")
-}
-
-fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
-    plain_arguments(node.field("arguments"), &GRAMMAR)
 }
 
 fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {

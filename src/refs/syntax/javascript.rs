@@ -4,8 +4,7 @@
 use ast_grep_language::SupportLang;
 
 use super::{
-    Argument, Callee, Escapes, Grammar, Node, Unknown, between, member_by_fields, plain_arguments,
-    text, unescape,
+    BASE, Escapes, Grammar, NO_ESCAPES, Node, Unknown, between, plain_arguments, text, unescape,
 };
 
 const fn grammar(lang: SupportLang) -> Grammar {
@@ -13,21 +12,17 @@ const fn grammar(lang: SupportLang) -> Grammar {
         lang,
         comments: &["comment", "html_comment"],
         strings: &["string", "template_string"],
-        calls: &["call_expression"],
         members: &["member_expression"],
-        names: &["identifier", "property_identifier"],
-        booleans: &["true", "false"],
         nulls: &["null"],
         integers: &["number"],
-        floats: &[],
         objects: &["object", "array"],
-        signs: &["unary_expression"],
-        leading_zero_octal: false,
-        callee,
-        arguments,
-        member,
+        // A tagged template (`` tag`…` ``) has a template string for arguments: none of ours.
+        arguments: |node| {
+            plain_arguments(node.field("arguments").filter(|l| l.kind() == "arguments"))
+        },
         string,
         field,
+        ..BASE
     }
 }
 
@@ -45,39 +40,13 @@ pub(super) static ESCAPES: Escapes = Escapes {
         (b't', '\t'),
         (b'v', '\x0b'),
     ],
-    unreadable: b"",
-    octal: 0,
-    octal_exact: false,
     hex: true,
-    bytes: false,
     unicode4: true,
     unicode_braced: true,
-    unicode8: false,
     continuation: true,
-    continuation_trims: false,
     unknown: Unknown::Drop,
+    ..NO_ESCAPES
 };
-
-fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
-    let function = node.field("function")?;
-    match function.kind().as_ref() {
-        "identifier" => Some((function, None)),
-        "member_expression" => member(&function).map(|(object, name)| (name, Some(object))),
-        _ => None,
-    }
-}
-
-fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
-    member_by_fields(node, "object", "property")
-}
-
-fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
-    // A tagged template (`` tag`…` ``) has a template string for arguments: none of ours.
-    let list = node
-        .field("arguments")
-        .filter(|list| list.kind() == "arguments");
-    plain_arguments(list, &JAVASCRIPT)
-}
 
 fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
     match node.kind().as_ref() {

@@ -3,13 +3,14 @@
 
 use ast_grep_language::SupportLang;
 
-use super::{Argument, Callee, Escapes, Grammar, Node, Unknown, between, operands, text, unescape};
+use super::{
+    Argument, BASE, Callee, Escapes, Grammar, NO_ESCAPES, Node, between, operands, text, unescape,
+};
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Kotlin,
     comments: &["line_comment", "multiline_comment"],
     strings: &["string_literal"],
-    calls: &["call_expression"],
     members: &["navigation_expression"],
     names: &["simple_identifier"],
     booleans: &["boolean_literal"],
@@ -22,14 +23,12 @@ pub(super) static GRAMMAR: Grammar = Grammar {
         "unsigned_literal",
     ],
     floats: &["real_literal"],
-    objects: &[],
     signs: &["prefix_expression"],
-    leading_zero_octal: false,
     callee,
     arguments,
     member,
     string,
-    field: |_, _, _| None,
+    ..BASE
 };
 
 pub(super) static ESCAPES: Escapes = Escapes {
@@ -43,31 +42,24 @@ pub(super) static ESCAPES: Escapes = Escapes {
         (b'\\', '\\'),
         (b'$', '$'),
     ],
-    unreadable: b"",
-    octal: 0,
-    octal_exact: false,
-    hex: false,
-    bytes: false,
     unicode4: true,
-    unicode_braced: false,
-    unicode8: false,
-    continuation: false,
-    continuation_trims: false,
-    unknown: Unknown::Fail,
+    ..NO_ESCAPES
 };
 
 /// `a.b(…)`: the callee is the call's first child, a name or a navigation expression.
-fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
+fn callee<'r>(grammar: &Grammar, node: &Node<'r>) -> Option<Callee<'r>> {
     let function = node.child(0)?;
     match function.kind().as_ref() {
         "simple_identifier" => Some((function, None)),
-        "navigation_expression" => member(&function).map(|(receiver, name)| (name, Some(receiver))),
+        "navigation_expression" => {
+            member(grammar, &function).map(|(receiver, name)| (name, Some(receiver)))
+        }
         _ => None,
     }
 }
 
 /// `a.b` and `a?.b`: the receiver, then a `navigation_suffix` holding the name.
-fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
+fn member<'r>(_: &Grammar, node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
     let receiver = node.child(0)?;
     let suffix = node.children().find(|c| c.kind() == "navigation_suffix")?;
     let name = suffix
@@ -85,7 +77,7 @@ fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
     else {
         return Vec::new();
     };
-    operands(&list, &GRAMMAR)
+    operands(&list)
         .filter_map(|argument| {
             let parts: Vec<Node<'r>> = argument.children().collect();
             match parts.as_slice() {
@@ -97,9 +89,7 @@ fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
                         value: value.clone(),
                     })
                 }
-                _ => operands(&argument, &GRAMMAR)
-                    .last()
-                    .map(Argument::positional),
+                _ => operands(&argument).last().map(Argument::positional),
             }
         })
         .collect()

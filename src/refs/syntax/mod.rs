@@ -253,6 +253,7 @@ fn push_outermost(ranges: &mut Vec<Range<usize>>, range: Range<usize>) {
 pub(crate) type Node<'r> = ast_grep_core::Node<'r, StrDoc<SupportLang>>;
 
 /// One language's tree-sitter grammar, as far as this module needs it. Kinds are named kinds.
+/// Grammars are written as changes to [`BASE`].
 pub(crate) struct Grammar {
     lang: SupportLang,
     comments: &'static [&'static str],
@@ -261,7 +262,7 @@ pub(crate) struct Grammar {
     calls: &'static [&'static str],
     /// Member accesses (`a.b`), decomposed by `member`.
     members: &'static [&'static str],
-    /// Plain names: a receiver or member object that is one of these is its own last name.
+    /// Plain names: a callee, receiver or member object that is one is its own last name.
     names: &'static [&'static str],
     /// Literal kinds: booleans (read by their text), nulls, integers, floats, and object or
     /// array literals (for `useFlag`'s type).
@@ -274,17 +275,62 @@ pub(crate) struct Grammar {
     signs: &'static [&'static str],
     /// `010` is octal.
     leading_zero_octal: bool,
+    /// The object and the property fields of a member access.
+    member_fields: (&'static str, &'static str),
     /// The callee of a call: its name and, for a method, the receiver expression.
-    callee: for<'r> fn(&Node<'r>) -> Option<Callee<'r>>,
+    callee: for<'r> fn(&Grammar, &Node<'r>) -> Option<Callee<'r>>,
     /// The arguments of a call, comments left out.
     arguments: for<'r> fn(&Node<'r>) -> Vec<Argument<'r>>,
     /// A member access's object and property.
-    member: for<'r> fn(&Node<'r>) -> Option<(Node<'r>, Node<'r>)>,
+    member: for<'r> fn(&Grammar, &Node<'r>) -> Option<(Node<'r>, Node<'r>)>,
     /// A string literal's value: None when the node is no string literal, Some(None) when it
     /// is one whose value is not static (interpolation) or cannot be read.
     string: fn(&Node<'_>, &str) -> Option<Option<String>>,
     /// The value of a field of an object literal argument (`{ flagKey: "k" }`).
     field: for<'r> fn(&Node<'r>, &str, &str) -> Option<Node<'r>>,
+}
+
+/// What most grammars share: calls whose `function` field is a name or a member access and
+/// whose `arguments` field lists plain expressions.
+pub(crate) const BASE: Grammar = Grammar {
+    lang: SupportLang::Python, // each grammar names its own
+    comments: &["comment"],
+    strings: &[],
+    calls: &["call_expression"],
+    members: &[],
+    names: &["identifier"],
+    booleans: &["true", "false"],
+    nulls: &[],
+    integers: &[],
+    floats: &[],
+    objects: &[],
+    signs: &["unary_expression"],
+    leading_zero_octal: false,
+    member_fields: ("object", "property"),
+    callee: function_callee,
+    arguments: |node| plain_arguments(node.field("arguments")),
+    member: |grammar, node| {
+        let (object, property) = grammar.member_fields;
+        Some((node.field(object)?, node.field(property)?))
+    },
+    string: |_, _| None,
+    field: |_, _, _| None,
+};
+
+/// The callee in a call's `function` field (through Rust's turbofish `f::<T>`).
+fn function_callee<'r>(grammar: &Grammar, node: &Node<'r>) -> Option<Callee<'r>> {
+    let mut function = node.field("function")?;
+    if function.kind() == "generic_function" {
+        function = function.field("function")?;
+    }
+    let kind = function.kind();
+    if grammar.names.contains(&kind.as_ref()) {
+        Some((function, None))
+    } else if grammar.members.contains(&kind.as_ref()) {
+        (grammar.member)(grammar, &function).map(|(object, name)| (name, Some(object)))
+    } else {
+        None
+    }
 }
 
 /// A callee: its name, and for a method the receiver expression.
@@ -348,27 +394,18 @@ pub(crate) fn text<'s>(src: &'s str, node: &Node<'_>) -> &'s str {
     src.get(node.range()).unwrap_or_default()
 }
 
-/// The named children of a node that are not comments.
-pub(crate) fn operands<'r>(node: &Node<'r>, grammar: &Grammar) -> std::vec::IntoIter<Node<'r>> {
+/// The named children of a node that are not comments (or other extras).
+pub(crate) fn operands<'r>(node: &Node<'r>) -> std::vec::IntoIter<Node<'r>> {
     node.children()
-        .filter(|child| child.is_named() && !grammar.comments.contains(&child.kind().as_ref()))
+        .filter(|child| child.is_named() && !child.is_extra())
         .collect::<Vec<_>>()
         .into_iter()
 }
 
-/// A call's arguments for grammars whose argument list holds plain expressions.
-pub(crate) fn plain_arguments<'r>(list: Option<Node<'r>>, grammar: &Grammar) -> Vec<Argument<'r>> {
-    list.map(|list| operands(&list, grammar).map(Argument::positional).collect())
+/// A call's arguments where its argument list holds plain expressions.
+pub(crate) fn plain_arguments(list: Option<Node<'_>>) -> Vec<Argument<'_>> {
+    list.map(|list| operands(&list).map(Argument::positional).collect())
         .unwrap_or_default()
-}
-
-/// A member access decomposed through two fields.
-pub(crate) fn member_by_fields<'r>(
-    node: &Node<'r>,
-    object: &str,
-    property: &str,
-) -> Option<(Node<'r>, Node<'r>)> {
-    Some((node.field(object)?, node.field(property)?))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -486,7 +523,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn call(&self, node: &Node<'_>) -> Option<SdkCall> {
-        let (name, receiver) = (self.grammar.callee)(node)?;
+        let (name, receiver) = (self.grammar.callee)(self.grammar, node)?;
         let method = text(self.src, &name);
         if let Some(&(index, value_type)) = self.sdk.methods.get(method)
             && let Some(call) = self.sdk_call(node, method, &self.sdk.calls[index], value_type)
@@ -518,7 +555,7 @@ impl Reader<'_> {
 
     /// A member access that is one of the generated key constants (`FlagKeys.NAME`).
     fn constant(&self, node: &Node<'_>) -> Option<SdkCall> {
-        let (object, property) = (self.grammar.member)(node)?;
+        let (object, property) = (self.grammar.member)(self.grammar, node)?;
         let name = text(self.src, &property);
         let key = self.accessors.get(name)?;
         let object = text(self.src, &self.last_name(&object)?);
@@ -633,7 +670,7 @@ impl Reader<'_> {
         if self.grammar.names.contains(&kind.as_ref()) {
             Some(node.clone())
         } else if self.grammar.members.contains(&kind.as_ref()) {
-            (self.grammar.member)(node).map(|(_, property)| property)
+            (self.grammar.member)(self.grammar, node).map(|(_, property)| property)
         } else {
             None
         }
@@ -651,7 +688,7 @@ impl Reader<'_> {
             if !parenthesized && !grammar.signs.contains(&kind.as_ref()) {
                 break;
             }
-            let mut inner = operands(&node, grammar);
+            let mut inner = operands(&node);
             let (Some(operand), None) = (inner.next(), inner.next()) else {
                 return Literal::Other;
             };
@@ -840,6 +877,22 @@ pub(crate) struct Escapes {
     /// An unknown escape `\q`: kept as is (Python), read as `q` (JavaScript), or unreadable.
     unknown: Unknown,
 }
+
+/// No escapes at all; languages are written as changes to it.
+pub(crate) const NO_ESCAPES: Escapes = Escapes {
+    simple: &[],
+    unreadable: b"",
+    octal: 0,
+    octal_exact: false,
+    hex: false,
+    bytes: false,
+    unicode4: false,
+    unicode_braced: false,
+    unicode8: false,
+    continuation: false,
+    continuation_trims: false,
+    unknown: Unknown::Fail,
+};
 
 #[derive(PartialEq)]
 pub(crate) enum Unknown {

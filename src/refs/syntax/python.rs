@@ -4,29 +4,23 @@
 use ast_grep_language::SupportLang;
 
 use super::{
-    Argument, Callee, Escapes, Grammar, Node, Unknown, between, member_by_fields, operands, text,
-    unescape,
+    Argument, BASE, Escapes, Grammar, NO_ESCAPES, Node, Unknown, between, operands, text, unescape,
 };
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Python,
-    comments: &["comment"],
     strings: &["string"],
     calls: &["call"],
     members: &["attribute"],
-    names: &["identifier"],
-    booleans: &["true", "false"],
     nulls: &["none"],
     integers: &["integer"],
     floats: &["float"],
     objects: &["dictionary", "list"],
     signs: &["unary_operator"],
-    leading_zero_octal: false,
-    callee,
+    member_fields: ("object", "attribute"),
     arguments,
-    member,
     string,
-    field: |_, _, _| None,
+    ..BASE
 };
 
 pub(super) static STRING_ESCAPES: Escapes = Escapes {
@@ -44,29 +38,13 @@ pub(super) static STRING_ESCAPES: Escapes = Escapes {
     ],
     unreadable: b"N",
     octal: 3,
-    octal_exact: false,
     hex: true,
-    bytes: false,
     unicode4: true,
-    unicode_braced: false,
     unicode8: true,
     continuation: true,
-    continuation_trims: false,
     unknown: Unknown::Keep,
+    ..NO_ESCAPES
 };
-
-fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
-    let function = node.field("function")?;
-    match function.kind().as_ref() {
-        "identifier" => Some((function, None)),
-        "attribute" => member(&function).map(|(object, name)| (name, Some(object))),
-        _ => None,
-    }
-}
-
-fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
-    member_by_fields(node, "object", "attribute")
-}
 
 fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
     let Some(list) = node
@@ -75,7 +53,7 @@ fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
     else {
         return Vec::new();
     };
-    operands(&list, &GRAMMAR)
+    operands(&list)
         .map(|argument| {
             if argument.kind() == "keyword_argument"
                 && let (Some(name), Some(value)) = (argument.field("name"), argument.field("value"))

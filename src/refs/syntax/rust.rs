@@ -3,30 +3,20 @@
 
 use ast_grep_language::SupportLang;
 
-use super::{
-    Argument, Callee, Escapes, Grammar, Node, Unknown, member_by_fields, plain_arguments, text,
-    unescape,
-};
+use super::{BASE, Escapes, Grammar, NO_ESCAPES, Node, text, unescape};
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Rust,
     comments: &["line_comment", "block_comment"],
     strings: &["string_literal", "raw_string_literal"],
-    calls: &["call_expression"],
     members: &["field_expression"],
     names: &["identifier", "field_identifier"],
     booleans: &["boolean_literal"],
-    nulls: &[],
     integers: &["integer_literal"],
     floats: &["float_literal"],
-    objects: &[],
-    signs: &["unary_expression"],
-    leading_zero_octal: false,
-    callee,
-    arguments,
-    member,
+    member_fields: ("value", "field"),
     string,
-    field: |_, _, _| None,
+    ..BASE
 };
 
 pub(super) static ESCAPES: Escapes = Escapes {
@@ -39,39 +29,12 @@ pub(super) static ESCAPES: Escapes = Escapes {
         (b'\'', '\''),
         (b'"', '"'),
     ],
-    unreadable: b"",
-    octal: 0,
-    octal_exact: false,
     hex: true,
-    bytes: false,
-    unicode4: false,
     unicode_braced: true,
-    unicode8: false,
     continuation: true,
     continuation_trims: true,
-    unknown: Unknown::Fail,
+    ..NO_ESCAPES
 };
-
-/// `client.get_bool_value(…)` and `client.get_struct_value::<T>(…)`.
-fn callee<'r>(node: &Node<'r>) -> Option<Callee<'r>> {
-    let mut function = node.field("function")?;
-    if function.kind() == "generic_function" {
-        function = function.field("function")?;
-    }
-    match function.kind().as_ref() {
-        "identifier" => Some((function, None)),
-        "field_expression" => member(&function).map(|(value, name)| (name, Some(value))),
-        _ => None,
-    }
-}
-
-fn member<'r>(node: &Node<'r>) -> Option<(Node<'r>, Node<'r>)> {
-    member_by_fields(node, "value", "field")
-}
-
-fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
-    plain_arguments(node.field("arguments"), &GRAMMAR)
-}
 
 /// `"…"`, `b"…"`, `c"…"` and their raw forms `r#"…"#`: the body is between the first and the
 /// last double quote.
