@@ -2,7 +2,7 @@
 
 use ast_grep_language::SupportLang;
 
-use super::{BASE, Escapes, Grammar, NO_ESCAPES, Node, between, text, unescape};
+use super::{BASE, C_ESCAPES, Escapes, Grammar, NO_ESCAPES, Node, between, text, unescape};
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Go,
@@ -20,17 +20,7 @@ pub(super) static GRAMMAR: Grammar = Grammar {
 };
 
 pub(super) static ESCAPES: Escapes = Escapes {
-    simple: &[
-        (b'a', '\x07'),
-        (b'b', '\x08'),
-        (b'f', '\x0c'),
-        (b'n', '\n'),
-        (b'r', '\r'),
-        (b't', '\t'),
-        (b'v', '\x0b'),
-        (b'\\', '\\'),
-        (b'"', '"'),
-    ],
+    simple: C_ESCAPES,
     octal: 3,
     octal_exact: true,
     hex: true,
@@ -52,7 +42,7 @@ fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{only_call, read_with, texts};
+    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
     use super::super::*;
     use serde_json::json;
 
@@ -75,13 +65,9 @@ mod tests {
         let source = in_func(
             "v, err := client.BooleanValue(ctx, \"new-checkout\", false, openfeature.EvaluationContext{})",
         );
-        let call = only_call(GO, &source);
-        assert_eq!(call.method, "BooleanValue");
-        assert_eq!(call.value_type, Some(ValueType::Boolean));
-        assert_eq!(call.key.as_deref(), Some("new-checkout"));
-        assert_eq!(&source[call.key_span.clone()], "\"new-checkout\"");
-        assert_eq!(call.default, Some(json!(false)));
-        assert!(source[call.span.clone()].starts_with("client.BooleanValue(ctx"));
+        let span =
+            "client.BooleanValue(ctx, \"new-checkout\", false, openfeature.EvaluationContext{})";
+        assert_checkout_call(GO, &source, "BooleanValue", span, Some(json!(false)));
 
         let call = only_call(
             GO,

@@ -102,7 +102,7 @@ fn text_block(inside: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{only_call, read_with, texts};
+    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
     use super::super::*;
     use super::text_block;
     use serde_json::json;
@@ -135,16 +135,8 @@ mod tests {
     fn client_calls() {
         let source =
             in_method("boolean on = client.getBooleanValue(\"new-checkout\", false, ctx);");
-        let call = only_call(JAVA, &source);
-        assert_eq!(call.method, "getBooleanValue");
-        assert_eq!(call.value_type, Some(ValueType::Boolean));
-        assert_eq!(call.key.as_deref(), Some("new-checkout"));
-        assert_eq!(&source[call.key_span.clone()], "\"new-checkout\"");
-        assert_eq!(
-            &source[call.span.clone()],
-            "client.getBooleanValue(\"new-checkout\", false, ctx)"
-        );
-        assert_eq!(call.default, Some(json!(false)));
+        let span = "client.getBooleanValue(\"new-checkout\", false, ctx)";
+        assert_checkout_call(JAVA, &source, "getBooleanValue", span, Some(json!(false)));
 
         let call = only_call(
             JAVA,

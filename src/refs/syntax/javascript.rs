@@ -83,7 +83,7 @@ fn field<'r>(node: &Node<'r>, src: &str, name: &str) -> Option<Node<'r>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{on_small_stack, only_call, read_with, texts};
+    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
     use super::super::*;
     use serde_json::json;
 
@@ -115,16 +115,8 @@ mod tests {
     #[test]
     fn client_calls() {
         let source = "const v = await client.getBooleanValue('new-checkout', false, ctx);";
-        let call = only_call(TS, source);
-        assert_eq!(call.method, "getBooleanValue");
-        assert_eq!(call.value_type, Some(ValueType::Boolean));
-        assert_eq!(call.key.as_deref(), Some("new-checkout"));
-        assert_eq!(&source[call.key_span.clone()], "'new-checkout'");
-        assert_eq!(
-            &source[call.span.clone()],
-            "client.getBooleanValue('new-checkout', false, ctx)"
-        );
-        assert_eq!(call.default, Some(json!(false)));
+        let span = "client.getBooleanValue('new-checkout', false, ctx)";
+        assert_checkout_call(TS, source, "getBooleanValue", span, Some(json!(false)));
 
         let call = only_call(JS, "OpenFeature.getClient().getNumberDetails(\"n\", -0.5)");
         assert_eq!(call.value_type, Some(ValueType::Number));
@@ -250,25 +242,5 @@ mod tests {
                 .calls
                 .is_empty()
         );
-    }
-
-    #[test]
-    fn deep_nesting_on_a_small_stack() {
-        on_small_stack(|| {
-            let depth = 100_000;
-            let source = format!(
-                "x = {}c.getBooleanValue('deep', true){};\n// end\n",
-                "(".repeat(depth),
-                ")".repeat(depth)
-            );
-            let syntax = read_with(JS, &source, &[]);
-            assert_eq!(syntax.comments.len(), 1);
-            assert_eq!(syntax.calls.len(), 1);
-            assert_eq!(syntax.calls[0].key.as_deref(), Some("deep"));
-            let arrays = format!("x = {}{};", "[".repeat(depth), "]".repeat(depth));
-            let _ = read_with(TS, &arrays, &[]);
-            let calls = format!("x = {}0{};", "f(".repeat(depth), ")".repeat(depth));
-            let _ = read_with(Language::Tsx, &calls, &[]);
-        });
     }
 }

@@ -112,7 +112,7 @@ fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{only_call, read_with, texts};
+    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
     use super::super::*;
     use serde_json::json;
 
@@ -136,16 +136,8 @@ mod tests {
     #[test]
     fn client_calls() {
         let source = "val on = client.getBooleanValue(\"new-checkout\", false)\n";
-        let call = only_call(KT, source);
-        assert_eq!(call.method, "getBooleanValue");
-        assert_eq!(call.value_type, Some(ValueType::Boolean));
-        assert_eq!(call.key.as_deref(), Some("new-checkout"));
-        assert_eq!(&source[call.key_span.clone()], "\"new-checkout\"");
-        assert_eq!(
-            &source[call.span.clone()],
-            "client.getBooleanValue(\"new-checkout\", false)"
-        );
-        assert_eq!(call.default, Some(json!(false)));
+        let span = "client.getBooleanValue(\"new-checkout\", false)";
+        assert_checkout_call(KT, source, "getBooleanValue", span, Some(json!(false)));
 
         let call = only_call(
             KT,

@@ -878,6 +878,20 @@ pub(crate) struct Escapes {
     unknown: Unknown,
 }
 
+/// The escapes C has, and Python and Go.
+pub(crate) const C_ESCAPES: &[(u8, char)] = &[
+    (b'a', '\x07'),
+    (b'b', '\x08'),
+    (b'f', '\x0c'),
+    (b'n', '\n'),
+    (b'r', '\r'),
+    (b't', '\t'),
+    (b'v', '\x0b'),
+    (b'\\', '\\'),
+    (b'\'', '\''),
+    (b'"', '"'),
+];
+
 /// No escapes at all; languages are written as changes to it.
 pub(crate) const NO_ESCAPES: Escapes = Escapes {
     simple: &[],
@@ -1160,6 +1174,39 @@ pub(crate) mod tests {
         let syntax = read_with(language, source, &["enable-feature-a"]);
         assert_eq!(syntax.calls.len(), 1, "{source}: {:#?}", syntax.calls);
         syntax.calls.into_iter().next().unwrap()
+    }
+
+    /// The one call in `source` reads a boolean through `method`, keyed "new-checkout" (with
+    /// quotes at `key_span`), the call being `span` and its default `default`.
+    pub(crate) fn assert_checkout_call(
+        language: Language,
+        source: &str,
+        method: &str,
+        span: &str,
+        default: Option<serde_json::Value>,
+    ) {
+        let call = only_call(language, source);
+        let key_source = &source[call.key_span.start + 1..call.key_span.end - 1];
+        assert_eq!(
+            (
+                call.method.as_str(),
+                call.accessor,
+                call.value_type,
+                call.key.as_deref(),
+                key_source,
+                &source[call.span.clone()],
+                call.default,
+            ),
+            (
+                method,
+                false,
+                Some(ValueType::Boolean),
+                Some("new-checkout"),
+                "new-checkout",
+                span,
+                default,
+            )
+        );
     }
 
     /// The texts of the ranges.
@@ -1462,8 +1509,7 @@ pub(crate) mod tests {
     #[test]
     fn deep_nesting_in_every_language_on_a_small_stack() {
         on_small_stack(|| {
-            // 100,000 deep in the Python and JavaScript tests; less here to keep debug builds quick.
-            let depth = 20_000;
+            // 100,000 deep in Python and JavaScript; less in the others, to keep debug builds quick.
             for (language, call, wrap) in [
                 (
                     Language::Python,
@@ -1506,14 +1552,24 @@ pub(crate) mod tests {
                     "fn g() {{ let x = {}; }}\n",
                 ),
             ] {
+                let depth = match language {
+                    Language::Python | Language::JavaScript => 100_000,
+                    _ => 20_000,
+                };
+                let fill = |inner: &str| {
+                    let source = wrap.replace("{}", inner);
+                    source.replace("{{", "{").replace("}}", "}")
+                };
                 let nested = format!("{}{call}{}", "f(".repeat(depth), ")".repeat(depth));
-                let source = wrap
-                    .replace("{}", &nested)
-                    .replace("{{", "{")
-                    .replace("}}", "}");
+                let source = fill(&nested);
                 let syntax = read_with(language, &source, &[]);
                 let keys: Vec<_> = syntax.calls.iter().map(|c| c.key.as_deref()).collect();
                 assert_eq!(keys, [Some("deep")], "{language:?}");
+                // Deep in brackets and in parentheses, and deep in a syntax error.
+                for (open, close) in [("[", "]"), ("(", ")"), ("(f(", "")] {
+                    let nested = format!("{}1{}", open.repeat(20_000), close.repeat(20_000));
+                    let _ = read_with(language, &fill(&nested), &[]);
+                }
             }
         });
     }

@@ -4,7 +4,8 @@
 use ast_grep_language::SupportLang;
 
 use super::{
-    Argument, BASE, Escapes, Grammar, NO_ESCAPES, Node, Unknown, between, operands, text, unescape,
+    Argument, BASE, C_ESCAPES, Escapes, Grammar, NO_ESCAPES, Node, Unknown, between, operands,
+    text, unescape,
 };
 
 pub(super) static GRAMMAR: Grammar = Grammar {
@@ -24,18 +25,7 @@ pub(super) static GRAMMAR: Grammar = Grammar {
 };
 
 pub(super) static STRING_ESCAPES: Escapes = Escapes {
-    simple: &[
-        (b'\\', '\\'),
-        (b'\'', '\''),
-        (b'"', '"'),
-        (b'a', '\x07'),
-        (b'b', '\x08'),
-        (b'f', '\x0c'),
-        (b'n', '\n'),
-        (b'r', '\r'),
-        (b't', '\t'),
-        (b'v', '\x0b'),
-    ],
+    simple: C_ESCAPES,
     unreadable: b"N",
     octal: 3,
     hex: true,
@@ -111,7 +101,7 @@ fn one_string(node: &Node<'_>, src: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{on_small_stack, only_call, read_with, texts};
+    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
     use super::super::*;
 
     const PY: Language = Language::Python;
@@ -138,17 +128,15 @@ mod tests {
     #[test]
     fn sdk_calls_positional_and_keyword() {
         let source = "v = client.get_boolean_value(\"new-checkout\", True, ctx)\n";
-        let call = only_call(PY, source);
-        assert_eq!(call.method, "get_boolean_value");
-        assert!(!call.accessor);
-        assert_eq!(call.value_type, Some(ValueType::Boolean));
-        assert_eq!(call.key.as_deref(), Some("new-checkout"));
-        assert_eq!(&source[call.key_span.clone()], "\"new-checkout\"");
-        assert_eq!(
-            &source[call.span.clone()],
-            "client.get_boolean_value(\"new-checkout\", True, ctx)"
+        let span = "client.get_boolean_value(\"new-checkout\", True, ctx)";
+        assert_checkout_call(
+            PY,
+            source,
+            "get_boolean_value",
+            span,
+            Some(serde_json::json!(true)),
         );
-        assert_eq!(call.default, Some(serde_json::json!(true)));
+        let call = only_call(PY, source);
         assert_eq!(call.default_text.as_deref(), Some("True"));
 
         let call = only_call(
@@ -264,25 +252,5 @@ mod tests {
         );
         assert!(other.calls.is_empty());
         assert!(read_with(PY, source, &[]).calls.is_empty());
-    }
-
-    #[test]
-    fn deep_nesting_on_a_small_stack() {
-        on_small_stack(|| {
-            let depth = 100_000;
-            let source = format!(
-                "x = {}c.get_boolean_value('deep', True){}\n# end\n",
-                "(".repeat(depth),
-                ")".repeat(depth)
-            );
-            let syntax = read_with(PY, &source, &[]);
-            assert_eq!(syntax.comments.len(), 1);
-            assert_eq!(syntax.calls.len(), 1);
-            assert_eq!(syntax.calls[0].key.as_deref(), Some("deep"));
-            let lists = format!("x = {}{}\n", "[".repeat(depth), "]".repeat(depth));
-            let _ = read_with(PY, &lists, &[]);
-            let broken = format!("x = {}\n", "(f(".repeat(depth));
-            assert!(read_with(PY, &broken, &[]).has_errors);
-        });
     }
 }

@@ -58,7 +58,7 @@ fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{only_call, read_with, texts};
+    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
     use super::super::*;
 
     const RS: Language = Language::Rust;
@@ -81,16 +81,9 @@ mod tests {
     fn client_calls() {
         let source =
             "async fn f() { let on = client.get_bool_value(\"new-checkout\", None, None).await; }";
-        let call = only_call(RS, source);
-        assert_eq!(call.method, "get_bool_value");
-        assert_eq!(call.value_type, Some(ValueType::Boolean));
-        assert_eq!(call.key.as_deref(), Some("new-checkout"));
-        assert_eq!(&source[call.key_span.clone()], "\"new-checkout\"");
-        assert_eq!(
-            &source[call.span.clone()],
-            "client.get_bool_value(\"new-checkout\", None, None)"
-        );
-        assert_eq!((call.default, call.default_text), (None, None));
+        let span = "client.get_bool_value(\"new-checkout\", None, None)";
+        assert_checkout_call(RS, source, "get_bool_value", span, None);
+        assert_eq!(only_call(RS, source).default_text, None);
 
         for (source, key, value_type) in [
             (
