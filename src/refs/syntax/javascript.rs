@@ -4,7 +4,8 @@
 use ast_grep_language::SupportLang;
 
 use super::{
-    BASE, Escapes, Grammar, NO_ESCAPES, Node, Unknown, between, plain_arguments, text, unescape,
+    BASE, C_ESCAPES, Escapes, Grammar, NO_ESCAPES, Node, Unknown, between, plain_arguments, text,
+    unescape,
 };
 
 const fn grammar(lang: SupportLang) -> Grammar {
@@ -31,15 +32,9 @@ pub(super) static TYPESCRIPT: Grammar = grammar(SupportLang::TypeScript);
 pub(super) static TSX: Grammar = grammar(SupportLang::Tsx);
 
 pub(super) static ESCAPES: Escapes = Escapes {
-    simple: &[
-        (b'0', '\0'),
-        (b'b', '\x08'),
-        (b'f', '\x0c'),
-        (b'n', '\n'),
-        (b'r', '\r'),
-        (b't', '\t'),
-        (b'v', '\x0b'),
-    ],
+    // C's but `\a`; `\0` and the legacy octal escapes (sloppy mode) as octal.
+    simple: C_ESCAPES.split_at(1).1,
+    octal: 3,
     hex: true,
     unicode4: true,
     unicode_braced: true,
@@ -149,6 +144,7 @@ mod tests {
                 Some("dABC"),
             ),
             ("c.getBooleanValue(`t\\``, false)", Some("t`")),
+            ("c.getBooleanValue('\\101\\a\\0', false)", Some("Aa\0")),
             ("c.getBooleanValue(`t-${x}`, false)", None),
             ("c.getBooleanValue('a' + b, false)", None),
             ("c.getBooleanValue(KEY, false)", None),

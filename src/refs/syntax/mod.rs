@@ -878,7 +878,7 @@ pub(crate) struct Escapes {
     unknown: Unknown,
 }
 
-/// The escapes C has, and Python and Go.
+/// The escapes C has, and Python and Go; JavaScript has all but the first, `\a`.
 pub(crate) const C_ESCAPES: &[(u8, char)] = &[
     (b'a', '\x07'),
     (b'b', '\x08'),
