@@ -2,7 +2,7 @@
 
 use ast_grep_language::SupportLang;
 
-use super::{BASE, Callee, Escapes, Grammar, NO_ESCAPES, Node, between, text, unescape};
+use super::{BASE, Callee, Escapes, Grammar, NO_ESCAPES, Node, quoted_string, unescape};
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Java,
@@ -50,17 +50,7 @@ fn callee<'r>(_: &Grammar, node: &Node<'r>) -> Option<Callee<'r>> {
 }
 
 fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
-    if node.kind() != "string_literal" {
-        return None;
-    }
-    if node.children().any(|c| c.kind().contains("interpolation")) {
-        return Some(None);
-    }
-    let source = text(src, node);
-    Some(match between(source, 3, 3) {
-        Some(block) if source.starts_with("\"\"\"") => text_block(block),
-        _ => between(source, 1, 1).and_then(|body| unescape(body, &ESCAPES)),
-    })
+    quoted_string(node, src, &ESCAPES, text_block)
 }
 
 /// A text block's value (JLS 3.10.6): the content starts after the opening line; the

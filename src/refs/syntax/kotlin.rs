@@ -3,9 +3,7 @@
 
 use ast_grep_language::SupportLang;
 
-use super::{
-    Argument, BASE, Callee, Escapes, Grammar, NO_ESCAPES, Node, between, operands, text, unescape,
-};
+use super::{Argument, BASE, Callee, Escapes, Grammar, NO_ESCAPES, Node, operands, quoted_string};
 
 pub(super) static GRAMMAR: Grammar = Grammar {
     lang: SupportLang::Kotlin,
@@ -95,19 +93,9 @@ fn arguments<'r>(node: &Node<'r>) -> Vec<Argument<'r>> {
         .collect()
 }
 
+/// Raw strings (`"""…"""`) have no escapes.
 fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
-    if node.kind() != "string_literal" {
-        return None;
-    }
-    if node.children().any(|c| c.kind().starts_with("interpolat")) {
-        return Some(None);
-    }
-    let source = text(src, node);
-    Some(match between(source, 3, 3) {
-        // Raw strings have no escapes.
-        Some(raw) if source.starts_with("\"\"\"") => Some(raw.to_owned()),
-        _ => between(source, 1, 1).and_then(|body| unescape(body, &ESCAPES)),
-    })
+    quoted_string(node, src, &ESCAPES, |raw| Some(raw.to_owned()))
 }
 
 #[cfg(test)]

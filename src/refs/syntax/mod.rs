@@ -1018,6 +1018,28 @@ fn push_char(out: &mut Vec<u8>, value: u32) -> Option<()> {
     Some(())
 }
 
+/// A `"…"` or `"""…"""` string literal (Java, Kotlin): None when the node is not a
+/// `string_literal`, Some(None) when it interpolates or cannot be read. `triple` reads the
+/// body of a triple-quoted one.
+pub(crate) fn quoted_string(
+    node: &Node<'_>,
+    src: &str,
+    escapes: &Escapes,
+    triple: fn(&str) -> Option<String>,
+) -> Option<Option<String>> {
+    if node.kind() != "string_literal" {
+        return None;
+    }
+    if node.children().any(|c| c.kind().contains("interpolat")) {
+        return Some(None);
+    }
+    let source = text(src, node);
+    Some(match between(source, 3, 3) {
+        Some(body) if source.starts_with("\"\"\"") => triple(body),
+        _ => between(source, 1, 1).and_then(|body| unescape(body, escapes)),
+    })
+}
+
 /// The body of a literal between an opening delimiter of `open` bytes and a closing one of
 /// `close` bytes (None for a literal too short to have both, as an unterminated one may be).
 pub(crate) fn between(source: &str, open: usize, close: usize) -> Option<&str> {
