@@ -42,7 +42,9 @@ fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
+    use super::super::tests::{
+        assert_checkout_call, assert_comments_and_strings, only_call, read_with,
+    };
     use super::super::*;
     use serde_json::json;
 
@@ -55,9 +57,7 @@ mod tests {
     #[test]
     fn comments_and_strings() {
         let source = in_func("// a\n\tx := \"s\" + `raw` /* b */\n\tr := 'c'");
-        let syntax = read_with(GO, &source, &[]);
-        assert_eq!(texts(&source, &syntax.comments), ["// a", "/* b */"]);
-        assert_eq!(texts(&source, &syntax.strings), ["\"s\"", "`raw`"]);
+        assert_comments_and_strings(GO, &source, &["// a", "/* b */"], &["\"s\"", "`raw`"]);
     }
 
     #[test]

@@ -92,7 +92,9 @@ fn text_block(inside: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
+    use super::super::tests::{
+        assert_checkout_call, assert_comments_and_strings, only_call, read_with,
+    };
     use super::super::*;
     use super::text_block;
     use serde_json::json;
@@ -108,17 +110,9 @@ mod tests {
         let source = in_method(
             "// a\n    String s = \"q\" /* b */ + \"\"\"\n      block\"\"\";\n    char c = 'c';",
         );
-        let syntax = read_with(JAVA, &source, &[]);
-        assert_eq!(texts(&source, &syntax.comments), ["// a", "/* b */"]);
-        assert_eq!(
-            texts(&source, &syntax.strings),
-            ["\"q\"", "\"\"\"\n      block\"\"\""]
-        );
-        let doc = "/** doc */\nclass A {}\n";
-        assert_eq!(
-            texts(doc, &read_with(JAVA, doc, &[]).comments),
-            ["/** doc */"]
-        );
+        let strings = ["\"q\"", "\"\"\"\n      block\"\"\""];
+        assert_comments_and_strings(JAVA, &source, &["// a", "/* b */"], &strings);
+        assert_comments_and_strings(JAVA, "/** doc */\nclass A {}\n", &["/** doc */"], &[]);
     }
 
     #[test]

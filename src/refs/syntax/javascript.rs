@@ -78,7 +78,9 @@ fn field<'r>(node: &Node<'r>, src: &str, name: &str) -> Option<Node<'r>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
+    use super::super::tests::{
+        assert_checkout_call, assert_comments_and_strings, only_call, read_with,
+    };
     use super::super::*;
     use serde_json::json;
 
@@ -89,22 +91,12 @@ mod tests {
     fn comments_and_strings() {
         for language in [JS, TS, Language::Tsx] {
             let source = "// a\n/* b */ const x = 'q' + \"d\" + `t${f(\"in\")}`;\n/** doc */\n";
-            let syntax = read_with(language, source, &[]);
-            assert_eq!(
-                texts(source, &syntax.comments),
-                ["// a", "/* b */", "/** doc */"]
-            );
-            assert_eq!(
-                texts(source, &syntax.strings),
-                ["'q'", "\"d\"", "`t${f(\"in\")}`"]
-            );
+            let comments = ["// a", "/* b */", "/** doc */"];
+            let strings = ["'q'", "\"d\"", "`t${f(\"in\")}`"];
+            assert_comments_and_strings(language, source, &comments, &strings);
+            let jsx = "const e = <div title=\"t\">{/* c */}text</div>;\n";
+            assert_comments_and_strings(language, jsx, &["/* c */"], &["\"t\""]);
         }
-        let jsx = "const e = <div title=\"t\">{/* c */}text</div>;\n";
-        let syntax = read_with(Language::Tsx, jsx, &[]);
-        assert_eq!(texts(jsx, &syntax.comments), ["/* c */"]);
-        assert_eq!(texts(jsx, &syntax.strings), ["\"t\""]);
-        let syntax = read_with(JS, jsx, &[]);
-        assert_eq!(texts(jsx, &syntax.strings), ["\"t\""]);
     }
 
     #[test]

@@ -100,7 +100,9 @@ fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
+    use super::super::tests::{
+        assert_checkout_call, assert_comments_and_strings, only_call, read_with,
+    };
     use super::super::*;
     use serde_json::json;
 
@@ -110,15 +112,9 @@ mod tests {
     fn comments_and_strings() {
         let source =
             "// a\nval s = \"q\" /* b */ + \"\"\"raw\"\"\" + \"t$x\"\n/** doc */\nval c = 'c'\n";
-        let syntax = read_with(KT, source, &[]);
-        assert_eq!(
-            texts(source, &syntax.comments),
-            ["// a", "/* b */", "/** doc */"]
-        );
-        assert_eq!(
-            texts(source, &syntax.strings),
-            ["\"q\"", "\"\"\"raw\"\"\"", "\"t$x\""]
-        );
+        let comments = ["// a", "/* b */", "/** doc */"];
+        let strings = ["\"q\"", "\"\"\"raw\"\"\"", "\"t$x\""];
+        assert_comments_and_strings(KT, source, &comments, &strings);
     }
 
     #[test]

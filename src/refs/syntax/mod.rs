@@ -1231,6 +1231,18 @@ pub(crate) mod tests {
         );
     }
 
+    /// The comments and the strings of `source` are these texts.
+    pub(crate) fn assert_comments_and_strings(
+        language: Language,
+        source: &str,
+        comments: &[&str],
+        strings: &[&str],
+    ) {
+        let syntax = read_with(language, source, &[]);
+        assert_eq!(texts(source, &syntax.comments), comments, "{language:?}");
+        assert_eq!(texts(source, &syntax.strings), strings, "{language:?}");
+    }
+
     /// The texts of the ranges.
     pub(crate) fn texts<'s>(source: &'s str, ranges: &[Range<usize>]) -> Vec<&'s str> {
         ranges.iter().map(|range| &source[range.clone()]).collect()

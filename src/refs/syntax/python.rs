@@ -101,7 +101,9 @@ fn one_string(node: &Node<'_>, src: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
+    use super::super::tests::{
+        assert_checkout_call, assert_comments_and_strings, only_call, read_with,
+    };
     use super::super::*;
 
     const PY: Language = Language::Python;
@@ -110,19 +112,14 @@ mod tests {
     fn comments_and_strings() {
         let source =
             "# top\nx = 'a' \"b\" # tail\ny = f\"{z['k']}\" + r'''raw'''\n\"\"\"doc\"\"\"\n";
-        let syntax = read_with(PY, source, &[]);
-        assert_eq!(texts(source, &syntax.comments), ["# top", "# tail"]);
-        assert_eq!(
-            texts(source, &syntax.strings),
-            [
-                "'a'",
-                "\"b\"",
-                "f\"{z['k']}\"",
-                "r'''raw'''",
-                "\"\"\"doc\"\"\""
-            ]
-        );
-        assert!(syntax.calls.is_empty());
+        let strings = [
+            "'a'",
+            "\"b\"",
+            "f\"{z['k']}\"",
+            "r'''raw'''",
+            "\"\"\"doc\"\"\"",
+        ];
+        assert_comments_and_strings(PY, source, &["# top", "# tail"], &strings);
     }
 
     #[test]

@@ -58,7 +58,9 @@ fn string(node: &Node<'_>, src: &str) -> Option<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_checkout_call, only_call, read_with, texts};
+    use super::super::tests::{
+        assert_checkout_call, assert_comments_and_strings, only_call, read_with,
+    };
     use super::super::*;
 
     const RS: Language = Language::Rust;
@@ -66,15 +68,9 @@ mod tests {
     #[test]
     fn comments_and_strings() {
         let source = "// a\n/// doc\nfn f() { let s = \"q\"; /* b /* nested */ */ let r = r#\"raw\"#; println!(\"{}\", \"m\"); let c = 'c'; }\n";
-        let syntax = read_with(RS, source, &[]);
-        assert_eq!(
-            texts(source, &syntax.comments),
-            ["// a", "/// doc\n", "/* b /* nested */ */"]
-        );
-        assert_eq!(
-            texts(source, &syntax.strings),
-            ["\"q\"", "r#\"raw\"#", "\"{}\"", "\"m\""]
-        );
+        let comments = ["// a", "/// doc\n", "/* b /* nested */ */"];
+        let strings = ["\"q\"", "r#\"raw\"#", "\"{}\"", "\"m\""];
+        assert_comments_and_strings(RS, source, &comments, &strings);
     }
 
     #[test]
