@@ -11,7 +11,7 @@ use super::{
 const fn grammar(lang: SupportLang) -> Grammar {
     Grammar {
         lang,
-        comments: &["comment", "html_comment"],
+        comments: &["comment", "html_comment", "hash_bang_line"],
         strings: &["string", "template_string"],
         members: &["member_expression"],
         nulls: &["null"],
@@ -94,8 +94,9 @@ mod tests {
             let comments = ["// a", "/* b */", "/** doc */"];
             let strings = ["'q'", "\"d\"", "`t${f(\"in\")}`"];
             assert_comments_and_strings(language, source, &comments, &strings);
-            let jsx = "const e = <div title=\"t\">{/* c */}text</div>;\n";
-            assert_comments_and_strings(language, jsx, &["/* c */"], &["\"t\""]);
+            let jsx = "#!/usr/bin/env node\nconst e = <div title=\"t\">{/* c */}text</div>;\n";
+            let comments = ["#!/usr/bin/env node", "/* c */"];
+            assert_comments_and_strings(language, jsx, &comments, &["\"t\""]);
         }
     }
 

@@ -1284,6 +1284,13 @@ pub(crate) mod tests {
         for (path, language) in cases {
             assert_eq!(Language::of_path(path), language, "{path}");
         }
+        // ROLES is indexed by `language as usize`.
+        assert!(
+            Language::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, l)| *l as usize == i)
+        );
         let names: Vec<_> = Language::ALL.iter().map(|l| l.name()).collect();
         assert_eq!(
             names,
