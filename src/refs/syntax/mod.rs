@@ -1,8 +1,30 @@
-//! Placeholder until the parser layer lands: no language is read by a parser yet.
+//! The parser layer of `flagctl refs`: where one source file's comments and string literals
+//! are, and every OpenFeature SDK evaluation call and generated accessor in it, with its key,
+//! method, value type and default. The scanner classifies its textual hits by these positions.
+//!
+//! One tree-sitter parse a file (through ast-grep) and one iterative pre-order walk over its
+//! nodes: no recursion that a deeply nested file could overflow, and work linear in the size
+//! of the tree. Each language's grammar (node kinds, how a call, an argument and a literal
+//! look) is a [`Grammar`] in its own file; the SDK method names, argument positions and the
+//! OpenFeature CLI's accessor forms are data, one table a language under `sdk/`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::LazyLock;
 
+use ast_grep_core::AstGrep;
+use ast_grep_core::tree_sitter::{LanguageExt, StrDoc};
+use ast_grep_language::SupportLang;
+use serde::{Deserialize, Serialize};
+
+mod go;
+mod java;
+mod javascript;
+mod kotlin;
+mod python;
+mod rust;
+
+/// A language flagctl reads with a parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Language {
     Python,
@@ -16,56 +38,1596 @@ pub enum Language {
 }
 
 impl Language {
-    pub fn of_path(_path: &str) -> Option<Language> {
-        None
+    /// Every language, in a fixed order.
+    pub const ALL: [Language; 8] = [
+        Language::Python,
+        Language::JavaScript,
+        Language::TypeScript,
+        Language::Tsx,
+        Language::Go,
+        Language::Java,
+        Language::Kotlin,
+        Language::Rust,
+    ];
+
+    /// By file extension: py pyi | js mjs cjs jsx | ts mts cts | tsx | go | java | kt kts | rs;
+    /// None otherwise. The extension is compared without regard to ASCII case.
+    pub fn of_path(path: &str) -> Option<Language> {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let (stem, extension) = name.rsplit_once('.')?;
+        if stem.is_empty() {
+            return None; // `.py` is a hidden file with no extension
+        }
+        Some(match extension.to_ascii_lowercase().as_str() {
+            "py" | "pyi" => Language::Python,
+            "js" | "mjs" | "cjs" | "jsx" => Language::JavaScript,
+            "ts" | "mts" | "cts" => Language::TypeScript,
+            "tsx" => Language::Tsx,
+            "go" => Language::Go,
+            "java" => Language::Java,
+            "kt" | "kts" => Language::Kotlin,
+            "rs" => Language::Rust,
+            _ => return None,
+        })
     }
+
     pub fn name(self) -> &'static str {
-        "none"
+        match self {
+            Language::Python => "python",
+            Language::JavaScript => "javascript",
+            Language::TypeScript => "typescript",
+            Language::Tsx => "tsx",
+            Language::Go => "go",
+            Language::Java => "java",
+            Language::Kotlin => "kotlin",
+            Language::Rust => "rust",
+        }
+    }
+
+    fn grammar(self) -> &'static Grammar {
+        match self {
+            Language::Python => &python::GRAMMAR,
+            Language::JavaScript => &javascript::JAVASCRIPT,
+            Language::TypeScript => &javascript::TYPESCRIPT,
+            Language::Tsx => &javascript::TSX,
+            Language::Go => &go::GRAMMAR,
+            Language::Java => &java::GRAMMAR,
+            Language::Kotlin => &kotlin::GRAMMAR,
+            Language::Rust => &rust::GRAMMAR,
+        }
+    }
+
+    /// The SDK table of the language's family (JavaScript, TypeScript and TSX share one).
+    fn sdk(self) -> &'static Sdk {
+        let family = match self {
+            Language::Python => 0,
+            Language::JavaScript | Language::TypeScript | Language::Tsx => 1,
+            Language::Go => 2,
+            Language::Java => 3,
+            Language::Kotlin => 4,
+            Language::Rust => 5,
+        };
+        &SDKS[family]
     }
 }
 
-pub fn sdk_method_names() -> &'static [&'static str] {
-    &[]
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// The type an SDK method reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueType {
     Boolean,
     String,
     Integer,
     Float,
+    /// JavaScript's `getNumberValue` and kin: an integer or a float.
     Number,
     Object,
 }
 
+/// An OpenFeature SDK evaluation call, or a use of an accessor the OpenFeature CLI generates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SdkCall {
+    /// The method as called, e.g. "get_boolean_value", "getStringValue", "BooleanValue", or
+    /// the accessor's identifier ("useEnableFeatureA", "EnableFeatureA", "ENABLE_FEATURE_A").
     pub method: String,
+    /// A typed accessor generated by the OpenFeature CLI (its key comes from the accessor map),
+    /// or one of its `FlagKeys.NAME` key constants: then `span` is that member expression,
+    /// a reference rather than a call.
     pub accessor: bool,
+    /// The type the method reads: from the method's name, or for a generic one (React's
+    /// `useFlag`) from its default literal; None for accessors and when unknown.
     pub value_type: Option<ValueType>,
+    /// The key when it is a plain string literal (unescaped), else None (a dynamic key).
     pub key: Option<String>,
+    /// The byte range of the key argument (the literal with its quotes), or of the accessor's
+    /// identifier.
     pub key_span: Range<usize>,
+    /// The whole call expression.
     pub span: Range<usize>,
+    /// The default argument when it is a literal: a boolean, a number, a string or null
+    /// (`None`, `nil`, `null`).
     pub default: Option<serde_json::Value>,
+    /// The default argument's source text, when there is one.
     pub default_text: Option<String>,
 }
 
+/// What a source file holds, by position.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Syntax {
+    /// Byte ranges of comment nodes, sorted and disjoint.
     pub comments: Vec<Range<usize>>,
+    /// Byte ranges of string literal nodes with their quotes (template strings too), sorted
+    /// and disjoint: a string within another (in an f-string's or a template's substitution)
+    /// is covered by the outer one.
     pub strings: Vec<Range<usize>>,
+    /// SDK calls and accessor uses, in source order (by start; an outer call before the calls
+    /// in its arguments).
     pub calls: Vec<SdkCall>,
+    /// tree-sitter found ERROR or MISSING nodes: the results are still best effort.
     pub has_errors: bool,
 }
 
-pub fn read(_language: Language, _source: &str, _accessors: &HashMap<String, String>) -> Syntax {
-    Syntax {
-        comments: Vec::new(),
-        strings: Vec::new(),
-        calls: Vec::new(),
-        has_errors: false,
+/// Every SDK method name of every language (for the scanner's one-pass text prefilter: a
+/// file with any of these words is parsed even when no known key occurs in it, so that calls
+/// with a misspelt key are found). Sorted, without duplicates. Go's error-less methods make
+/// common words of it: `Boolean`, `String`, `Int`, `Float`, `Object`.
+pub fn sdk_method_names() -> &'static [&'static str] {
+    static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut names: Vec<&'static str> = SDKS
+            .iter()
+            .flat_map(|sdk| sdk.methods.keys().map(String::as_str))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    });
+    &NAMES
+}
+
+/// The identifiers the OpenFeature CLI (`openfeature generate`) generates for a flag key, in
+/// every language it supports that is listed above (Go, React, Node.js, Angular, NestJS,
+/// Python, Java): sorted, without duplicates, only those that are identifiers.
+pub fn accessor_names(key: &str) -> Vec<String> {
+    let cases = Cases::of(key);
+    let mut names: Vec<String> = SDKS
+        .iter()
+        .flat_map(|sdk| &sdk.accessors)
+        .flat_map(|accessor| &accessor.names)
+        .filter_map(|template| cases.expand(template))
+        .filter(|name| is_identifier(name))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Reads one source file. `accessors` maps an identifier the OpenFeature CLI generates for a
+/// flag to that flag's key (the caller builds it from the keys with [`accessor_names`]); an
+/// identifier counts only where it has the form this language's generated code gives it.
+/// Never panics; a file tree-sitter cannot parse at all gives an empty [`Syntax`] with
+/// `has_errors`.
+pub fn read(language: Language, source: &str, accessors: &HashMap<String, String>) -> Syntax {
+    let grammar = language.grammar();
+    let Ok(root) = AstGrep::<StrDoc<SupportLang>>::try_new(source, grammar.lang) else {
+        return Syntax {
+            has_errors: true,
+            ..Syntax::default()
+        };
+    };
+    let top = root.root();
+    let roles = &ROLES[language as usize];
+    let sdk = language.sdk();
+    let reader = Reader {
+        grammar,
+        sdk,
+        accessors,
+        src: source,
+    };
+    let members = !accessors.is_empty() && sdk.accessors.iter().any(|a| a.member_of.is_some());
+    let mut syntax = Syntax {
+        has_errors: top.get_inner_node().has_error(),
+        ..Syntax::default()
+    };
+    for node in top.dfs() {
+        match roles.get(usize::from(node.kind_id())) {
+            Some(Role::Comment) => push_outermost(&mut syntax.comments, node.range()),
+            Some(Role::String) => push_outermost(&mut syntax.strings, node.range()),
+            Some(Role::Call) => syntax.calls.extend(reader.call(&node)),
+            Some(Role::Member) if members => syntax.calls.extend(reader.constant(&node)),
+            _ => {}
+        }
+    }
+    syntax
+}
+
+/// Keeps the ranges disjoint: pre-order visits an enclosing node first.
+fn push_outermost(ranges: &mut Vec<Range<usize>>, range: Range<usize>) {
+    if ranges.last().is_none_or(|last| last.end <= range.start) {
+        ranges.push(range);
     }
 }
 
-pub fn accessor_names(_key: &str) -> Vec<String> {
-    Vec::new()
+// ---------------------------------------------------------------------------------------
+// Grammars: what each language's tree looks like.
+
+pub(crate) type Node<'r> = ast_grep_core::Node<'r, StrDoc<SupportLang>>;
+
+/// One language's tree-sitter grammar, as far as this module needs it. Kinds are named kinds.
+/// Grammars are written as changes to [`BASE`].
+pub(crate) struct Grammar {
+    lang: SupportLang,
+    comments: &'static [&'static str],
+    /// Nodes recorded as string literals.
+    strings: &'static [&'static str],
+    calls: &'static [&'static str],
+    /// Member accesses (`a.b`), decomposed by `member`.
+    members: &'static [&'static str],
+    /// Plain names: a callee, receiver or member object that is one is its own last name.
+    names: &'static [&'static str],
+    /// Literal kinds: booleans (read by their text), nulls, integers, floats, and object or
+    /// array literals (for `useFlag`'s type).
+    booleans: &'static [&'static str],
+    nulls: &'static [&'static str],
+    integers: &'static [&'static str],
+    floats: &'static [&'static str],
+    objects: &'static [&'static str],
+    /// Prefix operators whose first child is the sign (`-1`).
+    signs: &'static [&'static str],
+    /// `010` is octal.
+    leading_zero_octal: bool,
+    /// The object and the property fields of a member access.
+    member_fields: (&'static str, &'static str),
+    /// The callee of a call: its name and, for a method, the receiver expression.
+    callee: for<'r> fn(&Grammar, &Node<'r>) -> Option<Callee<'r>>,
+    /// The arguments of a call, comments left out.
+    arguments: for<'r> fn(&Node<'r>) -> Vec<Argument<'r>>,
+    /// A member access's object and property.
+    member: for<'r> fn(&Grammar, &Node<'r>) -> Option<(Node<'r>, Node<'r>)>,
+    /// A string literal's value: None when the node is no string literal, Some(None) when it
+    /// is one whose value is not static (interpolation) or cannot be read.
+    string: fn(&Node<'_>, &str) -> Option<Option<String>>,
+    /// The value of a field of an object literal argument (`{ flagKey: "k" }`).
+    field: for<'r> fn(&Node<'r>, &str, &str) -> Option<Node<'r>>,
+}
+
+/// What most grammars share: calls whose `function` field is a name or a member access and
+/// whose `arguments` field lists plain expressions.
+pub(crate) const BASE: Grammar = Grammar {
+    lang: SupportLang::Python, // each grammar names its own
+    comments: &["comment"],
+    strings: &[],
+    calls: &["call_expression"],
+    members: &[],
+    names: &["identifier"],
+    booleans: &["true", "false"],
+    nulls: &[],
+    integers: &[],
+    floats: &[],
+    objects: &[],
+    signs: &["unary_expression"],
+    leading_zero_octal: false,
+    member_fields: ("object", "property"),
+    callee: function_callee,
+    arguments: |node| plain_arguments(node.field("arguments")),
+    member: |grammar, node| {
+        let (object, property) = grammar.member_fields;
+        Some((node.field(object)?, node.field(property)?))
+    },
+    string: |_, _| None,
+    field: |_, _, _| None,
+};
+
+/// The callee in a call's `function` field (through Rust's turbofish `f::<T>`).
+fn function_callee<'r>(grammar: &Grammar, node: &Node<'r>) -> Option<Callee<'r>> {
+    let mut function = node.field("function")?;
+    if function.kind() == "generic_function" {
+        function = function.field("function")?;
+    }
+    let kind = function.kind();
+    if grammar.names.contains(&kind.as_ref()) {
+        Some((function, None))
+    } else if grammar.members.contains(&kind.as_ref()) {
+        (grammar.member)(grammar, &function).map(|(object, name)| (name, Some(object)))
+    } else {
+        None
+    }
+}
+
+/// A callee: its name, and for a method the receiver expression.
+pub(crate) type Callee<'r> = (Node<'r>, Option<Node<'r>>);
+
+/// An argument of a call: its name when it is a named (keyword) argument.
+pub(crate) struct Argument<'r> {
+    name: Option<Node<'r>>,
+    value: Node<'r>,
+}
+
+impl Argument<'_> {
+    fn positional(value: Node<'_>) -> Argument<'_> {
+        Argument { name: None, value }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Other,
+    Comment,
+    String,
+    Call,
+    Member,
+}
+
+/// Each language's roles by node kind id, indexed by `Language as usize`.
+static ROLES: LazyLock<Vec<Vec<Role>>> = LazyLock::new(|| {
+    Language::ALL
+        .iter()
+        .map(|language| {
+            let grammar = language.grammar();
+            let ts = grammar.lang.get_ts_language();
+            (0..ts.node_kind_count())
+                .map(|id| {
+                    let Ok(id) = u16::try_from(id) else {
+                        return Role::Other;
+                    };
+                    let kind = ts.node_kind_for_id(id).unwrap_or_default();
+                    if !ts.node_kind_is_named(id) {
+                        Role::Other
+                    } else if grammar.comments.contains(&kind) {
+                        Role::Comment
+                    } else if grammar.strings.contains(&kind) {
+                        Role::String
+                    } else if grammar.calls.contains(&kind) {
+                        Role::Call
+                    } else if grammar.members.contains(&kind) {
+                        Role::Member
+                    } else {
+                        Role::Other
+                    }
+                })
+                .collect()
+        })
+        .collect()
+});
+
+/// A node's source text ("" for a range that is not one, which a valid tree never has).
+pub(crate) fn text<'s>(src: &'s str, node: &Node<'_>) -> &'s str {
+    src.get(node.range()).unwrap_or_default()
+}
+
+/// The named children of a node that are not comments (or other extras).
+pub(crate) fn operands<'r>(node: &Node<'r>) -> std::vec::IntoIter<Node<'r>> {
+    node.children()
+        .filter(|child| child.is_named() && !child.is_extra())
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// A call's arguments where its argument list holds plain expressions.
+pub(crate) fn plain_arguments(list: Option<Node<'_>>) -> Vec<Argument<'_>> {
+    list.map(|list| operands(&list).map(Argument::positional).collect())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// The SDK tables (sdk/*.toml).
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SdkFile {
+    #[serde(default)]
+    calls: Vec<CallSpec>,
+    #[serde(default)]
+    accessors: Vec<AccessorSpec>,
+}
+
+/// A group of SDK methods that take their key and default alike.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallSpec {
+    /// Method names; `{type}` stands for each key of `types`.
+    methods: Vec<String>,
+    /// What `{type}` becomes, and the value type it reads. Empty: the type follows the
+    /// default literal.
+    #[serde(default)]
+    types: BTreeMap<String, ValueType>,
+    /// Fewer arguments than this is another method of the same name.
+    #[serde(default)]
+    min_args: usize,
+    key: ArgumentSpec,
+    default: Option<ArgumentSpec>,
+}
+
+/// Where an argument is: by position among the positional arguments, or by name where the
+/// language has named arguments; `field`: in that field of an object literal argument.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArgumentSpec {
+    index: usize,
+    name: Option<String>,
+    field: Option<String>,
+}
+
+/// A form of the identifiers the OpenFeature CLI generates for a flag.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessorSpec {
+    /// Templates: `{Pascal}`, `{camel}`, `{snake}` and `{SCREAMING_SNAKE}` stand for the key
+    /// in that case (as the CLI's strcase functions write it).
+    names: Vec<String>,
+    /// The identifier is the receiver of one of these methods (Go's `EnableFeatureA.Value()`);
+    /// empty: the identifier is the callee itself.
+    #[serde(default)]
+    receiver_of: Vec<String>,
+    /// The identifier is a member of an object of this name (`FlagKeys.ENABLE_FEATURE_A`),
+    /// not called.
+    member_of: Option<String>,
+    max_args: Option<usize>,
+}
+
+struct Sdk {
+    /// Expanded method name → (index into `calls`, the type it reads).
+    methods: HashMap<String, (usize, Option<ValueType>)>,
+    calls: Vec<CallSpec>,
+    accessors: Vec<AccessorSpec>,
+}
+
+impl Sdk {
+    fn parse(toml_text: &str) -> Result<Sdk, toml::de::Error> {
+        let file: SdkFile = toml::from_str(toml_text)?;
+        let mut methods = HashMap::new();
+        for (index, spec) in file.calls.iter().enumerate() {
+            for template in &spec.methods {
+                if spec.types.is_empty() || !template.contains("{type}") {
+                    methods.insert(template.clone(), (index, None));
+                }
+                for (fragment, value_type) in &spec.types {
+                    if template.contains("{type}") {
+                        let name = template.replace("{type}", fragment);
+                        methods.insert(name, (index, Some(*value_type)));
+                    }
+                }
+            }
+        }
+        Ok(Sdk {
+            methods,
+            calls: file.calls,
+            accessors: file.accessors,
+        })
+    }
+}
+
+/// By family: Python, JavaScript (and TypeScript, TSX), Go, Java, Kotlin, Rust.
+static SDKS: LazyLock<Vec<Sdk>> = LazyLock::new(|| {
+    [
+        include_str!("sdk/python.toml"),
+        include_str!("sdk/javascript.toml"),
+        include_str!("sdk/go.toml"),
+        include_str!("sdk/java.toml"),
+        include_str!("sdk/kotlin.toml"),
+        include_str!("sdk/rust.toml"),
+    ]
+    .into_iter()
+    .map(|text| Sdk::parse(text).expect("the SDK tables are valid (tested)"))
+    .collect()
+});
+
+// ---------------------------------------------------------------------------------------
+// Calls.
+
+struct Reader<'a> {
+    grammar: &'static Grammar,
+    sdk: &'static Sdk,
+    accessors: &'a HashMap<String, String>,
+    src: &'a str,
+}
+
+impl Reader<'_> {
+    fn call(&self, node: &Node<'_>) -> Option<SdkCall> {
+        let (name, receiver) = (self.grammar.callee)(self.grammar, node)?;
+        let method = text(self.src, &name);
+        if let Some(&(index, value_type)) = self.sdk.methods.get(method)
+            && let Some(call) = self.sdk_call(node, method, &self.sdk.calls[index], value_type)
+        {
+            return Some(call);
+        }
+        if self.accessors.is_empty() {
+            return None;
+        }
+        if let Some(key) = self.accessors.get(method) {
+            let form = self.accessor_form(key, method, |spec| {
+                spec.member_of.is_none() && spec.receiver_of.is_empty()
+            });
+            if let Some(spec) = form
+                && self.arity_fits(node, spec)
+            {
+                return Some(self.accessor(method, key, name.range(), node.range()));
+            }
+        }
+        let receiver = self.last_name(&receiver?)?;
+        let accessor = text(self.src, &receiver);
+        let key = self.accessors.get(accessor)?;
+        let spec = self.accessor_form(key, accessor, |spec| {
+            spec.receiver_of.iter().any(|m| m == method)
+        })?;
+        self.arity_fits(node, spec)
+            .then(|| self.accessor(accessor, key, receiver.range(), node.range()))
+    }
+
+    /// A member access that is one of the generated key constants (`FlagKeys.NAME`).
+    fn constant(&self, node: &Node<'_>) -> Option<SdkCall> {
+        let (object, property) = (self.grammar.member)(self.grammar, node)?;
+        let name = text(self.src, &property);
+        let key = self.accessors.get(name)?;
+        let object = text(self.src, &self.last_name(&object)?);
+        self.accessor_form(key, name, |spec| spec.member_of.as_deref() == Some(object))?;
+        Some(self.accessor(name, key, property.range(), node.range()))
+    }
+
+    fn sdk_call(
+        &self,
+        node: &Node<'_>,
+        method: &str,
+        spec: &CallSpec,
+        value_type: Option<ValueType>,
+    ) -> Option<SdkCall> {
+        let arguments = (self.grammar.arguments)(node);
+        if arguments.len() < spec.min_args {
+            return None;
+        }
+        let key = self.argument(&arguments, &spec.key)?;
+        let default = spec
+            .default
+            .as_ref()
+            .and_then(|at| self.argument(&arguments, at));
+        let default_literal = default.as_ref().map(|node| self.literal(node));
+        let value_type = match (value_type, &default_literal) {
+            (Some(value_type), _) => Some(value_type),
+            (None, Some(literal)) if spec.types.is_empty() => literal.value_type(),
+            _ => None,
+        };
+        let key_value = match self.literal(&key) {
+            Literal::String(value) => value,
+            _ => None,
+        };
+        Some(SdkCall {
+            method: method.to_owned(),
+            accessor: false,
+            value_type,
+            key: key_value,
+            key_span: key.range(),
+            span: node.range(),
+            default: default_literal.and_then(Literal::json),
+            default_text: default.map(|node| text(self.src, &node).to_owned()),
+        })
+    }
+
+    fn argument<'r>(&self, arguments: &[Argument<'r>], at: &ArgumentSpec) -> Option<Node<'r>> {
+        let named = at.name.as_deref().and_then(|name| {
+            arguments
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| text(self.src, n) == name))
+        });
+        let argument = match named {
+            Some(argument) => argument,
+            None => arguments
+                .iter()
+                .filter(|a| a.name.is_none())
+                .nth(at.index)?,
+        };
+        match &at.field {
+            Some(field) => (self.grammar.field)(&argument.value, self.src, field),
+            None => Some(argument.value.clone()),
+        }
+    }
+
+    /// The accessor form of this language that generates `name` for `key`, among the specs
+    /// `wanted` picks.
+    fn accessor_form(
+        &self,
+        key: &str,
+        name: &str,
+        wanted: impl Fn(&AccessorSpec) -> bool,
+    ) -> Option<&'static AccessorSpec> {
+        let cases = Cases::of(key);
+        self.sdk
+            .accessors
+            .iter()
+            .filter(|spec| wanted(spec))
+            .find(|spec| {
+                spec.names
+                    .iter()
+                    .any(|t| cases.expand(t).as_deref() == Some(name))
+            })
+    }
+
+    fn arity_fits(&self, node: &Node<'_>, spec: &AccessorSpec) -> bool {
+        spec.max_args
+            .is_none_or(|max| (self.grammar.arguments)(node).len() <= max)
+    }
+
+    fn accessor(
+        &self,
+        name: &str,
+        key: &str,
+        key_span: Range<usize>,
+        span: Range<usize>,
+    ) -> SdkCall {
+        SdkCall {
+            method: name.to_owned(),
+            accessor: true,
+            value_type: None,
+            key: Some(key.to_owned()),
+            key_span,
+            span,
+            default: None,
+            default_text: None,
+        }
+    }
+
+    /// The name an expression ends with: a name itself, or a member access's property.
+    fn last_name<'r>(&self, node: &Node<'r>) -> Option<Node<'r>> {
+        let kind = node.kind();
+        if self.grammar.names.contains(&kind.as_ref()) {
+            Some(node.clone())
+        } else if self.grammar.members.contains(&kind.as_ref()) {
+            (self.grammar.member)(self.grammar, node).map(|(_, property)| property)
+        } else {
+            None
+        }
+    }
+
+    /// The value of a literal argument: through parentheses and a sign.
+    fn literal(&self, node: &Node<'_>) -> Literal {
+        let grammar = self.grammar;
+        let mut node = node.clone();
+        let mut negative = false;
+        // Bounded: `-(-(1))` is as deep as anyone writes a default.
+        for _ in 0..8 {
+            let kind = node.kind();
+            let parenthesized = kind == "parenthesized_expression";
+            if !parenthesized && !grammar.signs.contains(&kind.as_ref()) {
+                break;
+            }
+            let mut inner = operands(&node);
+            let (Some(operand), None) = (inner.next(), inner.next()) else {
+                return Literal::Other;
+            };
+            if !parenthesized {
+                match node.child(0).map(|sign| text(self.src, &sign)) {
+                    Some("-") => negative = !negative,
+                    Some("+") => {}
+                    _ => return Literal::Other,
+                }
+            }
+            node = operand;
+        }
+        let value = self.atom(&node);
+        if !negative {
+            return value;
+        }
+        match value {
+            Literal::Integer(i) => i.checked_neg().map_or(Literal::Other, Literal::Integer),
+            Literal::Float(f) => Literal::Float(-f),
+            _ => Literal::Other,
+        }
+    }
+
+    fn atom(&self, node: &Node<'_>) -> Literal {
+        let grammar = self.grammar;
+        if let Some(value) = (grammar.string)(node, self.src) {
+            return Literal::String(value);
+        }
+        let kind = node.kind();
+        let kind = kind.as_ref();
+        let source = text(self.src, node);
+        if grammar.booleans.contains(&kind) {
+            Literal::Boolean(source.eq_ignore_ascii_case("true"))
+        } else if grammar.nulls.contains(&kind) {
+            Literal::Null
+        } else if grammar.integers.contains(&kind) || grammar.floats.contains(&kind) {
+            number(
+                source,
+                grammar.floats.contains(&kind),
+                grammar.leading_zero_octal,
+            )
+        } else if grammar.objects.contains(&kind) {
+            Literal::Object
+        } else {
+            Literal::Other
+        }
+    }
+}
+
+/// A literal argument.
+#[derive(Debug, Clone, PartialEq)]
+enum Literal {
+    /// None: a string whose value is not static (interpolation) or cannot be read.
+    String(Option<String>),
+    Boolean(bool),
+    Integer(i64),
+    Float(f64),
+    Null,
+    /// An object or array literal.
+    Object,
+    Other,
+}
+
+impl Literal {
+    fn json(self) -> Option<serde_json::Value> {
+        match self {
+            Literal::String(value) => value.map(serde_json::Value::String),
+            Literal::Boolean(value) => Some(value.into()),
+            Literal::Integer(value) => Some(value.into()),
+            Literal::Float(value) => serde_json::Number::from_f64(value).map(Into::into),
+            Literal::Null => Some(serde_json::Value::Null),
+            Literal::Object | Literal::Other => None,
+        }
+    }
+
+    /// The type a generic method (React's `useFlag`) reads from its default.
+    fn value_type(&self) -> Option<ValueType> {
+        match self {
+            Literal::String(_) => Some(ValueType::String),
+            Literal::Boolean(_) => Some(ValueType::Boolean),
+            Literal::Integer(_) | Literal::Float(_) => Some(ValueType::Number),
+            Literal::Object => Some(ValueType::Object),
+            Literal::Null | Literal::Other => None,
+        }
+    }
+}
+
+/// A number literal's value. `float_kind`: the grammar says it is a float; otherwise a `.`
+/// or a decimal exponent makes it one (JavaScript has one kind for both). Digit separators
+/// and type suffixes (`1_000L`, `0.5f`, `7u8`, `10n`) are read through; imaginary numbers
+/// (`1j`, `2i`) and anything unreadable are [`Literal::Other`].
+fn number(source: &str, float_kind: bool, leading_zero_octal: bool) -> Literal {
+    let cleaned: String = source
+        .chars()
+        .filter(|c| *c != '_')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let (radix, digits) = match cleaned.get(..2) {
+        Some("0x") => (16, &cleaned[2..]),
+        Some("0o") => (8, &cleaned[2..]),
+        Some("0b") => (2, &cleaned[2..]),
+        _ => (10, cleaned.as_str()),
+    };
+    let mut float = float_kind;
+    let mut digits = strip_type_suffix(digits, radix, &mut float);
+    if digits.ends_with(['j', 'i']) {
+        return Literal::Other;
+    }
+    if radix == 10 && digits.contains(['.', 'e']) {
+        float = true;
+    }
+    if float {
+        return match digits.parse::<f64>() {
+            Ok(value) if radix == 10 => Literal::Float(value),
+            _ => Literal::Other,
+        };
+    }
+    let mut radix = radix;
+    if leading_zero_octal && radix == 10 && digits.len() > 1 && digits.starts_with('0') {
+        radix = 8;
+        digits = &digits[1..];
+    }
+    match i64::from_str_radix(digits, radix) {
+        Ok(value) => Literal::Integer(value),
+        Err(_) => Literal::Other,
+    }
+}
+
+/// Strips a type suffix off a number's digits (lowercased): Rust's `i32`, `u8`, `usize`,
+/// `f64`; Java's and Kotlin's `l`, `u`, `f`, `d`; JavaScript's BigInt `n`. Float suffixes set
+/// `float`. In hexadecimal, `f` and `d` are digits.
+fn strip_type_suffix<'d>(digits: &'d str, radix: u32, float: &mut bool) -> &'d str {
+    for suffix in [
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+    ] {
+        if let Some(rest) = digits.strip_suffix(suffix) {
+            return rest;
+        }
+    }
+    if radix == 10 {
+        for suffix in ["f32", "f64"] {
+            if let Some(rest) = digits.strip_suffix(suffix) {
+                *float = true;
+                return rest;
+            }
+        }
+    }
+    let mut rest = digits.trim_end_matches(['l', 'u', 'n']);
+    if radix == 10 && !rest.contains('x') {
+        let trimmed = rest.trim_end_matches(['f', 'd']);
+        if trimmed.len() != rest.len() {
+            *float = true;
+            rest = trimmed;
+        }
+    }
+    rest
+}
+
+// ---------------------------------------------------------------------------------------
+// String escapes.
+
+/// A language's escape sequences in string literals.
+pub(crate) struct Escapes {
+    /// `\c` → the character.
+    simple: &'static [(u8, char)],
+    /// Escape letters that make a literal unreadable here (Python's `\N{name}`).
+    unreadable: &'static [u8],
+    /// Octal escapes: at most this many digits (0: none).
+    octal: usize,
+    /// Octal escapes have exactly `octal` digits (Go).
+    octal_exact: bool,
+    /// `\xHH`.
+    hex: bool,
+    /// `\x` and octal escapes are bytes (Go), not code points.
+    bytes: bool,
+    /// `\uHHHH`, with UTF-16 surrogate pairs.
+    unicode4: bool,
+    /// `\u{H…}`.
+    unicode_braced: bool,
+    /// `\UHHHHHHHH`.
+    unicode8: bool,
+    /// A backslash before a line break joins the lines.
+    continuation: bool,
+    /// ... and skips the next line's leading whitespace (Rust).
+    continuation_trims: bool,
+    /// An unknown escape `\q`: kept as is (Python), read as `q` (JavaScript), or unreadable.
+    unknown: Unknown,
+}
+
+/// The escapes C has, and Python and Go; JavaScript has all but the first, `\a`.
+pub(crate) const C_ESCAPES: &[(u8, char)] = &[
+    (b'a', '\x07'),
+    (b'b', '\x08'),
+    (b'f', '\x0c'),
+    (b'n', '\n'),
+    (b'r', '\r'),
+    (b't', '\t'),
+    (b'v', '\x0b'),
+    (b'\\', '\\'),
+    (b'\'', '\''),
+    (b'"', '"'),
+];
+
+/// No escapes at all; languages are written as changes to it.
+pub(crate) const NO_ESCAPES: Escapes = Escapes {
+    simple: &[],
+    unreadable: b"",
+    octal: 0,
+    octal_exact: false,
+    hex: false,
+    bytes: false,
+    unicode4: false,
+    unicode_braced: false,
+    unicode8: false,
+    continuation: false,
+    continuation_trims: false,
+    unknown: Unknown::Fail,
+};
+
+#[derive(PartialEq)]
+pub(crate) enum Unknown {
+    Keep,
+    Drop,
+    Fail,
+}
+
+/// A string literal's body (between its quotes) with its escapes read; None when it has an
+/// escape the language does not have, or one of an invalid code point.
+pub(crate) fn unescape(body: &str, escapes: &Escapes) -> Option<String> {
+    if !body.contains('\\') {
+        return Some(body.to_owned());
+    }
+    let b = body.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            let run = b[i..]
+                .iter()
+                .position(|&c| c == b'\\')
+                .unwrap_or(b.len() - i);
+            out.extend_from_slice(&b[i..i + run]);
+            i += run;
+            continue;
+        }
+        let c = *b.get(i + 1)?;
+        i += 2;
+        if let Some(&(_, meaning)) = escapes.simple.iter().find(|(letter, _)| *letter == c) {
+            push_char(&mut out, u32::from(meaning))?;
+        } else if escapes.unreadable.contains(&c) {
+            return None;
+        } else if (c == b'\n' || c == b'\r') && escapes.continuation {
+            if c == b'\r' && b.get(i) == Some(&b'\n') {
+                i += 1;
+            }
+            if escapes.continuation_trims {
+                while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                    i += 1;
+                }
+            }
+        } else if c == b'x' && escapes.hex {
+            let value = hex(b, i, 2)?;
+            i += 2;
+            if escapes.bytes {
+                out.push(u8::try_from(value).ok()?);
+            } else {
+                push_char(&mut out, value)?;
+            }
+        } else if c == b'u' && escapes.unicode_braced && b.get(i) == Some(&b'{') {
+            let close = i + 1 + b[i + 1..].iter().take(9).position(|&c| c == b'}')?;
+            let value = hex(b, i + 1, close - i - 1)?;
+            i = close + 1;
+            push_char(&mut out, value)?;
+        } else if c == b'u' && escapes.unicode4 {
+            let mut value = hex(b, i, 4)?;
+            i += 4;
+            if (0xD800..0xDC00).contains(&value) && b.get(i..i + 2) == Some(b"\\u") {
+                let low = hex(b, i + 2, 4)?;
+                if (0xDC00..0xE000).contains(&low) {
+                    value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00);
+                    i += 6;
+                }
+            }
+            push_char(&mut out, value)?;
+        } else if c == b'U' && escapes.unicode8 {
+            let value = hex(b, i, 8)?;
+            i += 8;
+            push_char(&mut out, value)?;
+        } else if (b'0'..=b'7').contains(&c) && escapes.octal > 0 {
+            let start = i - 1;
+            let mut end = start + 1;
+            while end < b.len() && end - start < escapes.octal && (b'0'..=b'7').contains(&b[end]) {
+                end += 1;
+            }
+            if escapes.octal_exact && end - start != escapes.octal {
+                return None;
+            }
+            let value = u32::from_str_radix(std::str::from_utf8(&b[start..end]).ok()?, 8).ok()?;
+            i = end;
+            if escapes.bytes {
+                out.push(u8::try_from(value).ok()?);
+            } else {
+                push_char(&mut out, value)?;
+            }
+        } else {
+            match escapes.unknown {
+                Unknown::Keep => out.extend_from_slice(&[b'\\', c]),
+                Unknown::Drop => out.push(c),
+                Unknown::Fail => return None,
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex(b: &[u8], at: usize, len: usize) -> Option<u32> {
+    let digits = b.get(at..at + len)?;
+    if len == 0 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+fn push_char(out: &mut Vec<u8>, value: u32) -> Option<()> {
+    let c = char::from_u32(value)?;
+    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    Some(())
+}
+
+/// A `"…"` or `"""…"""` string literal (Java, Kotlin): None when the node is not a
+/// `string_literal`, Some(None) when it interpolates or cannot be read. `triple` reads the
+/// body of a triple-quoted one.
+pub(crate) fn quoted_string(
+    node: &Node<'_>,
+    src: &str,
+    escapes: &Escapes,
+    triple: fn(&str) -> Option<String>,
+) -> Option<Option<String>> {
+    if node.kind() != "string_literal" {
+        return None;
+    }
+    if node.children().any(|c| c.kind().contains("interpolat")) {
+        return Some(None);
+    }
+    let source = text(src, node);
+    Some(match between(source, 3, 3) {
+        Some(body) if source.starts_with("\"\"\"") => triple(body),
+        _ => between(source, 1, 1).and_then(|body| unescape(body, escapes)),
+    })
+}
+
+/// The body of a literal between an opening delimiter of `open` bytes and a closing one of
+/// `close` bytes (None for a literal too short to have both, as an unterminated one may be).
+pub(crate) fn between(source: &str, open: usize, close: usize) -> Option<&str> {
+    let end = source.len().checked_sub(close)?;
+    if end < open {
+        return None;
+    }
+    source.get(open..end)
+}
+
+// ---------------------------------------------------------------------------------------
+// Accessor names.
+
+/// A key in the cases the OpenFeature CLI writes identifiers in. Its template functions are
+/// github.com/iancoleman/strcase v0.3.0's: ToPascal is strcase.ToCamel, ToCamel is
+/// strcase.ToLowerCamel, ToSnake and ToScreamingSnake are theirs (open-feature/cli
+/// internal/generators/func.go, CONTRIBUTING.md).
+struct Cases {
+    pascal: String,
+    camel: String,
+    snake: String,
+    screaming_snake: String,
+}
+
+impl Cases {
+    fn of(key: &str) -> Cases {
+        Cases {
+            pascal: strcase_camel(key, true),
+            camel: strcase_camel(key, false),
+            snake: strcase_delimited(key, b'_', false),
+            screaming_snake: strcase_delimited(key, b'_', true),
+        }
+    }
+
+    /// The template with the key in its cases; None where a case of it is empty (a key of
+    /// punctuation only), as no generated name is.
+    fn expand(&self, template: &str) -> Option<String> {
+        let mut name = template.to_owned();
+        for (placeholder, value) in [
+            ("{Pascal}", &self.pascal),
+            ("{camel}", &self.camel),
+            ("{snake}", &self.snake),
+            ("{SCREAMING_SNAKE}", &self.screaming_snake),
+        ] {
+            if name.contains(placeholder) {
+                if value.is_empty() {
+                    return None;
+                }
+                name = name.replace(placeholder, value);
+            }
+        }
+        Some(name)
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// strcase's toCamelInitCase: words split at `_`, ` `, `-` and `.`, and after digits; other
+/// punctuation dropped; runs of capitals lowered after the first.
+fn strcase_camel(key: &str, initial_capital: bool) -> String {
+    let key = key.trim();
+    let mut out = Vec::with_capacity(key.len());
+    let mut capitalize_next = initial_capital;
+    let mut previous_capital = false;
+    for (i, &byte) in key.as_bytes().iter().enumerate() {
+        let mut c = byte;
+        let capital = c.is_ascii_uppercase();
+        let lower = c.is_ascii_lowercase();
+        if capitalize_next {
+            c = c.to_ascii_uppercase();
+        } else if i == 0 || (previous_capital && capital) {
+            c = c.to_ascii_lowercase();
+        }
+        previous_capital = capital;
+        if capital || lower {
+            out.push(c);
+            capitalize_next = false;
+        } else if c.is_ascii_digit() {
+            out.push(c);
+            capitalize_next = true;
+        } else {
+            capitalize_next = matches!(c, b'_' | b' ' | b'-' | b'.');
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// strcase's ToScreamingDelimited: a delimiter where the case or digits change, and for
+/// ` `, `_`, `-` and `.`; other bytes kept.
+fn strcase_delimited(key: &str, delimiter: u8, screaming: bool) -> String {
+    let s = key.trim().as_bytes();
+    let mut out = Vec::with_capacity(s.len() + 2);
+    for (i, &byte) in s.iter().enumerate() {
+        let capital = byte.is_ascii_uppercase();
+        let lower = byte.is_ascii_lowercase();
+        let digit = byte.is_ascii_digit();
+        let c = if screaming {
+            byte.to_ascii_uppercase()
+        } else {
+            byte.to_ascii_lowercase()
+        };
+        if let Some(&next) = s.get(i + 1) {
+            let next_capital = next.is_ascii_uppercase();
+            let next_lower = next.is_ascii_lowercase();
+            let next_digit = next.is_ascii_digit();
+            if (capital && (next_lower || next_digit))
+                || (lower && (next_capital || next_digit))
+                || (digit && (next_capital || next_lower))
+            {
+                if capital && next_lower && i > 0 && s[i - 1].is_ascii_uppercase() {
+                    out.push(delimiter);
+                }
+                out.push(c);
+                if lower || digit || next_digit {
+                    out.push(delimiter);
+                }
+                continue;
+            }
+        }
+        if matches!(c, b' ' | b'_' | b'-' | b'.') {
+            out.push(delimiter);
+        } else {
+            out.push(c);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Reads `source` with accessors for `keys`.
+    pub(crate) fn read_with(language: Language, source: &str, keys: &[&str]) -> Syntax {
+        let accessors = keys
+            .iter()
+            .flat_map(|key| {
+                accessor_names(key)
+                    .into_iter()
+                    .map(|name| (name, key.to_string()))
+            })
+            .collect();
+        read(language, source, &accessors)
+    }
+
+    /// The one call in `source`.
+    pub(crate) fn only_call(language: Language, source: &str) -> SdkCall {
+        let syntax = read_with(language, source, &["enable-feature-a"]);
+        assert_eq!(syntax.calls.len(), 1, "{source}: {:#?}", syntax.calls);
+        syntax.calls.into_iter().next().unwrap()
+    }
+
+    /// The one call in `source` reads a boolean through `method`, keyed "new-checkout" (with
+    /// quotes at `key_span`), the call being `span` and its default `default`.
+    pub(crate) fn assert_checkout_call(
+        language: Language,
+        source: &str,
+        method: &str,
+        span: &str,
+        default: Option<serde_json::Value>,
+    ) {
+        let call = only_call(language, source);
+        let key_source = &source[call.key_span.start + 1..call.key_span.end - 1];
+        assert_eq!(
+            (
+                call.method.as_str(),
+                call.accessor,
+                call.value_type,
+                call.key.as_deref(),
+                key_source,
+                &source[call.span.clone()],
+                call.default,
+            ),
+            (
+                method,
+                false,
+                Some(ValueType::Boolean),
+                Some("new-checkout"),
+                "new-checkout",
+                span,
+                default,
+            )
+        );
+    }
+
+    /// The comments and the strings of `source` are these texts.
+    pub(crate) fn assert_comments_and_strings(
+        language: Language,
+        source: &str,
+        comments: &[&str],
+        strings: &[&str],
+    ) {
+        let syntax = read_with(language, source, &[]);
+        assert_eq!(texts(source, &syntax.comments), comments, "{language:?}");
+        assert_eq!(texts(source, &syntax.strings), strings, "{language:?}");
+    }
+
+    /// The texts of the ranges.
+    pub(crate) fn texts<'s>(source: &'s str, ranges: &[Range<usize>]) -> Vec<&'s str> {
+        ranges.iter().map(|range| &source[range.clone()]).collect()
+    }
+
+    /// Runs `f` in a thread with the default 2 MiB stack.
+    pub(crate) fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn languages_by_extension() {
+        let cases = [
+            ("a/b.py", Some(Language::Python)),
+            ("b.pyi", Some(Language::Python)),
+            ("x.mjs", Some(Language::JavaScript)),
+            ("x.cjs", Some(Language::JavaScript)),
+            ("x.jsx", Some(Language::JavaScript)),
+            ("x.d.ts", Some(Language::TypeScript)),
+            ("x.mts", Some(Language::TypeScript)),
+            ("x.cts", Some(Language::TypeScript)),
+            ("C:\\src\\App.TSX", Some(Language::Tsx)),
+            ("main.go", Some(Language::Go)),
+            ("A.java", Some(Language::Java)),
+            ("build.gradle.kts", Some(Language::Kotlin)),
+            ("A.kt", Some(Language::Kotlin)),
+            ("lib.rs", Some(Language::Rust)),
+            ("README.md", None),
+            ("Makefile", None),
+            ("dir.py/file", None),
+            (".py", None),
+            ("", None),
+        ];
+        for (path, language) in cases {
+            assert_eq!(Language::of_path(path), language, "{path}");
+        }
+        // ROLES is indexed by `language as usize`.
+        assert!(
+            Language::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, l)| *l as usize == i)
+        );
+        let names: Vec<_> = Language::ALL.iter().map(|l| l.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "python",
+                "javascript",
+                "typescript",
+                "tsx",
+                "go",
+                "java",
+                "kotlin",
+                "rust"
+            ]
+        );
+    }
+
+    #[test]
+    fn sdk_tables_parse_and_expand() {
+        let names = sdk_method_names();
+        for name in [
+            "get_boolean_value",
+            "get_float_details_async",
+            "getNumberValue",
+            "useStringFlagDetails",
+            "useFlag",
+            "BooleanFeatureFlag",
+            "BooleanValue",
+            "IntValueDetails",
+            "Boolean",
+            "getDoubleValue",
+            "getObjectDetails",
+            "get_bool_value",
+            "get_struct_details",
+        ] {
+            assert!(names.contains(&name), "{name}");
+        }
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
+        assert!(!names.iter().any(|name| name.contains('{')));
+        let value_type = |language: Language, name: &str| language.sdk().methods[name].1;
+        assert_eq!(
+            value_type(Language::Go, "IntValue"),
+            Some(ValueType::Integer)
+        );
+        assert_eq!(
+            value_type(Language::Java, "getDoubleDetails"),
+            Some(ValueType::Float)
+        );
+        assert_eq!(
+            value_type(Language::Tsx, "getNumberValue"),
+            Some(ValueType::Number)
+        );
+        assert_eq!(value_type(Language::Tsx, "useFlag"), None);
+        assert_eq!(
+            value_type(Language::Rust, "get_struct_value"),
+            Some(ValueType::Object)
+        );
+    }
+
+    #[test]
+    fn strcase_as_the_openfeature_cli_writes_it() {
+        let cases = [
+            // key, Pascal, camel, snake, SCREAMING_SNAKE
+            (
+                "enable-feature-a",
+                "EnableFeatureA",
+                "enableFeatureA",
+                "enable_feature_a",
+                "ENABLE_FEATURE_A",
+            ),
+            (
+                "checkout.v2_rollout",
+                "CheckoutV2Rollout",
+                "checkoutV2Rollout",
+                "checkout_v_2_rollout",
+                "CHECKOUT_V_2_ROLLOUT",
+            ),
+            // strcase lowers every capital after a capital: "ID" is "Id".
+            (
+                "newUIEnabled",
+                "NewUienabled",
+                "newUienabled",
+                "new_ui_enabled",
+                "NEW_UI_ENABLED",
+            ),
+            (
+                "HTTPServer",
+                "Httpserver",
+                "httpserver",
+                "http_server",
+                "HTTP_SERVER",
+            ),
+            (
+                "numbers2And55with000",
+                "Numbers2And55With000",
+                "numbers2And55With000",
+                "numbers_2_and_55_with_000",
+                "NUMBERS_2_AND_55_WITH_000",
+            ),
+            (
+                "AnyKind.of-string",
+                "AnyKindOfString",
+                "anyKindOfString",
+                "any_kind_of_string",
+                "ANY_KIND_OF_STRING",
+            ),
+            ("a/b", "Ab", "ab", "a/b", "A/B"),
+            (
+                " spaced key ",
+                "SpacedKey",
+                "spacedKey",
+                "spaced_key",
+                "SPACED_KEY",
+            ),
+        ];
+        for (key, pascal, camel, snake, screaming) in cases {
+            let c = Cases::of(key);
+            assert_eq!(
+                (
+                    c.pascal.as_str(),
+                    c.camel.as_str(),
+                    c.snake.as_str(),
+                    c.screaming_snake.as_str()
+                ),
+                (pascal, camel, snake, screaming),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn accessor_names_of_every_generator() {
+        let names = accessor_names("enable-feature-a");
+        for name in [
+            "EnableFeatureA",
+            "useEnableFeatureA",
+            "useSuspenseEnableFeatureA",
+            "enableFeatureA",
+            "enableFeatureADetails",
+            "getEnableFeatureA",
+            "getEnableFeatureADetails",
+            "enable_feature_a",
+            "enable_feature_a_details",
+            "enable_feature_a_async",
+            "enable_feature_a_details_async",
+            "ENABLE_FEATURE_A",
+        ] {
+            assert!(names.contains(&name.to_string()), "{name}: {names:?}");
+        }
+        assert!(names.windows(2).all(|w| w[0] < w[1]));
+        // Not identifiers: left out.
+        assert!(!accessor_names("a/b").iter().any(|n| n.contains('/')));
+        assert!(accessor_names("").is_empty());
+        assert!(!accessor_names("9lives").contains(&"9lives".to_string()));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number("3", false, false), Literal::Integer(3));
+        assert_eq!(number("1_000", false, false), Literal::Integer(1000));
+        assert_eq!(number("0x1F", false, false), Literal::Integer(31));
+        assert_eq!(number("0xffL", false, false), Literal::Integer(255));
+        assert_eq!(number("0o17", false, false), Literal::Integer(15));
+        assert_eq!(number("0b101", false, false), Literal::Integer(5));
+        assert_eq!(number("017", false, true), Literal::Integer(15));
+        assert_eq!(number("017", false, false), Literal::Integer(17));
+        assert_eq!(number("0", false, true), Literal::Integer(0));
+        assert_eq!(number("5L", false, false), Literal::Integer(5));
+        assert_eq!(number("7u8", false, false), Literal::Integer(7));
+        assert_eq!(number("10n", false, false), Literal::Integer(10));
+        assert_eq!(number("0.5", true, false), Literal::Float(0.5));
+        assert_eq!(number("0.5", false, false), Literal::Float(0.5));
+        assert_eq!(number("1e3", false, false), Literal::Float(1000.0));
+        assert_eq!(number("0.5f", true, false), Literal::Float(0.5));
+        assert_eq!(number("2d", false, false), Literal::Float(2.0));
+        assert_eq!(number("1.5f64", true, false), Literal::Float(1.5));
+        assert_eq!(number("1j", false, false), Literal::Other);
+        assert_eq!(number("2i", false, false), Literal::Other);
+        assert_eq!(number("99999999999999999999", false, false), Literal::Other);
+        assert_eq!(number("", false, false), Literal::Other);
+    }
+
+    #[test]
+    fn escapes_never_panic() {
+        let escapes = [
+            &python::STRING_ESCAPES,
+            &javascript::ESCAPES,
+            &go::ESCAPES,
+            &java::ESCAPES,
+            &kotlin::ESCAPES,
+            &rust::ESCAPES,
+        ];
+        for body in [
+            "\\",
+            "\\x",
+            "\\x4",
+            "\\u",
+            "\\u{",
+            "\\u{110000}",
+            "\\uD800",
+            "\\uD83D\\uDE00",
+            "\\U0001F600",
+            "\\777",
+            "\\0",
+            "é\\é",
+            "\\\u{e9}",
+            "\\\r\n  x",
+            "\\N{DASH}",
+            "\\u{}",
+        ] {
+            for e in escapes {
+                let _ = unescape(body, e);
+            }
+        }
+        assert_eq!(
+            unescape("\\uD83D\\uDE00", &javascript::ESCAPES).as_deref(),
+            Some("😀")
+        );
+        assert_eq!(unescape("\\uD83D", &javascript::ESCAPES), None);
+        assert_eq!(
+            unescape("a\\q", &python::STRING_ESCAPES).as_deref(),
+            Some("a\\q")
+        );
+        assert_eq!(
+            unescape("a\\q", &javascript::ESCAPES).as_deref(),
+            Some("aq")
+        );
+        assert_eq!(unescape("a\\q", &go::ESCAPES), None);
+        assert_eq!(unescape("\\é", &javascript::ESCAPES).as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn broken_and_empty_sources_are_read_best_effort() {
+        for language in Language::ALL {
+            let empty = read_with(language, "", &["k"]);
+            assert_eq!(empty, Syntax::default(), "{language:?}");
+            for source in [
+                "client.getBooleanValue(\"k\", ",
+                "\"unterminated",
+                "/* unterminated",
+                "f(((((((",
+                ")))}}}]]]",
+                "get_boolean_value(",
+                "\u{0}\u{feff}é🙂",
+            ] {
+                let syntax = read_with(language, source, &["k"]);
+                for call in &syntax.calls {
+                    assert!(call.span.end <= source.len());
+                }
+            }
+        }
+        let broken = read_with(Language::Python, "x = (", &[]);
+        assert!(broken.has_errors);
+        let fine = read_with(Language::Python, "x = 1\n", &[]);
+        assert!(!fine.has_errors);
+    }
+
+    #[test]
+    fn deep_nesting_in_every_language_on_a_small_stack() {
+        on_small_stack(|| {
+            // 100,000 deep in Python and JavaScript; less in the others, to keep debug builds quick.
+            for (language, call, wrap) in [
+                (
+                    Language::Python,
+                    "c.get_boolean_value('deep', True)",
+                    "x = {}\n",
+                ),
+                (
+                    Language::JavaScript,
+                    "c.getBooleanValue('deep', true)",
+                    "x = {};\n",
+                ),
+                (
+                    Language::TypeScript,
+                    "c.getBooleanValue('deep', true)",
+                    "x = {};\n",
+                ),
+                (
+                    Language::Tsx,
+                    "c.getBooleanValue('deep', true)",
+                    "x = {};\n",
+                ),
+                (
+                    Language::Go,
+                    "c.BooleanValue(ctx, \"deep\", true, e)",
+                    "package p\nfunc g() {{ x := {}\n}}\n",
+                ),
+                (
+                    Language::Java,
+                    "c.getBooleanValue(\"deep\", true)",
+                    "class A {{ void g() {{ x = {}; }} }}\n",
+                ),
+                (
+                    Language::Kotlin,
+                    "c.getBooleanValue(\"deep\", true)",
+                    "fun g() {{ val x = {}\n}}\n",
+                ),
+                (
+                    Language::Rust,
+                    "c.get_bool_value(\"deep\", None, None)",
+                    "fn g() {{ let x = {}; }}\n",
+                ),
+            ] {
+                let depth = match language {
+                    Language::Python | Language::JavaScript => 100_000,
+                    _ => 20_000,
+                };
+                let fill = |inner: &str| {
+                    let source = wrap.replace("{}", inner);
+                    source.replace("{{", "{").replace("}}", "}")
+                };
+                let nested = format!("{}{call}{}", "f(".repeat(depth), ")".repeat(depth));
+                let source = fill(&nested);
+                let syntax = read_with(language, &source, &[]);
+                let keys: Vec<_> = syntax.calls.iter().map(|c| c.key.as_deref()).collect();
+                assert_eq!(keys, [Some("deep")], "{language:?}");
+                // Deep in brackets and in parentheses, and deep in a syntax error.
+                for (open, close) in [("[", "]"), ("(", ")"), ("(f(", "")] {
+                    let nested = format!("{}1{}", open.repeat(20_000), close.repeat(20_000));
+                    let _ = read_with(language, &fill(&nested), &[]);
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn long_lines_and_many_calls() {
+        let line = format!("x = \"{}\"\n", "a".repeat(1 << 20));
+        let syntax = read_with(Language::Python, &line, &[]);
+        assert_eq!(syntax.strings.len(), 1);
+        let calls = "c.get_boolean_value('k', False)\n".repeat(10_000);
+        let syntax = read_with(Language::Python, &calls, &[]);
+        assert_eq!(syntax.calls.len(), 10_000);
+        assert!(
+            syntax
+                .calls
+                .windows(2)
+                .all(|w| w[0].span.start < w[1].span.start)
+        );
+    }
 }
