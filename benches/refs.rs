@@ -120,9 +120,7 @@ fn generate(root: &Path) -> u64 {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join(format!("{}.toml", key(n))),
-            format!(
-                "description = \"generated\"\nkind = \"experiment\"\nowner = \"@team\"\ncreated = 2026-11-01\nexpires = 2026-11-30\ndefault = \"off\"\n[variants]\noff = false\non = true\n"
-            ),
+            "description = \"generated\"\nkind = \"experiment\"\nowner = \"@team\"\ncreated = 2026-11-01\nexpires = 2026-11-30\ndefault = \"off\"\n[variants]\noff = false\non = true\n",
         )
         .unwrap();
         keys.push_str(&key(n));
@@ -160,6 +158,9 @@ fn time(mut command: Command) -> Duration {
     elapsed
 }
 
+/// A named command line, built afresh for each run.
+type Side<'a> = (&'static str, Box<dyn Fn() -> Command + 'a>);
+
 fn median(mut times: Vec<Duration>) -> f64 {
     times.sort();
     times[times.len() / 2].as_secs_f64() * 1000.0
@@ -194,7 +195,7 @@ fn main() {
             .current_dir(root);
         command
     };
-    let sides: [(&str, Box<dyn Fn() -> Command>); 3] = [
+    let sides: [Side<'_>; 3] = [
         ("rg -F -f keys", Box::new(ripgrep)),
         (
             "refs --no-parse",

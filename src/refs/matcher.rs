@@ -17,7 +17,7 @@ pub(super) enum Needle {
     DelimitedAlias(usize),
     /// An alias or identifier form of a key: counts as a whole identifier.
     Alias(usize),
-    /// An SDK method name: the file is worth parsing.
+    /// An SDK method or generated accessor name: the file is worth parsing.
     Method,
 }
 
@@ -92,9 +92,11 @@ impl Matcher {
             for alias in config.aliases.get(&target.key).into_iter().flatten() {
                 needles.push((alias.clone(), Needle::Alias(index)));
             }
+            // An accessor's name only makes the file worth parsing: the parser says
+            // whether it is the generated accessor (`solo()` may be any function).
             for name in super::syntax::accessor_names(&target.key) {
                 accessors.insert(name.clone(), target.key.clone());
-                needles.push((name, Needle::Alias(index)));
+                needles.push((name, Needle::Method));
             }
         }
         for method in super::syntax::sdk_method_names() {
