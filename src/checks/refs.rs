@@ -68,7 +68,7 @@ pub fn check(ctx: &AuditCtx, scan: &Scan, sink: &mut Sink) {
                         file,
                         reference,
                         format!(
-                            "`{}` reads {} value, but `{}` serves {} values: this call always gets its own default",
+                            "`{}` reads {} values, but `{}` serves {} values: this call always gets its own default",
                             reference.method.as_deref().unwrap_or("the call"),
                             type_name(read),
                             file.key,
@@ -192,12 +192,12 @@ fn compatible(read: ValueType, served: ValueType) -> bool {
 
 fn type_name(value: ValueType) -> &'static str {
     match value {
-        ValueType::Boolean => "a boolean",
-        ValueType::String => "a string",
-        ValueType::Integer => "an integer",
-        ValueType::Float => "a float",
-        ValueType::Number => "a number",
-        ValueType::Object => "an object",
+        ValueType::Boolean => "boolean",
+        ValueType::String => "string",
+        ValueType::Integer => "integer",
+        ValueType::Float => "float",
+        ValueType::Number => "number",
+        ValueType::Object => "object",
     }
 }
 
