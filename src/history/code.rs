@@ -104,10 +104,8 @@ pub fn walk_changes(
         }
     };
     let mut changed = Vec::new();
-    loop {
-        let Some(parent_id) = commit.parent else {
-            break;
-        };
+    // The first commit has no parent, and adds what it holds: no use is lost there.
+    while let Some(parent_id) = commit.parent {
         if shallow.contains(&commit.id) {
             walked.end = End::Shallow {
                 commit: commit.id.to_string(),
