@@ -186,7 +186,12 @@ impl<W: Write> Import<W> {
         let (mark, time) = (self.mark, self.time);
         let out = &mut self.stream;
         writeln!(out, "commit refs/heads/main\nmark :{mark}").unwrap();
-        writeln!(out, "author Dev {} <dev@example.com> {time} +0000", mark % 7).unwrap();
+        writeln!(
+            out,
+            "author Dev {} <dev@example.com> {time} +0000",
+            mark % 7
+        )
+        .unwrap();
         writeln!(out, "committer Dev <dev@example.com> {time} +0000").unwrap();
         writeln!(out, "data {}\n{message}", message.len()).unwrap();
         if mark > 1 {
@@ -234,7 +239,10 @@ fn generate(root: &Path) -> Vec<(String, String)> {
         .chain((0..DORMANT).map(dormant_key))
         .collect();
     for (n, key) in keys.iter().enumerate() {
-        flags.push((format!("flags/svc-{:02}/{key}.toml", n % SERVICES), flag_text(n)));
+        flags.push((
+            format!("flags/svc-{:02}/{key}.toml", n % SERVICES),
+            flag_text(n),
+        ));
     }
     import_stream.commit("add the flags", &flags);
     let mut sources: Vec<Source> = (0..FILES)
@@ -252,10 +260,13 @@ fn generate(root: &Path) -> Vec<(String, String)> {
             sources[file].calls.push(removed_key(n));
         }
     }
-    let write = |sources: &[Source], index: usize| (sources[index].path(index), sources[index].text(index));
+    let write =
+        |sources: &[Source], index: usize| (sources[index].path(index), sources[index].text(index));
     let mut commits = 1;
     for first in (0..FILES).step_by(FILES_PER_COMMIT) {
-        let changes: Vec<_> = (first..first + FILES_PER_COMMIT).map(|i| write(&sources, i)).collect();
+        let changes: Vec<_> = (first..first + FILES_PER_COMMIT)
+            .map(|i| write(&sources, i))
+            .collect();
         import_stream.commit(&format!("add handlers {first}.."), &changes);
         commits += 1;
     }
@@ -362,7 +373,11 @@ fn main() {
     let generated = Instant::now();
     let expected = generate(dir.path());
     let count = |args: &[&str]| {
-        let out = Command::new("git").args(args).current_dir(dir.path()).output().unwrap();
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     println!(
@@ -373,8 +388,7 @@ fn main() {
         count(&["count-objects", "-vH"])
             .lines()
             .find_map(|l| l.strip_prefix("size-pack: "))
-            .unwrap_or("?")
-            .to_string(),
+            .unwrap_or("?"),
         generated.elapsed().as_secs_f64()
     );
     let flagctl = |history: bool| {
@@ -404,7 +418,11 @@ fn main() {
             .iter()
             .find(|f| f["flag"] == key.as_str())
             .unwrap();
-        assert_eq!(flag["last_use_removed"]["summary"], message.as_str(), "{key}");
+        assert_eq!(
+            flag["last_use_removed"]["summary"],
+            message.as_str(),
+            "{key}"
+        );
     }
     let unused = refs["flags"]
         .as_array()

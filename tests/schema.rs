@@ -138,7 +138,10 @@ fn outputs_of_a_test_repository_fit_the_schema() {
         &stdout(repo.flagctl(&["export", "--verify", "50", "--format", "json"])),
     );
     // Code that read a flag until a commit removed the read, and a change that adds one.
-    repo.write("src/app.py", "on = client.get_boolean_value(\"ranker-v2\", False)\n");
+    repo.write(
+        "src/app.py",
+        "on = client.get_boolean_value(\"ranker-v2\", False)\n",
+    );
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "read ranker-v2"]);
     repo.write("src/app.py", "on = False\n");
@@ -151,7 +154,10 @@ fn outputs_of_a_test_repository_fit_the_schema() {
         "stop reading ranker-v2"
     );
     assert_fits("refs", &refs);
-    repo.write("src/app.py", "on = client.get_boolean_value(\"other\", False)\n");
+    repo.write(
+        "src/app.py",
+        "on = client.get_boolean_value(\"other\", False)\n",
+    );
     let diff = stdout(repo.flagctl(&["refs", "--base", "HEAD~1", "--format", "json"]));
     let parsed: Value = serde_json::from_str(&diff).unwrap();
     assert_eq!(parsed["added"][0]["flag"], "other", "{diff}");

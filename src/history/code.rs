@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::Context;
 use git2::{Oid, Repository};
 
-use super::objects::{Entry, FastReads, Objects};
+use super::objects::{Entry, FastReads, Objects, pair_entries};
 use super::{CommitInfo, Unavailable};
 use crate::repo::git;
 
@@ -218,27 +218,6 @@ fn changed_files(
         });
     }
     Ok(())
-}
-
-/// The entries of two trees paired by name, in git's order (both are stored in it).
-fn pair_entries<'t>(
-    old: impl Iterator<Item = Entry<'t>>,
-    new: impl Iterator<Item = Entry<'t>>,
-) -> impl Iterator<Item = (Option<Entry<'t>>, Option<Entry<'t>>)> {
-    use std::cmp::Ordering;
-    let (mut left, mut right) = (old.peekable(), new.peekable());
-    std::iter::from_fn(move || {
-        Some(match (left.peek(), right.peek()) {
-            (None, None) => return None,
-            (Some(a), Some(b)) => match a.cmp_git(b) {
-                Ordering::Less => (left.next(), None),
-                Ordering::Greater => (None, right.next()),
-                Ordering::Equal => (left.next(), right.next()),
-            },
-            (Some(_), None) => (left.next(), None),
-            (None, Some(_)) => (None, right.next()),
-        })
-    })
 }
 
 /// A regular file: not a folder, a symlink (never followed, as the scan does not follow

@@ -487,36 +487,14 @@ fn diff_trees(
     prefix: &str,
     out: &mut Vec<FileDelta>,
 ) -> anyhow::Result<()> {
-    use std::cmp::Ordering;
     let (old, new) = (
         old.map(|id| objects.tree(id)).transpose()?,
         new.map(|id| objects.tree(id)).transpose()?,
     );
-    let mut left = old
-        .as_ref()
-        .map(|t| t.entries())
-        .into_iter()
-        .flatten()
-        .peekable();
-    let mut right = new
-        .as_ref()
-        .map(|t| t.entries())
-        .into_iter()
-        .flatten()
-        .peekable();
+    let left = old.iter().flat_map(|t| t.entries());
+    let right = new.iter().flat_map(|t| t.entries());
     let mut subtrees = Vec::new();
-    loop {
-        // Both sides are in git's order, so one merge pass pairs them.
-        let (a, b) = match (left.peek(), right.peek()) {
-            (None, None) => break,
-            (Some(a), Some(b)) => match a.cmp_git(b) {
-                Ordering::Less => (left.next(), None),
-                Ordering::Greater => (None, right.next()),
-                Ordering::Equal => (left.next(), right.next()),
-            },
-            (Some(_), None) => (left.next(), None),
-            (None, Some(_)) => (None, right.next()),
-        };
+    for (a, b) in objects::pair_entries(left, right) {
         if let (Some(a), Some(b)) = (&a, &b)
             && a.raw_id == b.raw_id
         {

@@ -44,6 +44,28 @@ impl Entry<'_> {
     }
 }
 
+/// The entries of two trees paired by name: both are in git's order, so one merge pass
+/// pairs them.
+pub(super) fn pair_entries<'t>(
+    old: impl Iterator<Item = Entry<'t>>,
+    new: impl Iterator<Item = Entry<'t>>,
+) -> impl Iterator<Item = (Option<Entry<'t>>, Option<Entry<'t>>)> {
+    use std::cmp::Ordering;
+    let (mut left, mut right) = (old.peekable(), new.peekable());
+    std::iter::from_fn(move || {
+        Some(match (left.peek(), right.peek()) {
+            (None, None) => return None,
+            (Some(a), Some(b)) => match a.cmp_git(b) {
+                Ordering::Less => (left.next(), None),
+                Ordering::Greater => (None, right.next()),
+                Ordering::Equal => (left.next(), right.next()),
+            },
+            (Some(_), None) => (left.next(), None),
+            (None, Some(_)) => (None, right.next()),
+        })
+    })
+}
+
 /// A tree object's raw bytes.
 pub(super) struct RawTree {
     data: Vec<u8>,

@@ -227,15 +227,6 @@ fn plural(n: usize, word: &str) -> String {
 mod tests {
     use super::*;
 
-    fn targets(keys: &[&str]) -> Vec<Target> {
-        keys.iter()
-            .map(|key| Target {
-                key: key.to_string(),
-                archived: false,
-            })
-            .collect()
-    }
-
     fn version(path: &str, before: Option<&str>, after: Option<&str>) -> code::FileVersions {
         code::FileVersions {
             path: path.into(),
@@ -245,7 +236,10 @@ mod tests {
     }
 
     fn removed(files: &[code::FileVersions]) -> Vec<(String, String)> {
-        let targets = targets(&["gone", "kept", "moved"]);
+        let targets = ["gone", "kept", "moved"].map(|key| Target {
+            key: key.into(),
+            archived: false,
+        });
         let config = crate::model::config::RefsConfig::default();
         let counter = UseCounter::new(&targets, &config, &[0, 1, 2]).unwrap();
         removed_uses(&counter, files)

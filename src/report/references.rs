@@ -183,14 +183,12 @@ pub fn github(out: &mut dyn Write, scan: &Scan, base: &str) -> std::io::Result<(
     use super::github::{data, property};
     for flag in &scan.flags {
         for reference in flag.uses() {
-            writeln!(
+            notice_at(
                 out,
-                "::notice file={},line={},col={},title={}::{}",
-                property(&format!("{base}{}", reference.path)),
-                reference.line,
-                reference.column,
-                property(&format!("flag {}", flag.flag)),
-                data(&describe(&flag.flag, flag.archived, reference))
+                base,
+                reference,
+                &format!("flag {}", flag.flag),
+                &describe(&flag.flag, flag.archived, reference),
             )?;
         }
     }
@@ -206,6 +204,26 @@ pub fn github(out: &mut dyn Write, scan: &Scan, base: &str) -> std::io::Result<(
         )?;
     }
     Ok(())
+}
+
+/// A GitHub Actions notice at a reference (its path from the checkout's root, `base`).
+fn notice_at(
+    out: &mut dyn Write,
+    base: &str,
+    reference: &Reference,
+    title: &str,
+    message: &str,
+) -> std::io::Result<()> {
+    use super::github::{data, property};
+    writeln!(
+        out,
+        "::notice file={},line={},col={},title={}::{}",
+        property(&format!("{base}{}", reference.path)),
+        reference.line,
+        reference.column,
+        property(title),
+        data(message)
+    )
 }
 
 fn describe(key: &str, archived: bool, reference: &Reference) -> String {
@@ -373,14 +391,13 @@ pub fn diff_github(out: &mut dyn Write, compared: &Compared, base: &str) -> std:
     use super::github::{data, property};
     for change in &compared.diff.added {
         let reference = &change.reference;
-        writeln!(
+        let title = format!("flag {} added", change.flag);
+        notice_at(
             out,
-            "::notice file={},line={},col={},title={}::{}",
-            property(&format!("{base}{}", reference.path)),
-            reference.line,
-            reference.column,
-            property(&format!("flag {} added", change.flag)),
-            data(&describe(&change.flag, change.archived, reference))
+            base,
+            reference,
+            &title,
+            &describe(&change.flag, change.archived, reference),
         )?;
     }
     for change in &compared.diff.removed {
