@@ -204,3 +204,58 @@ fn introduced(after: Vec<Finding>, before: &[Finding]) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: RuleId, flag: &str, path: &str, line: usize, code: Option<&str>) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity(),
+            flag: Some(flag.into()),
+            service: None,
+            owner: None,
+            path: path.into(),
+            line,
+            column: 1,
+            message: String::new(),
+            help: None,
+            span: 0..0,
+            code: code.map(str::to_string),
+        }
+    }
+
+    fn lines(findings: &[Finding]) -> Vec<String> {
+        findings
+            .iter()
+            .map(|f| format!("{} {}:{}", f.rule.name(), f.path, f.line))
+            .collect()
+    }
+
+    #[test]
+    fn code_findings_are_new_by_file_and_line_of_code_counted() {
+        let archived = RuleId::ArchivedFlagReferenced;
+        let before = [
+            finding(archived, "old", "a.py", 3, Some("get('old')")),
+            finding(RuleId::Expired, "stale", "flags/s/stale.toml", 5, None),
+        ];
+        let after = vec![
+            // Moved down, same line of code: not new.
+            finding(archived, "old", "a.py", 9, Some("get('old')")),
+            // The same line again: new.
+            finding(archived, "old", "a.py", 10, Some("get('old')")),
+            // Another file: new.
+            finding(archived, "old", "b.py", 1, Some("get('old')")),
+            // A flag file's finding on another line: not new.
+            finding(RuleId::Expired, "stale", "flags/s/stale.toml", 6, None),
+        ];
+        assert_eq!(
+            lines(&introduced(after, &before)),
+            [
+                "archived-flag-referenced a.py:10",
+                "archived-flag-referenced b.py:1"
+            ]
+        );
+    }
+}

@@ -24,7 +24,8 @@ pub struct Args {
     /// read from git, against the work tree's
     #[arg(long, value_name = "REV")]
     base: Option<String>,
-    /// Do not read git history for when each flag without a use lost its last one
+    /// Do not read git history for when each flag without a use lost its last one (only
+    /// human and json show it)
     #[arg(long, conflicts_with = "base")]
     no_history: bool,
 }
@@ -63,7 +64,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             _ => references::diff_human(&mut out, &compared)?,
         }
     } else {
-        let last_uses = if args.no_history {
+        // The annotations of github and sarif are about lines of code: they show no history.
+        let shown = matches!(ctx.format(), Format::Human | Format::Json);
+        let last_uses = if args.no_history || !shown {
             LastUses::default()
         } else {
             plan.last_uses(&repo, &scan)?

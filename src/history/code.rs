@@ -389,3 +389,175 @@ pub fn uncommitted(root: &Path, scope: &CodeScope) -> anyhow::Result<Vec<(String
     files.sort();
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository whose second commit holds a tree written byte by byte: entries a
+    /// checkout cannot hold (`..`, a name with `/`), a symlink, a submodule and a file.
+    fn forged() -> (tempfile::TempDir, Oid) {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Repository::init(dir.path()).unwrap();
+        let odb = git.odb().unwrap();
+        let blob = odb.write(git2::ObjectType::Blob, b"get('k')\n").unwrap();
+        let mut src = Vec::new();
+        for (mode, name) in [
+            ("100644", &b".."[..]),
+            ("100644", b"a/b"),
+            ("120000", b"link.py"),
+            ("100644", b"ok.py"),
+            ("160000", b"vendored"),
+        ] {
+            src.extend_from_slice(format!("{mode} ").as_bytes());
+            src.extend_from_slice(name);
+            src.push(0);
+            src.extend_from_slice(blob.as_bytes());
+        }
+        let src = odb.write(git2::ObjectType::Tree, &src).unwrap();
+        let mut root = b"40000 src\0".to_vec();
+        root.extend_from_slice(src.as_bytes());
+        let root = odb.write(git2::ObjectType::Tree, &root).unwrap();
+        let empty = git.treebuilder(None).unwrap().write().unwrap();
+        let who = git2::Signature::new(
+            "Ada",
+            "ada@example.com",
+            &git2::Time::new(1_790_000_000, 60),
+        )
+        .unwrap();
+        let first = git
+            .commit(
+                None,
+                &who,
+                &who,
+                "empty",
+                &git.find_tree(empty).unwrap(),
+                &[],
+            )
+            .unwrap();
+        let first = git.find_commit(first).unwrap();
+        let second = git
+            .commit(
+                Some("HEAD"),
+                &who,
+                &who,
+                "forged src",
+                &git.find_tree(root).unwrap(),
+                &[&first],
+            )
+            .unwrap();
+        (dir, second)
+    }
+
+    fn in_src(path: &str, _is_dir: bool) -> bool {
+        path == "src" || path.starts_with("src/")
+    }
+
+    #[test]
+    fn only_files_a_checkout_holds_are_read() {
+        let (dir, second) = forged();
+        let scope = CodeScope {
+            wants: &in_src,
+            max_bytes: 1 << 20,
+        };
+        let mut seen = Vec::new();
+        let walked = walk_changes(dir.path(), &scope, &mut |commit, files| {
+            seen.push((
+                commit.id.clone(),
+                commit.author.clone(),
+                commit.summary.clone(),
+            ));
+            seen.extend(files.iter().map(|f| {
+                let text = |b: &Option<Vec<u8>>| {
+                    b.as_deref()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                };
+                (
+                    f.path.clone(),
+                    format!("{:?}", text(&f.before)),
+                    format!("{:?}", text(&f.after)),
+                )
+            }));
+            ControlFlow::Continue(())
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(walked.end, End::Root);
+        assert_eq!(walked.commits, 1);
+        assert_eq!(
+            seen,
+            [
+                (second.to_string(), "Ada".into(), "forged src".into()),
+                (
+                    "src/ok.py".into(),
+                    "None".into(),
+                    "Some(\"get('k')\\n\")".into()
+                ),
+            ]
+        );
+        let mut files = Vec::new();
+        let (commit, too_deep) =
+            files_at(dir.path(), "--base", "HEAD", &scope, &mut |path, bytes| {
+                files.push((path, bytes.map(|b| b.len())));
+            })
+            .unwrap();
+        assert_eq!((commit, too_deep), (second.to_string(), 0));
+        assert_eq!(files, [("src/ok.py".to_string(), Ok(9))]);
+    }
+
+    #[test]
+    fn a_blob_over_the_limit_is_not_read() {
+        let (dir, _) = forged();
+        let scope = CodeScope {
+            wants: &in_src,
+            max_bytes: 4,
+        };
+        let mut files = Vec::new();
+        files_at(dir.path(), "--base", "HEAD", &scope, &mut |path, bytes| {
+            files.push((path, bytes.map(|b| b.len())));
+        })
+        .unwrap();
+        assert_eq!(files, [("src/ok.py".to_string(), Err(9))]);
+        let walked = walk_changes(dir.path(), &scope, &mut |_, files| {
+            assert!(files.iter().all(|f| f.after.is_none()));
+            ControlFlow::Continue(())
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(walked.too_large, 1);
+    }
+
+    #[test]
+    fn a_missing_object_ends_the_walk_with_its_commit() {
+        let (dir, second) = forged();
+        let missing = Oid::from_str("1234567890123456789012345678901234567890").unwrap();
+        let git = Repository::open(dir.path()).unwrap();
+        // A commit whose parent is in no object database.
+        let text = format!(
+            "tree {}\nparent {missing}\nauthor Bo <bo@example.com> 1790000000 +0000\ncommitter Bo <bo@example.com> 1790000000 +0000\n\norphan\n",
+            git.find_commit(second).unwrap().tree_id()
+        );
+        let orphan = git
+            .odb()
+            .unwrap()
+            .write(git2::ObjectType::Commit, text.as_bytes())
+            .unwrap();
+        git.reference("refs/heads/orphan", orphan, true, "test")
+            .unwrap();
+        git.set_head("refs/heads/orphan").unwrap();
+        let scope = CodeScope {
+            wants: &in_src,
+            max_bytes: 1 << 20,
+        };
+        let walked = walk_changes(dir.path(), &scope, &mut |_, _| ControlFlow::Continue(()))
+            .unwrap()
+            .unwrap();
+        match walked.end {
+            End::Unreadable { commit, why } => {
+                assert_eq!(commit, orphan.to_string());
+                assert!(why.contains(&missing.to_string()), "{why}");
+            }
+            end => panic!("{end:?}"),
+        }
+    }
+}

@@ -80,7 +80,13 @@ pub fn last_uses(
     let mut counter = UseCounter::new(targets, options.config, &unused)?;
     let mut open = unused.len();
     // A use the work tree removed and HEAD still holds was removed by no commit.
-    for (path, bytes) in code::uncommitted(options.root, &code_scope)? {
+    let uncommitted = code::uncommitted(options.root, &code_scope).unwrap_or_else(|why| {
+        found.notes.push(format!(
+            "the work tree was not compared with HEAD ({why:#}): a use removed by changes not committed yet is dated by an older commit"
+        ));
+        Vec::new()
+    });
+    for (path, bytes) in uncommitted {
         for (target, _) in counter.uses(&path, &bytes) {
             found.notes.push(format!(
                 "the last use of `{}` was removed from {path} by changes not committed yet",
@@ -117,11 +123,16 @@ pub fn last_uses(
             ControlFlow::Continue(())
         }
     };
-    let walked = code::walk_changes(options.root, &code_scope, &mut visit)?;
-    let walked = match walked {
-        Ok(walked) => walked,
-        Err(why) => {
+    let walked = match code::walk_changes(options.root, &code_scope, &mut visit) {
+        Ok(Ok(walked)) => walked,
+        Ok(Err(why)) => {
             found.notes.push(unavailable(why).to_string());
+            return Ok(found);
+        }
+        Err(why) => {
+            found
+                .notes
+                .push(format!("the history of references was not read: {why:#}"));
             return Ok(found);
         }
     };
