@@ -24,17 +24,14 @@ pub fn check_added(ctx: &AuditCtx, added: &[RefChange], sink: &mut Sink) {
         let Some(&(file, flag)) = live.get(change.flag.as_str()) else {
             continue;
         };
-        let deadline = next_deadline(flag, &ctx.repo.config, ctx.today);
-        let finished = match &deadline {
-            Some(deadline) => {
-                deadline.due == Due::Removal
-                    || (deadline.due == Due::Expiry && deadline.is_overdue())
-            }
-            None => flag.conclusion.is_some(),
-        };
-        let Some(deadline) = deadline.filter(|_| finished) else {
+        // A flag of an undeclared kind has no deadline (`unknown-kind` reports it).
+        let Some(deadline) = next_deadline(flag, &ctx.repo.config, ctx.today) else {
             continue;
         };
+        let expired = deadline.due == Due::Expiry && deadline.is_overdue();
+        if !(expired || deadline.due == Due::Removal) {
+            continue;
+        }
         let key = &file.key;
         let reference = &change.reference;
         let help = match &flag.conclusion {

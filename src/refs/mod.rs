@@ -6,6 +6,10 @@
 //! it; only files with a hit in a language flagctl has a parser for are parsed, and
 //! the parser says whether each hit is an SDK evaluation call, a typed accessor, a
 //! string or a comment. Other files count a key between delimiters.
+//!
+//! The same matcher and classifier read the code of a commit, to compare it with the
+//! work tree (`diff`), and the files each commit of the history changed, to find when a
+//! flag lost its last use (`history`).
 
 mod classify;
 pub mod diff;
