@@ -137,6 +137,31 @@ fn outputs_of_a_test_repository_fit_the_schema() {
         "export",
         &stdout(repo.flagctl(&["export", "--verify", "50", "--format", "json"])),
     );
+    // Code that read a flag until a commit removed the read, and a change that adds one.
+    repo.write(
+        "src/app.py",
+        "on = client.get_boolean_value(\"ranker-v2\", False)\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "read ranker-v2"]);
+    repo.write("src/app.py", "on = False\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "stop reading ranker-v2"]);
+    let refs = stdout(repo.flagctl(&["refs", "--format", "json"]));
+    let parsed: Value = serde_json::from_str(&refs).unwrap();
+    assert_eq!(
+        parsed["flags"][1]["last_use_removed"]["summary"],
+        "stop reading ranker-v2"
+    );
+    assert_fits("refs", &refs);
+    repo.write(
+        "src/app.py",
+        "on = client.get_boolean_value(\"other\", False)\n",
+    );
+    let diff = stdout(repo.flagctl(&["refs", "--base", "HEAD~1", "--format", "json"]));
+    let parsed: Value = serde_json::from_str(&diff).unwrap();
+    assert_eq!(parsed["added"][0]["flag"], "other", "{diff}");
+    assert_fits("refs-base", &diff);
     repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\n");
     assert_fits(
         "findings",

@@ -157,6 +157,7 @@ pub fn checks(data: &[u8]) -> usize {
         today: today(),
         history: None,
         refs: None,
+        added: None,
     };
     audit(&ctx, &mut sink);
     let findings = sink.into_findings();

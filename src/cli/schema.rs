@@ -10,6 +10,7 @@ use flagctl::create::Created;
 use flagctl::lifecycle::Done;
 use flagctl::output::{Envelope, FailureJson};
 use flagctl::report::FindingsJson;
+use flagctl::report::references::{RefsDiffJson, RefsJson};
 
 use super::eval::{EvalAll, EvalLine, EvalOne};
 use super::export::Exported;
@@ -86,6 +87,16 @@ fn document() -> Value {
             "history",
             "history KEY --format json",
             enveloped::<FlagHistory>(&mut generator),
+        ),
+        (
+            "refs",
+            "refs --format json",
+            enveloped::<RefsJson<'static>>(&mut generator),
+        ),
+        (
+            "refs-base",
+            "refs --base REV --format json",
+            enveloped::<RefsDiffJson<'static>>(&mut generator),
         ),
         (
             "export",

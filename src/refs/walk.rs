@@ -73,6 +73,55 @@ fn normal(path: &str) -> String {
     }
 }
 
+/// Which paths a scan reads: the scanned paths, without the skipped folders (the flags
+/// folder) and the `exclude` globs of `[refs]`. Paths are relative to the repository
+/// root, with `/`.
+pub(crate) struct Scope {
+    scanned: Vec<String>,
+    skip: Vec<String>,
+    excludes: globset::GlobSet,
+}
+
+impl Scope {
+    pub fn new(options: &Options) -> anyhow::Result<Scope> {
+        let scanned: Vec<String> = options.paths.iter().map(|p| normal(p)).collect();
+        for path in &scanned {
+            if Path::new(path)
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+            {
+                anyhow::bail!("{path}: not a path inside the repository");
+            }
+        }
+        Ok(Scope {
+            scanned,
+            skip: options.skip.iter().map(|p| normal(p)).collect(),
+            excludes: crate::model::config::compile_excludes(&options.config.exclude)
+                .map_err(|why| anyhow::anyhow!("[refs] exclude: {why}"))?,
+        })
+    }
+
+    /// Whether the file (or, with `is_dir`, the folder) at `rel` is read or entered.
+    pub fn wants(&self, rel: &str, is_dir: bool) -> bool {
+        if rel.is_empty() {
+            return true;
+        }
+        if self.skip.iter().any(|s| s != "." && within(rel, s)) || self.excludes.is_match(rel) {
+            return false;
+        }
+        // A folder on the way to a scanned path is entered; files only inside one.
+        self.scanned
+            .iter()
+            .any(|p| within(rel, p) || (is_dir && (p.starts_with(&format!("{rel}/")))))
+    }
+
+    /// As [`Scope::wants`], for a path of a tree read from git: hidden files and folders
+    /// are left out too, as the walk of the work tree leaves them out.
+    pub fn wants_committed(&self, rel: &str, is_dir: bool) -> bool {
+        !rel.split('/').any(|part| part.starts_with('.')) && self.wants(rel, is_dir)
+    }
+}
+
 /// Walks the scanned paths and calls `read` with each text file's path and bytes, on
 /// every core. Returns how many files were read, and the results sorted by path.
 pub(super) fn walk<T: Send>(
@@ -80,18 +129,7 @@ pub(super) fn walk<T: Send>(
     read: &(dyn Fn(&str, &[u8]) -> Option<T> + Sync),
 ) -> anyhow::Result<(usize, Visited<T>)> {
     let root = options.root.canonicalize()?;
-    let scanned: Vec<String> = options.paths.iter().map(|p| normal(p)).collect();
-    for path in &scanned {
-        if Path::new(path)
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            anyhow::bail!("{path}: not a path inside the repository");
-        }
-    }
-    let skip: Vec<String> = options.skip.iter().map(|p| normal(p)).collect();
-    let excludes = crate::model::config::compile_excludes(&options.config.exclude)
-        .map_err(|why| anyhow::anyhow!("[refs] exclude: {why}"))?;
+    let scope = Scope::new(options)?;
     let results = Mutex::new(Vec::new());
     let count = AtomicUsize::new(0);
     let relative = |path: &Path| -> Option<String> {
@@ -102,18 +140,7 @@ pub(super) fn walk<T: Send>(
             .collect();
         Some(parts.join("/"))
     };
-    let wanted = |rel: &str, is_dir: bool| -> bool {
-        if rel.is_empty() {
-            return true;
-        }
-        if skip.iter().any(|s| s != "." && within(rel, s)) || excludes.is_match(rel) {
-            return false;
-        }
-        // A folder on the way to a scanned path is entered; files only inside one.
-        scanned
-            .iter()
-            .any(|p| within(rel, p) || (is_dir && (p.starts_with(&format!("{rel}/")))))
-    };
+    let wanted = |rel: &str, is_dir: bool| scope.wants(rel, is_dir);
     let walker = ignore::WalkBuilder::new(&root)
         .follow_links(false)
         .parents(false)
@@ -176,6 +203,20 @@ pub(super) fn walk<T: Send>(
     Ok((count, results))
 }
 
+/// Why a file of `size` bytes is left out.
+pub(super) fn too_large(size: u64) -> String {
+    format!(
+        "it is {} MiB, more than the {} MiB flagctl reads of one source file",
+        size >> 20,
+        MAX_SOURCE_BYTES >> 20
+    )
+}
+
+/// Whether a file is binary: a NUL byte near its start, as git and ripgrep tell.
+pub(super) fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(BINARY_PROBE)].contains(&0)
+}
+
 /// A file's bytes; `None` for a binary file; `Err` with the reason for one too large or
 /// unreadable.
 fn read_source(path: &Path) -> Result<Option<Vec<u8>>, String> {
@@ -187,17 +228,13 @@ fn read_source(path: &Path) -> Result<Option<Vec<u8>>, String> {
         return Ok(None);
     }
     if metadata.len() > MAX_SOURCE_BYTES {
-        return Err(format!(
-            "it is {} MiB, more than the {} MiB flagctl reads of one source file",
-            metadata.len() >> 20,
-            MAX_SOURCE_BYTES >> 20
-        ));
+        return Err(too_large(metadata.len()));
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
     file.take(MAX_SOURCE_BYTES)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read it: {e}"))?;
-    if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
+    if is_binary(&bytes) {
         return Ok(None);
     }
     Ok(Some(bytes))
