@@ -172,6 +172,7 @@ pub fn checks(data: &[u8]) -> usize {
         as_of: today(),
         files: &repo.files,
         config: None,
+        code: &[],
         findings: &findings,
         notes: &notes,
         failure: None,
