@@ -194,7 +194,7 @@ pub struct Options<'a> {
 
 /// Scans the source trees for every target.
 pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
-    let matcher = matcher::Matcher::new(targets, options.config)?;
+    let matcher = matcher::Matcher::new(targets, options.config, options.parse)?;
     let (read, files) = walk::walk(options, &|path, bytes| {
         classify::file(&matcher, targets, path, bytes, options.parse)
     })?;
@@ -234,7 +234,7 @@ impl<'t> TextScan<'t> {
 
     pub(crate) fn new(targets: &'t [Target], config: &RefsConfig) -> anyhow::Result<Self> {
         Ok(TextScan {
-            matcher: matcher::Matcher::new(targets, config)?,
+            matcher: matcher::Matcher::new(targets, config, true)?,
             targets,
             batch: Vec::new(),
             batch_bytes: 0,
@@ -312,7 +312,7 @@ impl<'t> UseCounter<'t> {
             is_counted[target] = true;
         }
         Ok(UseCounter {
-            matcher: matcher::Matcher::new(targets, config)?,
+            matcher: matcher::Matcher::new(targets, config, true)?,
             targets,
             counted: is_counted,
             keys: aho_corasick::AhoCorasick::new(counted.iter().map(|&t| &targets[t].key))?,
