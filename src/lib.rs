@@ -16,6 +16,7 @@ pub mod init;
 pub mod lifecycle;
 pub mod model;
 pub mod output;
+pub mod readiness;
 pub mod refs;
 pub mod remind;
 pub mod repo;

@@ -9,8 +9,10 @@
 
 mod fields;
 mod objects;
+mod targeting;
 
 pub use fields::{FieldChange, field_changes};
+pub use targeting::{Targeting, TargetingChange};
 
 use std::collections::{HashMap, HashSet};
 
