@@ -7,6 +7,7 @@ pub mod checks;
 pub mod compile;
 pub mod create;
 pub mod deadline;
+pub mod diff;
 pub mod edit;
 pub mod eval;
 pub mod export;
