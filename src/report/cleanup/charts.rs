@@ -45,7 +45,7 @@ pub fn live_flags(weeks: &[Week]) -> String {
         root.fill(&WHITE)?;
         let top = weeks.iter().map(|w| w.live).max().unwrap_or(0).max(1);
         let mut chart = ChartBuilder::on(&root)
-            .caption("Live flags at the end of each week", (FONT, 16))
+            .caption("Live flags at the end of each week", (FONT, 20))
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(44)
@@ -55,7 +55,7 @@ pub fn live_flags(weeks: &[Week]) -> String {
             .x_labels(weeks.len().min(13))
             .x_label_formatter(&|i| week_label(weeks, *i))
             .y_desc("flags")
-            .label_style((FONT, 12))
+            .label_style((FONT, 14))
             .draw()?;
         let points: Vec<(usize, usize)> =
             weeks.iter().enumerate().map(|(i, w)| (i, w.live)).collect();
@@ -78,7 +78,7 @@ pub fn created_vs_archived(weeks: &[Week]) -> String {
             .max(1);
         let slots = weeks.len() as u32 * 3;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Flags created and archived per week", (FONT, 16))
+            .caption("Flags created and archived per week", (FONT, 20))
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(44)
@@ -89,7 +89,7 @@ pub fn created_vs_archived(weeks: &[Week]) -> String {
             .x_labels(weeks.len().min(13))
             .x_label_formatter(&|slot| week_label(weeks, (*slot / 3) as usize))
             .y_desc("flags")
-            .label_style((FONT, 12))
+            .label_style((FONT, 14))
             .draw()?;
         let bars = |offset: u32, count: fn(&Week) -> usize, colour: RGBColor| {
             weeks.iter().enumerate().map(move |(i, w)| {
@@ -109,7 +109,7 @@ pub fn created_vs_archived(weeks: &[Week]) -> String {
             .configure_series_labels()
             .border_style(BLACK.mix(0.3))
             .background_style(WHITE.mix(0.9))
-            .label_font((FONT, 12))
+            .label_font((FONT, 14))
             .position(SeriesLabelPosition::UpperRight)
             .draw()?;
         root.present()?;
@@ -119,7 +119,8 @@ pub fn created_vs_archived(weeks: &[Week]) -> String {
 
 /// Live flags of each kind, stacked by age.
 pub fn ages_by_kind(ages: &[KindAge]) -> String {
-    let height = (80 + 34 * ages.len() as u32).max(140);
+    // Room for the legend, which sits right of the longest bar.
+    let height = (90 + 36 * ages.len() as u32).max(220);
     svg(height, |root| {
         root.fill(&WHITE)?;
         let top = ages.iter().map(|a| a.live).max().unwrap_or(0).max(1);
@@ -130,12 +131,12 @@ pub fn ages_by_kind(ages: &[KindAge]) -> String {
             .unwrap_or(60)
             .clamp(60, 240);
         let mut chart = ChartBuilder::on(&root)
-            .caption("Live flags by kind and age", (FONT, 16))
+            .caption("Live flags by kind and age", (FONT, 20))
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(label_width)
             .build_cartesian_2d(
-                0..top + top / 10 + 1,
+                0..top + top * 3 / 5 + 2,
                 (0..ages.len().max(1)).into_segmented(),
             )?;
         chart
@@ -149,7 +150,7 @@ pub fn ages_by_kind(ages: &[KindAge]) -> String {
                 _ => String::new(),
             })
             .x_desc("flags")
-            .label_style((FONT, 12))
+            .label_style((FONT, 14))
             .draw()?;
         let colours = [GREEN, BLUE, ORANGE, VERMILION];
         for (bucket, (label, colour)) in AGE_BUCKETS.iter().zip(colours).enumerate() {
@@ -176,8 +177,8 @@ pub fn ages_by_kind(ages: &[KindAge]) -> String {
             .configure_series_labels()
             .border_style(BLACK.mix(0.3))
             .background_style(WHITE.mix(0.9))
-            .label_font((FONT, 12))
-            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 14))
+            .position(SeriesLabelPosition::UpperRight)
             .draw()?;
         root.present()?;
         Ok(())

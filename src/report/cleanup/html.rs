@@ -41,8 +41,9 @@ code { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; 
 .not-ready { background: #eff2f5; color: var(--muted); }
 .over { color: var(--fail); font-weight: 700; }
 .desc { display: block; color: var(--muted); font-size: 12px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
-.charts svg, .chart svg { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 8px; }
+figure.chart { margin: 12px 0; max-width: 900px; }
+figure.chart svg { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 8px; }
+td:first-child code { white-space: nowrap; }
 details { margin: 6px 0 12px; } summary { cursor: pointer; color: var(--accent); }
 ul.refs { margin: 4px 0 12px; padding-left: 20px; } ul.refs li { margin: 2px 0; }
 nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
@@ -71,6 +72,21 @@ pub fn escape(text: &str) -> String {
                 out.extend(c.escape_default());
             }
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One of flagctl's own sentences, escaped, with its `quoted` names shown as code.
+fn rich(text: &str) -> String {
+    let mut out = String::new();
+    for (index, part) in escape(text).split('`').enumerate() {
+        if index % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
         }
     }
     out
@@ -315,12 +331,12 @@ fn owner_section(out: &mut String, owner: &OwnerSection, within: u32) -> std::fm
                 "<tr><td><code>{}</code></td><td><b>{}</b>: {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&r.flag),
                 r.reason.name(),
-                escape(&r.message),
+                rich(&r.message),
                 r.keep
                     .as_deref()
                     .map_or("—".to_string(), |k| format!("<code>{}</code>", escape(k))),
                 badge(r.readiness),
-                escape(&r.fix)
+                rich(&r.fix)
             )?;
         }
         writeln!(out, "</tbody></table>")?;
@@ -387,8 +403,8 @@ fn due_table(out: &mut String, title: &str, items: &[DueItem]) -> std::fmt::Resu
             item.due_field,
             item.due,
             escape(&item.due_relative),
-            escape(&item.message),
-            escape(&item.fix)
+            rich(&item.message),
+            rich(&item.fix)
         )?;
     }
     writeln!(out, "</tbody></table>")
@@ -455,7 +471,7 @@ fn readiness(out: &mut String, report: &CleanupReport) -> std::fmt::Result {
                 "<li><b>{}</b> ({}): {}</li>",
                 check.check.name(),
                 check.verdict.name(),
-                escape(&check.reason)
+                rich(&check.reason)
             )?;
         }
         writeln!(out, "</ul>")?;
@@ -465,6 +481,14 @@ fn readiness(out: &mut String, report: &CleanupReport) -> std::fmt::Result {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quoted_names_show_as_code_and_stay_escaped() {
+        assert_eq!(
+            super::rich("winner `<b>` wins; `x"),
+            "winner <code>&lt;b&gt;</code> wins; <code>x</code>"
+        );
+    }
+
     #[test]
     fn everything_from_the_repository_is_text() {
         assert_eq!(
