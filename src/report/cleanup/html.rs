@@ -19,7 +19,8 @@ body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica N
   color: var(--fg); margin: 0 auto; padding: 24px 32px 64px; max-width: 1180px; }
 h1 { font-size: 28px; margin: 0 0 4px; }
 h2 { font-size: 21px; margin: 40px 0 8px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 16px; margin: 22px 0 6px; }
+h3 { font-size: 19px; margin: 26px 0 4px; }
+h4 { font-size: 16px; margin: 18px 0 6px; }
 .muted { color: var(--muted); }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 18px 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; min-width: 140px; background: var(--bg2); }
@@ -219,7 +220,7 @@ fn ages(out: &mut String, report: &CleanupReport) -> std::fmt::Result {
         "<table><thead><tr><th>Kind</th><th class=\"num\">Live</th><th class=\"num\">Median age</th><th>Oldest</th>"
     )?;
     for label in AGE_BUCKETS {
-        write!(out, "<th class=\"num\">{label}</th>")?;
+        write!(out, "<th class=\"num\">{}</th>", escape(label))?;
     }
     writeln!(out, "</tr></thead><tbody>")?;
     for age in &report.ages {
@@ -290,7 +291,7 @@ fn badge(readiness: Option<Readiness>) -> String {
 fn owner_section(out: &mut String, owner: &OwnerSection, within: u32) -> std::fmt::Result {
     writeln!(
         out,
-        "<section class=\"owner\">\n<h3 style=\"font-size:19px\">{}</h3>",
+        "<section class=\"owner\">\n<h3>{}</h3>",
         escape(&owner.owner)
     )?;
     let reach: Vec<String> = [&owner.contact, &owner.slack]
@@ -320,7 +321,7 @@ fn owner_section(out: &mut String, owner: &OwnerSection, within: u32) -> std::fm
         );
     }
     if !owner.remove.is_empty() {
-        writeln!(out, "<h3>To remove ({})</h3>", owner.remove.len())?;
+        writeln!(out, "<h4>To remove ({})</h4>", owner.remove.len())?;
         writeln!(
             out,
             "<table><thead><tr><th>Flag</th><th>Why</th><th>Keep</th><th>Readiness</th><th>Next step</th></tr></thead><tbody>"
@@ -368,7 +369,7 @@ fn owner_section(out: &mut String, owner: &OwnerSection, within: u32) -> std::fm
             .collect();
         writeln!(
             out,
-            "<h3>Ready to archive ({})</h3>\n<p>{}: no code reads them. <code>flagctl archive --ready</code> archives every flag ready to archive in one commit.</p>",
+            "<h4>Ready to archive ({})</h4>\n<p>{}: no code reads them. <code>flagctl archive --ready</code> archives every flag ready to archive in one commit.</p>",
             owner.ready_to_archive.len(),
             keys.join(", ")
         )?;
@@ -390,7 +391,7 @@ fn due_table(out: &mut String, title: &str, items: &[DueItem]) -> std::fmt::Resu
     if items.is_empty() {
         return Ok(());
     }
-    writeln!(out, "<h3>{}</h3>", escape(title))?;
+    writeln!(out, "<h4>{}</h4>", escape(title))?;
     writeln!(
         out,
         "<table><thead><tr><th>Flag</th><th>Due</th><th>What</th><th>Next step</th></tr></thead><tbody>"
@@ -461,7 +462,7 @@ fn readiness(out: &mut String, report: &CleanupReport) -> std::fmt::Result {
     for flag in &report.readiness {
         writeln!(
             out,
-            "<h3><code>{}</code> {}</h3><ul>",
+            "<h4><code>{}</code> {}</h4><ul>",
             escape(&flag.flag),
             badge(Some(flag.readiness))
         )?;
