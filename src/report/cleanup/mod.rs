@@ -487,7 +487,7 @@ fn services(repo: &Repo, owners: &[OwnerSection]) -> Vec<ServiceSection> {
             let count = |pick: &dyn Fn(&OwnerSection) -> Vec<&str>| {
                 owners
                     .iter()
-                    .flat_map(|o| pick(o))
+                    .flat_map(pick)
                     .filter(|s| *s == service)
                     .count()
             };

@@ -115,12 +115,13 @@ pub fn trend(history: &History, today: NaiveDate) -> Trend {
                     weeks[week].created += 1;
                 }
             }
-            if was_active && place != Place::Active {
-                if let Some(week) = week_of(date) {
-                    weeks[week].archived += 1;
-                    if let Some(born) = born {
-                        lifetimes.push((date - born).num_days().max(0));
-                    }
+            if was_active
+                && place != Place::Active
+                && let Some(week) = week_of(date)
+            {
+                weeks[week].archived += 1;
+                if let Some(born) = born {
+                    lifetimes.push((date - born).num_days().max(0));
                 }
             }
             previous = Some(place);
