@@ -118,4 +118,11 @@ mod tests {
         assert_eq!(changed_fields(Some(old), Some("not = [toml")), ["file"]);
         assert_eq!(changed_fields(None, Some(old)), ["file"]);
     }
+
+    #[test]
+    fn a_hostile_old_version_is_a_change_not_a_crash() {
+        let deep = format!("rules = {}{}\n", "[".repeat(20_000), "]".repeat(20_000));
+        let plain = "rules = []\n";
+        assert!(!changed_fields(Some(plain), Some(&deep)).is_empty());
+    }
 }

@@ -32,6 +32,25 @@ fn svg(
     }
 }
 
+/// A series' square of colour in the legend.
+fn swatch(colour: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+    move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+}
+
+/// The legend of the series, top right.
+fn legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .border_style(BLACK.mix(0.3))
+        .background_style(WHITE.mix(0.9))
+        .label_font((FONT, 14))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    Ok(())
+}
+
 /// "11-23": the Monday of a week, short.
 fn week_label(weeks: &[Week], index: usize) -> String {
     weeks
@@ -100,18 +119,12 @@ pub fn created_vs_archived(weeks: &[Week]) -> String {
         chart
             .draw_series(bars(0, |w| w.created, GREEN))?
             .label("created")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], GREEN.filled()));
+            .legend(swatch(GREEN));
         chart
             .draw_series(bars(1, |w| w.archived, ORANGE))?
             .label("archived")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], ORANGE.filled()));
-        chart
-            .configure_series_labels()
-            .border_style(BLACK.mix(0.3))
-            .background_style(WHITE.mix(0.9))
-            .label_font((FONT, 14))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
+            .legend(swatch(ORANGE));
+        legend(&mut chart)?;
         root.present()?;
         Ok(())
     })
@@ -169,17 +182,9 @@ pub fn ages_by_kind(ages: &[KindAge]) -> String {
                     bar
                 }))?
                 .label(*label)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
-                });
+                .legend(swatch(colour));
         }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK.mix(0.3))
-            .background_style(WHITE.mix(0.9))
-            .label_font((FONT, 14))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
+        legend(&mut chart)?;
         root.present()?;
         Ok(())
     })

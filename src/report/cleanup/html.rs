@@ -190,7 +190,6 @@ fn trend(out: &mut String, report: &CleanupReport) -> std::fmt::Result {
         "<figure class=\"chart\">{}</figure>",
         charts::created_vs_archived(&trend.weeks)
     )?;
-    writeln!(out, "</div>")?;
     writeln!(
         out,
         "<details><summary>Week by week</summary>\n<table><thead><tr><th>Week of</th><th class=\"num\">Live</th><th class=\"num\">Created</th><th class=\"num\">Archived</th></tr></thead><tbody>"
