@@ -170,7 +170,7 @@ fn assess_one(
     let checks = vec![
         temporary(flag, config),
         age(flag, config, evidence.today),
-        finished(flag, launched.as_ref()),
+        finished(flag, launched.as_ref(), config),
         stable(evidence, targeting, &file.key),
         not_required(evidence.repo, &file.key),
         code,
@@ -243,7 +243,7 @@ fn age(flag: &Flag, config: &Config, today: NaiveDate) -> Check {
     check(CheckName::Age, pass_if(days >= i64::from(min)), reason)
 }
 
-fn finished(flag: &Flag, launched: Option<&Launched>) -> Check {
+fn finished(flag: &Flag, launched: Option<&Launched>, config: &Config) -> Check {
     let verdict = |reason: String, done: bool| check(CheckName::Finished, pass_if(done), reason);
     if let Some(conclusion) = &flag.conclusion {
         return verdict(
@@ -256,9 +256,15 @@ fn finished(flag: &Flag, launched: Option<&Launched>) -> Check {
     }
     if flag.state == State::Disabled {
         let default = flag.default.get_ref();
+        let temporary = flag.kind_of(config).is_some_and(|k| k.is_temporary());
+        let or_conclude = if temporary {
+            format!(", or conclude it with `--winner {default}`")
+        } else {
+            String::new()
+        };
         return verdict(
             format!(
-                "disabled (killed): serves its default `{default}` only while the kill lasts; restore it, or conclude it with `--winner {default}`"
+                "disabled (killed): serves its default `{default}` only while the kill lasts; restore it{or_conclude}"
             ),
             false,
         );
@@ -366,8 +372,9 @@ fn not_required(repo: &Repo, key: &str) -> Check {
             CheckName::NotRequired,
             Verdict::Fail,
             format!(
-                "required by {}: archived, it would no longer serve them",
-                quoted(&dependants)
+                "required by {}: archived, it would no longer serve {}",
+                quoted(&dependants),
+                if dependants.len() == 1 { "it" } else { "them" }
             ),
         )
     }

@@ -356,7 +356,7 @@ fn readiness_verdicts_and_reasons_for_every_flag() {
         (
             "needed",
             "not-required",
-            "required by `running`: archived, it would no longer serve them",
+            "required by `running`: archived, it would no longer serve it",
         ),
         ("done-unused", "code", "no code reads it"),
         (
