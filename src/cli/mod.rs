@@ -112,7 +112,8 @@ enum Command {
     Kill(lifecycle::KillArgs),
     /// Enable a killed flag again
     Restore(lifecycle::RestoreArgs),
-    /// Move a flag to flags/_archive/ with its conclusion and results
+    /// Move flags to flags/_archive/ with their conclusion and results, in one commit
+    /// (--ready: every flag ready to archive)
     Archive(lifecycle::ArchiveArgs),
     /// A digest per owner of what needs action soon, printed or posted to a webhook
     Remind(remind::Args),
