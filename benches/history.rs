@@ -8,10 +8,13 @@
 // Benchmarks print their measurements and time them with the clock.
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use support::{median, time, write_commit};
 
 const FLAGS: usize = 2_000;
 const COMMITS: usize = 10_000;
@@ -19,9 +22,6 @@ const SERVICES: usize = 40;
 const RUNS: usize = 5;
 /// The commits of one pull request, in the history shaped by pull requests.
 const PR_SIZE: usize = 4;
-
-/// A file command of `git fast-import`: `M` (write `text` at `path`) or `D` (delete it).
-type Op = (&'static str, String, String);
 
 fn flag_text(n: usize, expires_day: usize) -> String {
     format!(
@@ -39,42 +39,6 @@ fn path_of(n: usize, moved: bool) -> String {
         n % SERVICES
     };
     format!("flags/svc-{service:02}/flag-{n:04}.toml")
-}
-
-/// One commit on `branch` after the commit marked `from`, merging the one marked `merge`.
-#[allow(clippy::too_many_arguments)]
-fn write_commit(
-    stream: &mut impl Write,
-    mark: usize,
-    branch: &str,
-    from: Option<usize>,
-    merge: Option<usize>,
-    time: u64,
-    message: &str,
-    ops: &[Op],
-) {
-    writeln!(stream, "commit refs/heads/{branch}\nmark :{mark}").unwrap();
-    writeln!(stream, "author Bench <bench@example.com> {time} +0000\ncommitter Bench <bench@example.com> {time} +0000").unwrap();
-    writeln!(stream, "data {}\n{message}", message.len()).unwrap();
-    if let Some(from) = from {
-        writeln!(stream, "from :{from}").unwrap();
-    }
-    if let Some(merge) = merge {
-        writeln!(stream, "merge :{merge}").unwrap();
-    }
-    for (op, path, text) in ops {
-        if *op == "D" {
-            writeln!(stream, "D {path}").unwrap();
-        } else {
-            writeln!(
-                stream,
-                "M 100644 inline {path}\ndata {}\n{text}",
-                text.len()
-            )
-            .unwrap();
-        }
-    }
-    writeln!(stream).unwrap();
 }
 
 /// One commit adds each flag, then every commit changes one flag (an extension, an edit,
@@ -189,27 +153,6 @@ fn generate(root: &Path, pull_requests: bool) -> usize {
         .unwrap();
     assert!(status.success());
     mark
-}
-
-fn time(mut command: Command) -> Duration {
-    let start = Instant::now();
-    let out = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    elapsed
-}
-
-fn median(mut times: Vec<Duration>) -> f64 {
-    times.sort();
-    times[times.len() / 2].as_secs_f64() * 1000.0
 }
 
 fn main() {

@@ -35,7 +35,7 @@ fn key(n: usize) -> String {
 
 /// One source file of `language` with `CALLS` SDK calls among ordinary code.
 fn source(language: usize, n: usize) -> String {
-    let reads_flags = n % READER_EVERY == 0;
+    let reads_flags = n.is_multiple_of(READER_EVERY);
     let mut text = String::with_capacity(17_000);
     let call_every = LINES / CALLS;
     for line in 0..LINES {

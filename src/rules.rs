@@ -77,6 +77,7 @@ rules! {
     TypeMismatch = "type-mismatch", Error, "Code reads a flag with an SDK method of another type than its variants (`audit --refs`)." "Read the flag with the method of its variants' type: a mismatched call always gets its own default.";
     DefaultMismatch = "default-mismatch", Warning, "The code's default differs from the flag's `default` variant (`audit --refs`)." "Make the code's default the value of the flag's `default` variant, so both agree on the safe value when flagd is unreachable.";
     Portability = "portability", Warning, "A construct of a flagd file gives different results in different flagd engines (`validate --flagd`, `eval --flagd`)." "Write the portable form the help names (the README's \"Portable targeting\"), or export from TOML flags with `flagctl export`, which writes only portable targeting.";
+    Launched = "launched", Warning, "A live temporary flag serves one variant to everyone: it is finished." "Conclude it with `flagctl expire KEY --winner V` (V: the variant it serves), then remove it from the code and archive it.";
     InvalidConfig = "invalid-config", Error, "`flagctl.toml` does not parse or does not fit its schema: no flag can be checked." "Fix flagctl.toml at the line shown; every command needs it (the README's \"File format\" lists its sections).";
 }
 

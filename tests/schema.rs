@@ -172,3 +172,32 @@ fn outputs_of_a_test_repository_fit_the_schema() {
         &stdout(repo.flagctl(&["history", "x", "--format", "json"])),
     );
 }
+
+#[test]
+fn report_and_bulk_archive_fit_the_schema() {
+    assert_fits(
+        "report",
+        &stdout(on_example(&["report", "--format", "json"])),
+    );
+    let repo = TestRepo::new();
+    repo.write("flagctl.toml", "");
+    let concluded = |created| {
+        experiment("me@example.com", created, "2026-09-30")
+            + "\n[conclusion]\ndate = 2026-09-20\nwinner = \"on\"\nremove_by = 2026-10-20\n"
+    };
+    repo.write("flags/s/a.toml", &concluded("2026-09-01"));
+    repo.write("flags/s/b.toml", &concluded("2026-09-02"));
+    repo.commit_all_at("flags", "2026-09-20");
+    let report = stdout(repo.flagctl(&["report", "--refs", "--format", "json"]));
+    assert_fits("report", &report);
+    assert!(report.contains("\"ready-to-archive\""), "{report}");
+    assert_fits(
+        "dry-run",
+        &stdout(repo.flagctl(&["archive", "a", "--dry-run", "--format", "json"])),
+    );
+    assert_fits(
+        "lifecycle-many",
+        &stdout(repo.flagctl(&["archive", "--ready", "--format", "json"])),
+    );
+    assert!(repo.path().join("flags/_archive/s/b.toml").exists());
+}

@@ -7,6 +7,7 @@ mod conflicts;
 mod dependencies;
 mod files;
 mod history;
+mod launched;
 mod lifecycle;
 mod owners;
 mod refs;
@@ -49,6 +50,7 @@ pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
     check_files(ctx.repo, sink);
     owners::check(ctx, sink);
     lifecycle::check(ctx, sink);
+    launched::check(ctx, sink);
     services::check(ctx, sink);
     conflicts::check(ctx, sink);
     dependencies::check(ctx, sink);

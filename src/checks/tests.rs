@@ -752,6 +752,7 @@ fn every_published_rule_is_emitted_by_some_check() {
         history_repo(),
         refs_repo(),
         finished_repo(),
+        launched_repo(),
     ];
     let mut emitted: BTreeSet<String> = repos
         .iter()
@@ -896,6 +897,50 @@ fn a_change_that_adds_a_use_of_an_expired_or_concluded_flag_fails() {
             "finished-flag-referenced error expired:2",
             "finished-flag-referenced error removal-today:4",
             "finished-flag-referenced error removal-overdue:5",
+        ]
+    );
+}
+
+// ---- Launched: a live temporary flag serving one variant to everyone -----------------
+
+fn launched_repo() -> Inline {
+    let full = "[[rules]]\nname = \"all\"\nrollout = [{ variant = \"on\", weight = 100 }, { variant = \"off\", weight = 0 }]\n";
+    let split = "[[rules]]\nrollout = [{ variant = \"on\", weight = 90 }, { variant = \"off\", weight = 10 }]\n";
+    let qa = "[[rules]]\nwhen = [{ attr = \"email\", ends_with = \"@x.com\" }]\nserve = \"on\"\n";
+    Inline::new(
+        None,
+        vec![
+            // Line 10: the rule that serves `on` to everyone.
+            ("search/rolled-out", experiment("") + full),
+            (
+                "search/agreeing",
+                experiment("") + qa + "[[rules]]\nserve = \"on\"\n",
+            ),
+            // Near misses: a split, a rule with conditions, no rules, a kill, a
+            // conclusion, a permanent flag, an archived flag.
+            ("search/split", experiment("") + split),
+            ("search/qa-only", experiment("") + qa),
+            ("search/no-rules", experiment("")),
+            ("search/killed", experiment("state = \"disabled\"") + full),
+            (
+                "search/concluded",
+                experiment("")
+                    + full
+                    + "[conclusion]\ndate = 2026-11-20\nwinner = \"on\"\nremove_by = 2026-12-20\n",
+            ),
+            ("ops/switch", kill_switch("") + full),
+            ("_archive/search/old", experiment("") + full),
+        ],
+    )
+}
+
+#[test]
+fn a_temporary_flag_serving_one_variant_to_everyone_is_launched() {
+    assert_eq!(
+        launched_repo().fired(),
+        [
+            "launched warning agreeing:13",
+            "launched warning rolled-out:10",
         ]
     );
 }

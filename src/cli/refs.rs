@@ -187,3 +187,11 @@ fn tick(bar: &Option<indicatif::ProgressBar>, done: usize) {
         bar.set_position(done as u64);
     }
 }
+
+/// Scans the work tree for references to every flag of `repo`, in `paths` when given,
+/// else in `[refs] paths` (for the commands that read code: `report`, `archive --ready`).
+pub fn scan(repo: &Repo, paths: &[PathBuf], parse: bool) -> anyhow::Result<Scan> {
+    let mut plan = Plan::new(repo, paths)?;
+    plan.parse = parse;
+    plan.scan(repo)
+}

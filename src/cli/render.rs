@@ -222,8 +222,10 @@ fn write_report_in_detail(ctx: &Ctx, report: &Report, detail: Detail) -> anyhow:
         Format::Github => report::github(&mut out, report)?,
         Format::Sarif => report::sarif(&mut json, report)?,
         Format::Junit => report::junit(&mut out, report)?,
-        Format::Markdown => {
-            anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit")
+        Format::Markdown | Format::Html => {
+            anyhow::bail!(
+                "findings have no markdown or html form; use human, json, github, sarif or junit"
+            )
         }
         Format::Flagd => {
             anyhow::bail!("findings have no flagd form; use human, json, github, sarif or junit")

@@ -10,8 +10,10 @@
 pub mod code;
 mod fields;
 mod objects;
+mod targeting;
 
 pub use fields::{FieldChange, field_changes};
+pub use targeting::{Targeting, TargetingChange};
 
 use std::collections::{HashMap, HashSet};
 
@@ -156,6 +158,15 @@ pub enum Unavailable {
 }
 
 impl Unavailable {
+    /// Why there is no history, in a few words.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unavailable::NotGit => "not a git repository",
+            Unavailable::NoCommits => "no commits yet",
+            Unavailable::Shallow => "a shallow clone (fetch with --unshallow)",
+        }
+    }
+
     /// What a command that skips its history checks notes.
     pub fn note(self) -> &'static str {
         match self {

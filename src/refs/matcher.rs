@@ -242,7 +242,10 @@ const GO_SHORT_FORMS: [&str; 5] = ["Boolean", "String", "Int", "Float", "Object"
 /// The spellings of a key that generated accessor names are built from: snake_case,
 /// UPPER_SNAKE, camelCase and PascalCase, whatever the number of words.
 fn core_spellings(key: &str) -> Vec<String> {
-    let words: Vec<&str> = key.split(['-', '_', '.']).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = key
+        .split(['-', '_', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
     let capital = |w: &str| {
         let mut chars = w.chars();
         chars.next().map_or(String::new(), |c| {

@@ -1,6 +1,7 @@
 //! Renderers of findings: one finding model, one renderer per format. They write to any
 //! `io::Write`; the binary decides where.
 
+pub mod cleanup;
 mod github;
 mod human;
 mod json;
