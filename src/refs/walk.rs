@@ -152,6 +152,7 @@ pub(super) fn walk<T: Send>(
         let count = &count;
         let relative = &relative;
         let wanted = &wanted;
+        let mut buffer = Vec::new();
         Box::new(move |entry| {
             let Ok(entry) = entry else {
                 return ignore::WalkState::Continue;
@@ -173,15 +174,15 @@ pub(super) fn walk<T: Send>(
             if !file_type.is_file() || !wanted(&rel, false) {
                 return ignore::WalkState::Continue;
             }
-            let visit = match read_source(entry.path()) {
-                Ok(Some(bytes)) => {
+            let visit = match read_source(entry.path(), &mut buffer) {
+                Ok(true) => {
                     let done = count.fetch_add(1, Ordering::Relaxed) + 1;
                     if done.is_multiple_of(256) {
                         (options.progress)(done);
                     }
-                    read(&rel, &bytes).map(Visit::Read)
+                    read(&rel, &buffer).map(Visit::Read)
                 }
-                Ok(None) => None,
+                Ok(false) => None,
                 Err(reason) => Some(Visit::Skipped(Skipped {
                     path: rel.clone(),
                     reason,
@@ -217,25 +218,23 @@ pub(super) fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(BINARY_PROBE)].contains(&0)
 }
 
-/// A file's bytes; `None` for a binary file; `Err` with the reason for one too large or
-/// unreadable.
-fn read_source(path: &Path) -> Result<Option<Vec<u8>>, String> {
+/// Reads a file into `bytes` (a buffer each thread reuses); `false` for a binary file;
+/// `Err` with the reason for one too large or unreadable.
+fn read_source(path: &Path, bytes: &mut Vec<u8>) -> Result<bool, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
     let metadata = file
         .metadata()
         .map_err(|e| format!("cannot read it: {e}"))?;
     if !metadata.is_file() {
-        return Ok(None);
+        return Ok(false);
     }
     if metadata.len() > MAX_SOURCE_BYTES {
         return Err(too_large(metadata.len()));
     }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    bytes.clear();
+    bytes.reserve(metadata.len() as usize + 1);
     file.take(MAX_SOURCE_BYTES)
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| format!("cannot read it: {e}"))?;
-    if is_binary(&bytes) {
-        return Ok(None);
-    }
-    Ok(Some(bytes))
+    Ok(!is_binary(bytes))
 }
