@@ -18,7 +18,7 @@ use super::terminal::{self, tell};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
     ConditionCheck, Context, ContextReader, EvalError, FlagSet, FlagType, Fractional, Reads, Reason, Resolution,
-    State, Step, TARGETING_KEY, insert_path, numbered_lines, parse_context,
+    Piece, State, Step, TARGETING_KEY, insert_path, parse_context, pieces,
 };
 use flagctl::repo::{Repo, Revision};
 
@@ -216,22 +216,26 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     };
     if let Some(path) = &args.contexts {
         let text = read_lines_file(path)?;
-        let lines = numbered_lines(&text);
+        let pieces = pieces(&text, PIECE_BYTES);
         // Every line is checked before anything is printed: a bad line stops the command
         // with nothing on stdout, naming the first bad line.
         let nothing = Reads::Members(Vec::new());
-        let first_bad = lines
+        let first_bad = pieces
             .par_iter()
             .map_init(
                 || ContextReader::new(&nothing),
-                |reader, &(number, line)| context_line(path, number, line, reader).err(),
+                |reader, piece| {
+                    piece
+                        .lines()
+                        .find_map(|(number, line)| context_line(path, number, line, reader).err())
+                },
             )
             .find_map_first(|error| error);
         if let Some(error) = first_bad {
             return Err(error);
         }
         let reads = Reads::of(&source.set, keys.iter().map(String::as_str));
-        evaluate_lines(ctx, &evaluate, &keys, &base, (path, &lines), &reads)?;
+        evaluate_lines(ctx, &evaluate, &keys, &base, (path, &pieces), &reads)?;
         return Ok(status);
     }
     let mut evaluations: Vec<Evaluation<'_>> = keys
@@ -454,8 +458,9 @@ pub fn context_line<'c>(
         .map_err(|e| anyhow::anyhow!("{}:{number}: {e}", path.display()))
 }
 
-/// Lines evaluated per task: enough to amortise a task, few enough to share the work.
-const LINES_PER_TASK: usize = 512;
+/// The bytes of a contexts file one task reads: enough lines to amortise a task, few
+/// enough to share the work between cores.
+pub const PIECE_BYTES: usize = 64 << 10;
 
 /// Tasks whose output is held before it is written in order: bounds the memory.
 const TASKS_IN_FLIGHT: usize = 32;
@@ -468,7 +473,7 @@ fn evaluate_lines<'f>(
     evaluate: &(dyn Fn(&str, &Context) -> Resolution<'f> + Sync),
     keys: &[String],
     base: &Context,
-    (path, lines): (&Path, &[(usize, &str)]),
+    (path, pieces): (&Path, &[Piece]),
     reads: &Reads,
 ) -> anyhow::Result<()> {
     let mut out = terminal::stdout(false, true);
@@ -477,9 +482,9 @@ fn evaluate_lines<'f>(
     // What one task writes: JSON text, or the rows of the table.
     // What one task does: its lines' results as JSON text, or as rows of the table.
     let task = |(reader, merged, tails): &mut (ContextReader, Context, Tails<'f>),
-                lines: &[(usize, &str)]| {
+                piece: &Piece| {
         let (mut text, mut rows) = (Vec::new(), Vec::new());
-        for &(number, line) in lines {
+        for (number, line) in piece.lines() {
             let mut context = context_line(path, number, line, reader)?;
             if !base.is_empty() {
                 merged.clone_from(base);
@@ -497,9 +502,9 @@ fn evaluate_lines<'f>(
         }
         anyhow::Ok((text, rows))
     };
-    for batch in lines.chunks(LINES_PER_TASK * TASKS_IN_FLIGHT) {
+    for batch in pieces.chunks(TASKS_IN_FLIGHT) {
         let done: Vec<(Vec<u8>, Vec<Vec<String>>)> = batch
-            .par_chunks(LINES_PER_TASK)
+            .par_iter()
             .map_init(
                 || {
                     let tails = Tails(keys.iter().map(|_| Vec::new()).collect());

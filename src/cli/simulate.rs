@@ -10,12 +10,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::eval::{Source, context_line, read_lines_file};
+use super::eval::{PIECE_BYTES, Source, context_line, read_lines_file};
 use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
     Action, ContextGenerator, ContextReader, Draw, Reads, RolloutSplit, Simulation, Targeting,
-    numbered_lines, parse_attribute, simulate, simulate_read,
+    parse_attribute, pieces, simulate, simulate_read,
 };
 
 /// Below this p-value a rollout's split is reported as departing from its weights.
@@ -80,15 +80,19 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     let (simulation, seed) = match (&args.contexts, args.sample) {
         (Some(path), _) => {
             let text = read_lines_file(path)?;
-            let lines = numbered_lines(&text);
             // Each line is read only as far as the flag needs it.
             let reads = Reads::of(set, [args.key.as_str()]);
             let simulation = simulate_read(
                 set,
                 &args.key,
-                lines.par_iter(),
+                pieces(&text, PIECE_BYTES).into_par_iter(),
                 || ContextReader::new(&reads),
-                |reader, &(number, line)| context_line(path, number, line, reader),
+                |reader, piece, each| {
+                    for (number, line) in piece.lines() {
+                        each(context_line(path, number, line, reader)?);
+                    }
+                    Ok(())
+                },
             )?;
             (simulation, None)
         }

@@ -34,7 +34,8 @@ pub use bounds::{
 pub use bucket::{Fractional, MAX_TOTAL_WEIGHT};
 pub use condition::{Condition, Op, Operand};
 pub use context::{
-    Context, TARGETING_KEY, insert_path, numbered_lines, parse_attribute, parse_context,
+    Context, Piece, TARGETING_KEY, insert_path, numbered_lines, parse_attribute, parse_context,
+    pieces,
 };
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
 pub use generate::{ContextGenerator, Draw};

@@ -145,15 +145,16 @@ pub fn simulate<I>(set: &FlagSet, key: &str, contexts: I) -> Result<Simulation>
 where
     I: IndexedParallelIterator<Item = Result<Context>>,
 {
-    simulate_read(set, key, contexts, Context::new, |into, context| {
-        *into = context?;
-        Ok(into)
+    simulate_read(set, key, contexts, || (), |(), context, each| {
+        each(&context?);
+        Ok(())
     })
 }
 
-/// [`simulate`] over items that `read` turns into contexts, with a reader of its own
-/// (made by `reader`) in each thread. When items fail to read, the first one that fails
-/// (in the iterator's order) is the error: items after a failure already seen are not read.
+/// [`simulate`] over items that `read` turns into contexts (any number of them per item),
+/// passing each to `each`, with a reader state of its own (made by `reader`) in each
+/// thread. When items fail to read, the first one that fails (in the iterator's order)
+/// is the error: items after a failure already seen are not read.
 pub fn simulate_read<I, S, R>(
     set: &FlagSet,
     key: &str,
@@ -164,7 +165,7 @@ pub fn simulate_read<I, S, R>(
 where
     I: IndexedParallelIterator,
     S: Send,
-    R: for<'s> Fn(&'s mut S, I::Item) -> Result<&'s Context> + Sync,
+    R: Fn(&mut S, I::Item, &mut dyn FnMut(&Context)) -> Result<()> + Sync,
 {
     let Some(flag) = set.get(key) else {
         bail!("no flag \"{key}\"");
@@ -184,12 +185,10 @@ where
             || (Tally::new(&shape), reader(), None),
             |(mut tally, mut state, mut failure), (index, item)| {
                 if failure.is_none() && index < first_failure.load(Ordering::Relaxed) {
-                    match read(&mut state, item) {
-                        Ok(context) => tally.add(&shape, &set.evaluate(key, context)),
-                        Err(error) => {
-                            first_failure.fetch_min(index, Ordering::Relaxed);
-                            failure = Some((index, error));
-                        }
+                    let mut each = |context: &Context| tally.add(&shape, &set.evaluate(key, context));
+                    if let Err(error) = read(&mut state, item, &mut each) {
+                        first_failure.fetch_min(index, Ordering::Relaxed);
+                        failure = Some((index, error));
                     }
                 }
                 (tally, state, failure)
