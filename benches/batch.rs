@@ -55,14 +55,24 @@ fn write_contexts(path: &Path, rich: bool) {
 fn main() {
     let runs = support::runs(RUNS);
     let engines = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/engines");
-    if !engines.join("node_modules/@openfeature/flagd-core").is_dir() {
-        println!("skipped: run `npm ci --prefix tests/engines` first (flagd-core is the other side)");
+    if !engines
+        .join("node_modules/@openfeature/flagd-core")
+        .is_dir()
+    {
+        println!(
+            "skipped: run `npm ci --prefix tests/engines` first (flagd-core is the other side)"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let flagd = dir.path().join("flags.flagd.json");
     let status = Command::new(env!("CARGO_BIN_EXE_flagctl"))
-        .args(["--repo", env!("CARGO_MANIFEST_DIR"), "--as-of", "2026-11-25"])
+        .args([
+            "--repo",
+            env!("CARGO_MANIFEST_DIR"),
+            "--as-of",
+            "2026-11-25",
+        ])
         .args(["export", "-o", flagd.to_str().unwrap()])
         .output()
         .unwrap();
@@ -82,7 +92,12 @@ fn main() {
         let flagctl = |args: &[&str]| {
             let mut command = Command::new(env!("CARGO_BIN_EXE_flagctl"));
             command
-                .args(["--repo", env!("CARGO_MANIFEST_DIR"), "--as-of", "2026-11-25"])
+                .args([
+                    "--repo",
+                    env!("CARGO_MANIFEST_DIR"),
+                    "--as-of",
+                    "2026-11-25",
+                ])
                 .args(args)
                 .args(["--contexts", contexts.to_str().unwrap(), "--format", "json"]);
             command

@@ -33,7 +33,8 @@ fn main() {
         ] {
             let mut flagctl = || {
                 let mut run = Command::new(env!("CARGO_BIN_EXE_flagctl"));
-                run.args(["--repo", root, "--as-of", "2026-11-25"]).args(args);
+                run.args(["--repo", root, "--as-of", "2026-11-25"])
+                    .args(args);
                 run
             };
             let mut ripgrep = || {

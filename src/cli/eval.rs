@@ -17,8 +17,8 @@ use super::output::{Output, emit};
 use super::terminal::{self, tell};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
-    ConditionCheck, Context, ContextReader, EvalError, FlagSet, FlagType, Fractional, Reads, Reason, Resolution,
-    Piece, State, Step, TARGETING_KEY, insert_path, parse_context, pieces,
+    ConditionCheck, Context, ContextReader, EvalError, FlagSet, FlagType, Fractional, Piece, Reads,
+    Reason, Resolution, State, Step, TARGETING_KEY, insert_path, parse_context, pieces,
 };
 use flagctl::repo::{Repo, Revision};
 
@@ -578,7 +578,9 @@ impl<'f> Tails<'f> {
             None if resolution.error.is_none() => {
                 let mut json = Vec::new();
                 flagctl::output::write_json_line(&mut json, &line(0))?;
-                let json = json.strip_prefix(LINE_ZERO).context("an EvalLine starts with its line")?;
+                let json = json
+                    .strip_prefix(LINE_ZERO)
+                    .context("an EvalLine starts with its line")?;
                 tails.push(Tail {
                     variant: resolution.variant,
                     value: resolution.value,

@@ -313,7 +313,10 @@ mod tests {
             );
         }
         assert_eq!(printable_run(&[b'x'; 70]), 70);
-        assert_eq!(printable_run(format!("{}\n", "x".repeat(40)).as_bytes()), 40);
+        assert_eq!(
+            printable_run(format!("{}\n", "x".repeat(40)).as_bytes()),
+            40
+        );
     }
 
     #[test]

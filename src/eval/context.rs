@@ -56,8 +56,8 @@ pub fn pieces(text: &str, bytes: usize) -> Vec<Piece<'_>> {
     let (mut start, mut first_line) = (0, 1);
     while start < text.len() {
         let cut = (start + bytes.max(1)).min(text.len());
-        let end = memchr::memchr(b'\n', &text.as_bytes()[cut - 1..])
-            .map_or(text.len(), |at| cut + at);
+        let end =
+            memchr::memchr(b'\n', &text.as_bytes()[cut - 1..]).map_or(text.len(), |at| cut + at);
         let piece = &text[start..end];
         pieces.push(Piece {
             text: piece,

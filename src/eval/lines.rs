@@ -365,8 +365,8 @@ impl<'de> Visitor<'de> for SkipVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::{Condition, Op};
     use crate::eval::{Flag, Native, Prerequisite, Rollout, Rule, State, parse_context};
-    use crate::model::condition::{Condition, Op};
     use serde_json::json;
 
     /// The members a reader keeps of `line`, after it read an earlier line that had
@@ -374,10 +374,16 @@ mod tests {
     fn lazily(line: &str, members: &[&str]) -> Result<Context, String> {
         let reads = Reads::Members(members.iter().map(|m| m.to_string()).collect());
         let mut reader = ContextReader::new(&reads);
-        let earlier: Context = members.iter().map(|m| (m.to_string(), json!("x"))).collect();
+        let earlier: Context = members
+            .iter()
+            .map(|m| (m.to_string(), json!("x")))
+            .collect();
         reader.read(&Value::Object(earlier).to_string()).unwrap();
         reader.read(line)?;
-        Ok(reader.present().map(|(k, v)| (k.clone(), v.clone())).collect())
+        Ok(reader
+            .present()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
 
     /// The full parse with only `members` kept.
@@ -502,8 +508,12 @@ mod tests {
                 format!(r#"{{"targetingKey": "u{unit}", "country": "SG", "user": "v{unit}"}}"#),
                 format!(r#"{{"targetingKey": "u{unit}", "user": "v{unit}", "other": [1]}}"#),
                 format!(r#"{{"targetingKey": "u{unit}", "country": null, "user": null}}"#),
-                format!(r#"{{"targetingKey": "u{unit}", "country": "SG", "plan": {{"tier": "free"}}}}"#),
-                format!(r#"{{"targetingKey": "u{unit}", "country": "SG", "plan": "free", "user": 5}}"#),
+                format!(
+                    r#"{{"targetingKey": "u{unit}", "country": "SG", "plan": {{"tier": "free"}}}}"#
+                ),
+                format!(
+                    r#"{{"targetingKey": "u{unit}", "country": "SG", "plan": "free", "user": 5}}"#
+                ),
                 format!(r#"{{"country": "MY", "user": "v{unit}"}}"#),
                 r#"{"targetingKey": null}"#.to_owned(),
             ] {

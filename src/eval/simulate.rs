@@ -145,10 +145,16 @@ pub fn simulate<I>(set: &FlagSet, key: &str, contexts: I) -> Result<Simulation>
 where
     I: IndexedParallelIterator<Item = Result<Context>>,
 {
-    simulate_read(set, key, contexts, || (), |(), context, each| {
-        each(&context?);
-        Ok(())
-    })
+    simulate_read(
+        set,
+        key,
+        contexts,
+        || (),
+        |(), context, each| {
+            each(&context?);
+            Ok(())
+        },
+    )
 }
 
 /// [`simulate`] over items that `read` turns into contexts (any number of them per item),
@@ -185,7 +191,8 @@ where
             || (Tally::new(&shape), reader(), None),
             |(mut tally, mut state, mut failure), (index, item)| {
                 if failure.is_none() && index < first_failure.load(Ordering::Relaxed) {
-                    let mut each = |context: &Context| tally.add(&shape, &set.evaluate(key, context));
+                    let mut each =
+                        |context: &Context| tally.add(&shape, &set.evaluate(key, context));
                     if let Err(error) = read(&mut state, item, &mut each) {
                         first_failure.fetch_min(index, Ordering::Relaxed);
                         failure = Some((index, error));
