@@ -675,6 +675,14 @@ impl<'a> Tree<'a> {
                 return Some(edits);
             }
         }
+        for lp in &self.rules.syntax.loops {
+            if lp.kind == kind
+                && self.truth(&node.field(&lp.condition)?) == Some(false)
+                && let Some(statement) = self.statement_of(node)
+            {
+                return Some(vec![self.remove(&statement)?]);
+            }
+        }
         if let Some(edits) = self.inline(node) {
             return Some(edits);
         }
@@ -1027,7 +1035,7 @@ impl<'a> Tree<'a> {
     /// with a literal.
     fn read_as_condition(&self, node: &Node<'_>) -> bool {
         self.climb(node, true)
-            .is_some_and(|top| self.is_condition(&top))
+            .is_some_and(|top| self.is_condition(&top, true))
     }
 
     /// Up from `node` through parentheses and boolean operators (and, when `compare`,
@@ -1089,13 +1097,15 @@ impl<'a> Tree<'a> {
         })
     }
 
-    /// Whether `node` is where a branch, loop or conditional expression reads its condition.
-    fn is_condition(&self, node: &Node<'_>) -> bool {
+    /// Whether `node` is where a branch, loop or conditional expression reads its condition
+    /// (`for_inline`: or where a variable's read counts as one).
+    fn is_condition(&self, node: &Node<'_>, for_inline: bool) -> bool {
         let Some(parent) = node.parent() else {
             return false;
         };
         self.rules.syntax.conditions.iter().any(|spec| {
-            spec.kind == parent.kind()
+            (for_inline || !spec.inline_only)
+                && spec.kind == parent.kind()
                 && match (&spec.field, spec.index) {
                     (Some(field), _) => parent
                         .field(field)
@@ -1125,7 +1135,7 @@ impl<'a> Tree<'a> {
             if rule.context == Some(Context::Condition)
                 && !self
                     .climb(node, false)
-                    .is_some_and(|top| self.is_condition(&top))
+                    .is_some_and(|top| self.is_condition(&top, false))
             {
                 continue;
             }

@@ -78,7 +78,18 @@ pub(crate) struct Syntax {
     #[serde(default)]
     literal_wrappers: Vec<String>,
     pub branches: Vec<Branch>,
+    /// Loops whose body a false condition never runs.
+    #[serde(default)]
+    pub loops: Vec<Loop>,
     pub conditions: Vec<ConditionSpec>,
+}
+
+/// A `while` loop: on a false condition, it goes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Loop {
+    pub kind: String,
+    pub condition: String,
 }
 
 /// An `if` whose condition may become constant.
@@ -110,6 +121,10 @@ pub(crate) struct ConditionSpec {
     pub field: Option<String>,
     #[serde(default)]
     pub index: Option<usize>,
+    /// Read as a condition for inlining a variable, but not a boolean context (JSX's
+    /// `{on && <A />}` renders a value that is not a boolean).
+    #[serde(default)]
+    pub inline_only: bool,
 }
 
 #[derive(Deserialize)]
