@@ -23,14 +23,14 @@ use super::text::{
 use crate::refs::ValueType;
 use crate::refs::syntax::{self, Node, SdkCall, literal_value};
 
-type Root = AstGrep<StrDoc<SupportLang>>;
+pub(super) type Root = AstGrep<StrDoc<SupportLang>>;
 
 /// The most rounds of simplification a file gets: each removes one level of nesting.
 const MAX_ROUNDS: usize = 64;
 /// How far up from a call its result shapes are looked for (`.await.unwrap_or(…)`).
 const SHAPE_DEPTH: usize = 4;
 /// The most nodes searched for the reads of a variable, or checked for side effects.
-const MAX_SCOPE_NODES: usize = 200_000;
+pub(super) const MAX_SCOPE_NODES: usize = 200_000;
 const MAX_PURE_NODES: usize = 1_000;
 
 /// One use of a flag in the file: the key's literal and what became of it.
@@ -111,6 +111,9 @@ pub(crate) fn rewrite(
         tree.fill_emptied_blocks(&root, &mut edits);
         (text, constants) = apply(&text, &constants, edits);
     }
+    if rules.syntax.unread.is_some() {
+        text = super::unread::tidy(rules, src, text)?;
+    }
     Ok(Rewrite {
         text: (text != src).then_some(text),
         sites,
@@ -176,7 +179,7 @@ fn is_string_kind(kind: &str) -> bool {
     kind.contains("string") || kind.contains("template")
 }
 
-fn parse(src: &str, lang: SupportLang) -> Result<Root, FileRefusal> {
+pub(super) fn parse(src: &str, lang: SupportLang) -> Result<Root, FileRefusal> {
     AstGrep::<StrDoc<SupportLang>>::try_new(src, lang)
         .map_err(|_| "tree-sitter cannot parse the file".to_string())
 }
@@ -227,24 +230,36 @@ fn shown(text: &str) -> String {
 }
 
 /// A parsed text with the constants cleanup wrote in it.
-struct Tree<'a> {
-    rules: &'a Rules,
-    src: &'a str,
-    constants: &'a [Constant],
+pub(super) struct Tree<'a> {
+    pub rules: &'a Rules,
+    pub src: &'a str,
+    pub constants: &'a [Constant],
 }
 
 impl<'a> Tree<'a> {
-    fn text(&self, node: &Node<'_>) -> &'a str {
+    pub(super) fn text(&self, node: &Node<'_>) -> &'a str {
         self.src.get(node.range()).unwrap_or_default()
     }
 
-    fn is(&self, list: &[String], node: &Node<'_>) -> bool {
+    pub(super) fn is(&self, list: &[String], node: &Node<'_>) -> bool {
         self.rules.is(list, &node.kind())
     }
 
     /// Named children, comments left out.
-    fn named<'r>(&self, node: &Node<'r>) -> Vec<Node<'r>> {
+    pub(super) fn named<'r>(&self, node: &Node<'r>) -> Vec<Node<'r>> {
         syntax::operands(node).collect()
+    }
+
+    /// The statements of a block (Go keeps them in a statement list inside its braces).
+    fn statements<'r>(&self, block: &Node<'r>) -> Vec<Node<'r>> {
+        let syntax = &self.rules.syntax;
+        let named = self.named(block);
+        match named.as_slice() {
+            [only] if self.is(&syntax.statement_lists, only) && !self.is(&syntax.blocks, only) => {
+                self.named(only)
+            }
+            _ => named,
+        }
     }
 
     /// The node inside any parentheses.
@@ -284,7 +299,7 @@ impl<'a> Tree<'a> {
     }
 
     /// Whether evaluating `node` has no side effects (by the language's `pure` kinds).
-    fn is_pure(&self, node: &Node<'_>) -> bool {
+    pub(super) fn is_pure(&self, node: &Node<'_>) -> bool {
         let pure = &self.rules.syntax.pure;
         let mut seen = 0;
         for n in node.dfs() {
@@ -300,7 +315,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The statement `node` is, or is wrapped in, when it stands in a statement list.
-    fn statement_of<'r>(&self, node: &Node<'r>) -> Option<Node<'r>> {
+    pub(super) fn statement_of<'r>(&self, node: &Node<'r>) -> Option<Node<'r>> {
         let syntax = &self.rules.syntax;
         let parent = node.parent()?;
         if self.is(&syntax.statement_lists, &parent) {
@@ -318,7 +333,7 @@ impl<'a> Tree<'a> {
     }
 
     /// An edit removing the statement `statement` (its lines, when it has them alone).
-    fn remove(&self, statement: &Node<'_>) -> Option<Edit> {
+    pub(super) fn remove(&self, statement: &Node<'_>) -> Option<Edit> {
         let range = statement.range();
         let parent = statement.parent()?;
         let cut = if alone_on_its_lines(self.src, &range) {
@@ -351,7 +366,7 @@ impl<'a> Tree<'a> {
             let Some(node) = node_at_in(root, &block, &self.rules.syntax.blocks) else {
                 continue;
             };
-            if self.named(&node).len() == removed.len() {
+            if self.statements(&node).len() == removed.len() {
                 let first = removed
                     .iter()
                     .copied()
@@ -810,7 +825,7 @@ impl<'a> Tree<'a> {
                     vec![Piece::Copy(kept.range())],
                 )]);
             }
-            let inner = self.named(kept);
+            let inner = self.statements(kept);
             let piece = match inner.as_slice() {
                 [only] if is_block && !self.is_statement(only) => Piece::Copy(only.range()),
                 _ => Piece::Copy(kept.range()),
@@ -818,7 +833,7 @@ impl<'a> Tree<'a> {
             return Some(vec![Edit::new(node.range(), vec![piece])]);
         };
         let keeps_scope = self
-            .named(kept)
+            .statements(kept)
             .iter()
             .any(|child| self.is(&syntax.scoped_declarations, child));
         if !is_block || keeps_scope {
@@ -846,7 +861,7 @@ impl<'a> Tree<'a> {
     /// nothing follows, or when one of them declares a name (a hoisted function).
     fn dead_after(&self, statement: &Node<'_>, kept: &Node<'_>) -> Option<usize> {
         let syntax = &self.rules.syntax;
-        let last = self.named(kept).pop()?;
+        let last = self.statements(kept).pop()?;
         let ends = self.is(&syntax.terminators, &last)
             || (self.is(&syntax.expression_statements, &last)
                 && self
@@ -978,7 +993,8 @@ impl<'a> Tree<'a> {
             .declarations
             .iter()
             .find_map(|d| d.matches(node, self.src))?;
-        let name = env.get_match("NAME")?;
+        // Go's `$NAME := …` captures the expression list around the name.
+        let name = &innermost(env.get_match("NAME")?);
         if !self.is(&syntax.identifiers, name) {
             return None;
         }
@@ -1200,6 +1216,18 @@ impl<'a> Tree<'a> {
                     .iter()
                     .any(|r| r.start <= c.range.start && c.range.end <= r.end)
             })
+    }
+}
+
+/// The deepest node spanning just what `node` spans.
+pub(super) fn innermost<'r>(node: &Node<'r>) -> Node<'r> {
+    let mut node = node.clone();
+    loop {
+        let mut children = syntax::operands(&node);
+        match (children.next(), children.next()) {
+            (Some(only), None) if only.range() == node.range() => node = only,
+            _ => return node,
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod engine;
 mod literal;
 mod rules;
 mod text;
+mod unread;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;

@@ -6,7 +6,7 @@
 use ast_grep_core::Pattern;
 use ast_grep_core::matcher::MatcherExt;
 use ast_grep_core::meta_var::MetaVarEnv;
-use ast_grep_core::tree_sitter::StrDoc;
+use ast_grep_core::tree_sitter::{LanguageExt, StrDoc};
 use ast_grep_language::SupportLang;
 use serde::Deserialize;
 
@@ -77,11 +77,36 @@ pub(crate) struct Syntax {
     comparison_patterns: Vec<String>,
     #[serde(default)]
     literal_wrappers: Vec<String>,
+    /// Patterns ast-grep reads as something else alone, read in a context instead.
+    #[serde(default)]
+    pattern_contexts: Vec<PatternContext>,
+    /// What a language refuses to leave unread (Go): locals and imports.
+    #[serde(default)]
+    pub unread: Option<Unread>,
     pub branches: Vec<Branch>,
     /// Loops whose body a false condition never runs.
     #[serde(default)]
     pub loops: Vec<Loop>,
     pub conditions: Vec<ConditionSpec>,
+}
+
+/// A pattern whose root ast-grep reads as `kind` is read as the `selector` node of
+/// `context`, with the pattern in place of `$PATTERN`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct PatternContext {
+    kind: String,
+    context: String,
+    selector: String,
+}
+
+/// The imports of a language that refuses unread ones, and the names that read a package.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Unread {
+    pub imports: Vec<String>,
+    pub import_lists: Vec<String>,
+    pub package_names: Vec<String>,
 }
 
 /// A `while` loop: on a false condition, it goes.
@@ -197,9 +222,28 @@ pub(crate) struct Pat {
 pub(crate) type Env<'r> = MetaVarEnv<'r, StrDoc<SupportLang>>;
 
 impl Pat {
+    #[cfg(test)]
     fn new(source: &str, lang: SupportLang) -> Result<Pat, String> {
-        let pattern =
+        Pat::in_context(source, lang, &[])
+    }
+
+    fn in_context(
+        source: &str,
+        lang: SupportLang,
+        contexts: &[PatternContext],
+    ) -> Result<Pat, String> {
+        let mut pattern =
             Pattern::try_new(source, lang).map_err(|e| format!("pattern `{source}`: {e}"))?;
+        let ts = lang.get_ts_language();
+        let root_kind = pattern
+            .dump(&|id| ts.node_kind_for_id(id).map(|k| k.to_string().into()))
+            .and_then(|dump| dump.kind)
+            .unwrap_or_default();
+        if let Some(context) = contexts.iter().find(|c| c.kind == root_kind) {
+            let text = context.context.replace("$PATTERN", source);
+            pattern = Pattern::contextual(&text, &context.selector, lang)
+                .map_err(|e| format!("pattern `{source}`: {e}"))?;
+        }
         if pattern.has_error() {
             return Err(format!("pattern `{source}` does not parse"));
         }
@@ -363,12 +407,14 @@ impl Rules {
         };
         let mut rules = compile(language, text)?;
         let lang = language.support_lang();
+        let contexts = rules.syntax.pattern_contexts.clone();
         for (index, spec) in extra.iter().enumerate() {
             if Some(spec.language.as_str()) != family(language) {
                 continue;
             }
             let at = format!("[[cleanup.rules]] #{} of flagctl.toml", index + 1);
-            let pattern = Pat::new(&spec.pattern, lang).map_err(|e| format!("{at}: {e}"))?;
+            let pattern = Pat::in_context(&spec.pattern, lang, &contexts)
+                .map_err(|e| format!("{at}: {e}"))?;
             let is_wrapper = pattern.template.vars().any(|v| v == "KEY");
             let rewrite = match (&spec.rewrite, is_wrapper) {
                 (Some(rewrite), _) => rewrite.clone(),
@@ -438,7 +484,8 @@ fn glob_matches(glob: &str, text: &str) -> bool {
 fn compile(language: Language, text: &str) -> Result<Rules, String> {
     let file: RuleFile = toml::from_str(text).map_err(|e| e.to_string())?;
     let lang = language.support_lang();
-    let pat = |source: &str| Pat::new(source, lang).ok();
+    let contexts = file.syntax.pattern_contexts.clone();
+    let pat = |source: &str| Pat::in_context(source, lang, &contexts).ok();
     let results = file
         .results
         .into_iter()
