@@ -63,6 +63,13 @@ pub(crate) fn rewrite(
     src: &str,
     winners: &[Winner],
 ) -> Result<Rewrite, FileRefusal> {
+    if src.len() as u64 > super::MAX_SOURCE_BYTES {
+        return Err(format!(
+            "the file is {} bytes; cleanup rewrites files of at most {} bytes",
+            src.len(),
+            super::MAX_SOURCE_BYTES
+        ));
+    }
     let lang = rules.language.support_lang();
     let root = parse(src, lang)?;
     if let Some(line) = error_line(&root) {
@@ -212,11 +219,39 @@ fn path_down<'r>(node: Node<'r>, range: &Range<usize>, strict: bool) -> Vec<Node
     path
 }
 
-/// The node spanning exactly `range`, the deepest one.
-fn node_at<'r>(root: &'r Root, range: &Range<usize>) -> Option<Node<'r>> {
-    path_down(root.root(), range, false)
-        .pop()
-        .filter(|node| node.range() == *range)
+/// The deepest node spanning exactly each of `spans`, with its nearest ancestors (nearest
+/// first): one walk of the tree, since tree-sitter finds a parent from the root down.
+fn locate<'r>(
+    root: &'r Root,
+    spans: &[Range<usize>],
+) -> HashMap<Range<usize>, (Node<'r>, Vec<Node<'r>>)> {
+    let mut sorted: Vec<&Range<usize>> = spans.iter().collect();
+    sorted.sort_by_key(|s| (s.start, s.end));
+    let wanted: std::collections::HashSet<&Range<usize>> = spans.iter().collect();
+    let holds = |range: &Range<usize>| {
+        let first = sorted.partition_point(|s| s.start < range.start);
+        sorted[first..]
+            .iter()
+            .take_while(|s| s.start < range.end)
+            .any(|s| s.end <= range.end)
+    };
+    let mut found = HashMap::new();
+    let mut path: Vec<Node<'r>> = Vec::new();
+    let mut stack = vec![(root.root(), 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        path.truncate(depth);
+        let range = node.range();
+        if wanted.contains(&range) {
+            let ancestors = path.iter().rev().take(SHAPE_DEPTH + 2).cloned().collect();
+            found.insert(range.clone(), (node.clone(), ancestors));
+        }
+        if holds(&range) {
+            let children: Vec<Node<'r>> = node.children().collect();
+            stack.extend(children.into_iter().rev().map(|c| (c, depth + 1)));
+        }
+        path.push(node);
+    }
+    found
 }
 
 /// The text of a node shortened for a message.
@@ -334,21 +369,25 @@ impl<'a> Tree<'a> {
 
     /// An edit removing the statement `statement` (its lines, when it has them alone).
     pub(super) fn remove(&self, statement: &Node<'_>) -> Option<Edit> {
+        Some(self.remove_in(statement, &statement.parent()?))
+    }
+
+    /// [`Tree::remove`], with the statement's parent known.
+    fn remove_in(&self, statement: &Node<'_>, parent: &Node<'_>) -> Edit {
         let range = statement.range();
-        let parent = statement.parent()?;
         let cut = if alone_on_its_lines(self.src, &range) {
             line_start(self.src, range.start)..next_line_start(self.src, range.end)
         } else {
             let after = &self.src[range.end..];
             range.start..range.end + after.len() - after.trim_start_matches([' ', '\t']).len()
         };
-        Some(Edit {
+        Edit {
             range: cut,
             pieces: Vec::new(),
             removes: self
-                .is(&self.rules.syntax.blocks, &parent)
+                .is(&self.rules.syntax.blocks, parent)
                 .then(|| (range, parent.range())),
-        })
+        }
     }
 
     /// A block whose every statement this round removes gets the language's `empty_block`.
@@ -386,6 +425,18 @@ impl<'a> Tree<'a> {
     /// The edits that write the winning values, and what became of every use.
     fn seeds(&self, root: &Root, winners: &[Winner]) -> (Vec<Edit>, Vec<Site>) {
         let syntax = syntax::read(self.rules.language, self.src, &HashMap::new());
+        let spans: Vec<Range<usize>> = syntax
+            .calls
+            .iter()
+            .filter(|c| {
+                !c.accessor
+                    && c.key
+                        .as_ref()
+                        .is_some_and(|k| winners.iter().any(|w| &w.key == k))
+            })
+            .map(|c| c.span.clone())
+            .collect();
+        let located = locate(root, &spans);
         let mut edits: Vec<Edit> = Vec::new();
         let mut sites = Vec::new();
         let mut accept = |group: Result<Vec<Edit>, String>, site: Site, edits: &mut Vec<Edit>| {
@@ -413,7 +464,11 @@ impl<'a> Tree<'a> {
                 method: call.method.clone(),
                 outcome: Ok(()),
             };
-            accept(self.seed(root, call, winner), site, &mut edits);
+            let group = match located.get(&call.span) {
+                Some((node, ancestors)) => self.seed(node, ancestors, call, winner),
+                None => Err("the call could not be found again".to_string()),
+            };
+            accept(group, site, &mut edits);
         }
         for rule in &self.rules.wrappers {
             for node in root.root().dfs() {
@@ -448,8 +503,13 @@ impl<'a> Tree<'a> {
     }
 
     /// The edit that writes `winner`'s value in place of `call`, or why it cannot.
-    fn seed(&self, root: &Root, call: &SdkCall, winner: &Winner) -> Result<Vec<Edit>, String> {
-        let node = node_at(root, &call.span).ok_or("the call could not be found again")?;
+    fn seed<'r>(
+        &self,
+        node: &Node<'r>,
+        ancestors: &[Node<'r>],
+        call: &SdkCall,
+        winner: &Winner,
+    ) -> Result<Vec<Edit>, String> {
         let results = self.rules.results_of(&call.method);
         if let Some(skip) = results.and_then(|r| r.skip.as_ref()) {
             return Err(skip.clone());
@@ -457,11 +517,11 @@ impl<'a> Tree<'a> {
         let mut shape = None;
         if let Some(results) = results {
             'shapes: for candidate in &results.shapes {
-                for ancestor in node.ancestors().take(SHAPE_DEPTH) {
-                    if let Some(env) = candidate.pattern.matches(&ancestor, self.src)
+                for (at, ancestor) in ancestors.iter().enumerate().take(SHAPE_DEPTH) {
+                    if let Some(env) = candidate.pattern.matches(ancestor, self.src)
                         && env.get_match("CALL").map(|c| c.range()) == Some(node.range())
                     {
-                        shape = Some((ancestor, candidate, env));
+                        shape = Some((at + 1, candidate, env));
                         break 'shapes;
                     }
                 }
@@ -493,18 +553,18 @@ impl<'a> Tree<'a> {
         }
         let single = self.src[call.key_span.clone()].starts_with('\'');
         let literal = self.literal(winner, call.value_type, single, &call.method)?;
-        let (target, template, env) = match &shape {
-            Some((ancestor, candidate, env)) => {
-                (ancestor.clone(), candidate.rewrite.as_ref(), Some(env))
-            }
-            None => (node.clone(), None, None),
+        let (at, template, env) = match &shape {
+            Some((at, candidate, env)) => (*at, candidate.rewrite.as_ref(), Some(env)),
+            None => (0, None, None),
         };
-        self.check_destination(&target)?;
+        let target = if at == 0 { node } else { &ancestors[at - 1] };
+        let parents = &ancestors[at..];
+        self.check_destination(parents)?;
         if let (Some(template), Some(env)) = (template, env) {
             let pieces = self.fill(template, env, Some((&literal, &winner.value)));
             return Ok(vec![Edit::new(target.range(), pieces)]);
         }
-        Ok(vec![self.place(&target, literal, &winner.value)?])
+        Ok(vec![self.place(target, parents, literal, &winner.value)?])
     }
 
     /// The edit for a match of a `[[cleanup.rules]]` wrapper.
@@ -521,9 +581,10 @@ impl<'a> Tree<'a> {
         }
         let single = self.text(key).starts_with('\'');
         let literal = self.literal(winner, None, single, "")?;
-        self.check_destination(node)?;
+        let parents: Vec<Node<'_>> = node.ancestors().take(3).collect();
+        self.check_destination(&parents)?;
         if template.parts == [Part::Var("VALUE".into())] {
-            return Ok(vec![self.place(node, literal, &winner.value)?]);
+            return Ok(vec![self.place(node, &parents, literal, &winner.value)?]);
         }
         let pieces = self.fill(template, env, Some((&literal, &winner.value)));
         Ok(vec![Edit::new(node.range(), pieces)])
@@ -562,21 +623,18 @@ impl<'a> Tree<'a> {
     }
 
     /// A value passed straight to a function is left for a person: the callee decides.
-    fn check_destination(&self, target: &Node<'_>) -> Result<(), String> {
+    /// `parents` are the ancestors of the value, nearest first.
+    fn check_destination(&self, parents: &[Node<'_>]) -> Result<(), String> {
         let arguments = &self.rules.syntax.arguments;
-        let Some(mut parent) = target.parent() else {
-            return Ok(());
-        };
-        if !self.is(arguments, &parent) {
-            return Ok(());
-        }
         // Python's keyword argument sits in the argument list.
-        while let Some(up) = parent.parent().filter(|p| self.is(arguments, p)) {
-            parent = up;
+        let inside = parents.iter().take_while(|p| self.is(arguments, p)).count();
+        if inside == 0 {
+            return Ok(());
         }
-        let callee = parent.parent().map_or(String::new(), |call| {
-            let text = self.text(&call);
-            let end = parent.range().start.saturating_sub(call.range().start);
+        let list = &parents[inside - 1];
+        let callee = parents.get(inside).map_or(String::new(), |call| {
+            let text = self.text(call);
+            let end = list.range().start.saturating_sub(call.range().start);
             shown(text.get(..end).unwrap_or(text))
         });
         Err(format!(
@@ -584,17 +642,24 @@ impl<'a> Tree<'a> {
         ))
     }
 
-    /// `literal` in place of `target`: an unused result's statement goes.
-    fn place(&self, target: &Node<'_>, literal: String, value: &Value) -> Result<Edit, String> {
-        if let Some(parent) = target.parent()
-            && self.is(&self.rules.syntax.expression_statements, &parent)
-            && let Some(statement) = self.statement_of(target)
+    /// `literal` in place of `target` (whose ancestors are `parents`, nearest first): an
+    /// unused result's statement goes.
+    fn place(
+        &self,
+        target: &Node<'_>,
+        parents: &[Node<'_>],
+        literal: String,
+        value: &Value,
+    ) -> Result<Edit, String> {
+        let syntax = &self.rules.syntax;
+        if let [parent, list, ..] = parents
+            && self.is(&syntax.expression_statements, parent)
+            && self.named(parent).len() == 1
+            && self.is(&syntax.statement_lists, list)
         {
-            return self
-                .remove(&statement)
-                .ok_or_else(|| "the statement could not be removed".to_string());
+            return Ok(self.remove_in(parent, list));
         }
-        let literal = match target.parent() {
+        let literal = match parents.first() {
             Some(parent) if value.is_object() && parent.kind() == "arrow_function" => {
                 format!("({literal})")
             }
@@ -624,8 +689,19 @@ impl<'a> Tree<'a> {
                     }
                 }
                 Part::Var(name) => {
-                    if let Some(node) = env.get_match(name) {
-                        pieces.push(Piece::Copy(node.range()));
+                    let Some(node) = env.get_match(name) else {
+                        continue;
+                    };
+                    // A literal the simplification of a constant leaves (`true && true`)
+                    // is a constant too.
+                    let literal = (!self.is(&self.rules.syntax.parentheses, node))
+                        .then(|| literal_value(language, node, self.src))
+                        .flatten();
+                    match literal {
+                        Some(value) => {
+                            pieces.push(Piece::Constant(self.text(node).to_string(), value))
+                        }
+                        None => pieces.push(Piece::Copy(node.range())),
                     }
                 }
                 Part::Multi(name) => {
@@ -919,6 +995,10 @@ impl<'a> Tree<'a> {
             start += newline + 1;
         }
         end = start + src[start..end].trim_end().len();
+        if !src[start..end].contains('\n') {
+            // `{ a(); }`: the statement alone.
+            start = end - src[start..end].trim_start().len();
+        }
         // Trailing lines indented less than the body belong to what follows (Python).
         let first_indent = indentation(src, start.min(end)).len();
         while end > start {
@@ -945,9 +1025,13 @@ impl<'a> Tree<'a> {
             lines.push(at..end);
             at = end;
         }
+        let strings = multi_line_strings(block);
         let in_string: Vec<bool> = lines
             .iter()
-            .map(|line| starts_in_string(block, line.start))
+            .map(|line| {
+                let after = strings.partition_point(|s| s.start < line.start);
+                after > 0 && strings[after - 1].end > line.start
+            })
             .collect();
         let mut common: Option<&str> = None;
         for (i, line) in lines.iter().enumerate() {
@@ -1137,17 +1221,18 @@ impl<'a> Tree<'a> {
 
     /// The first simplification rule that applies at `node`.
     fn rule(&self, node: &Node<'_>) -> Option<Vec<Edit>> {
-        let parent_kind = node.parent().map(|p| p.kind().to_string());
         for rule in &self.rules.rules {
-            if parent_kind
-                .as_ref()
-                .is_some_and(|k| rule.unless_parent.contains(k))
-            {
-                continue;
-            }
             let Some(env) = rule.pattern.matches(node, self.src) else {
                 continue;
             };
+            // tree-sitter finds a parent from the root down: only for a match.
+            if !rule.unless_parent.is_empty()
+                && node
+                    .parent()
+                    .is_some_and(|p| rule.unless_parent.iter().any(|k| *k == p.kind()))
+            {
+                continue;
+            }
             if rule.context == Some(Context::Condition)
                 && !self
                     .climb(node, false)
@@ -1239,12 +1324,23 @@ fn node_at_in<'r>(root: &'r Root, range: &Range<usize>, kinds: &[String]) -> Opt
         .find(|n| n.range() == *range && kinds.iter().any(|k| *k == n.kind()))
 }
 
-/// Whether `offset` falls inside a string literal (a line of a multi-line string).
-fn starts_in_string(block: &Node<'_>, offset: usize) -> bool {
-    path_down(block.clone(), &(offset..offset), true)
-        .iter()
-        .skip(1)
-        .any(|n| is_string_kind(&n.kind()))
+/// The string literals in `node` that span lines, outermost, by start: their lines are
+/// text, not code, and keep their indentation.
+fn multi_line_strings(node: &Node<'_>) -> Vec<Range<usize>> {
+    let mut found: Vec<Range<usize>> = Vec::new();
+    let mut stack = vec![node.clone()];
+    while let Some(n) = stack.pop() {
+        if n.start_pos().line() == n.end_pos().line() {
+            continue;
+        }
+        if is_string_kind(&n.kind()) {
+            found.push(n.range());
+            continue;
+        }
+        stack.extend(n.children());
+    }
+    found.sort_by_key(|r| r.start);
+    found
 }
 
 /// Appends text, merged with the text before it.
@@ -1302,5 +1398,103 @@ fn value_kind(value: &Value) -> &'static str {
         Value::Number(_) => "an integer",
         Value::Object(_) | Value::Array(_) => "an object",
         Value::Null => "null",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::config::CleanupRule;
+    use crate::refs::Language;
+
+    fn winners() -> Vec<Winner> {
+        vec![Winner {
+            key: "new-ranker".into(),
+            variant: "on".into(),
+            value: Value::Bool(true),
+        }]
+    }
+
+    fn run(language: Language, src: &str) -> Result<Rewrite, FileRefusal> {
+        let rules = Rules::with_config(language, &[]).unwrap().unwrap();
+        rewrite(&rules, src, &winners())
+    }
+
+    #[test]
+    fn a_file_with_a_syntax_error_is_left_as_it_is() {
+        let src = "def f(client):\n    if client.get_boolean_value(\"new-ranker\", False):\n        return (\n";
+        let why = run(Language::Python, src).unwrap_err();
+        assert!(why.contains("syntax error at line"), "{why}");
+    }
+
+    #[test]
+    fn a_rewrite_that_would_not_parse_is_refused() {
+        let extra = [CleanupRule {
+            name: None,
+            language: "python".into(),
+            pattern: "feature_on($KEY)".into(),
+            rewrite: Some("$VALUE )".into()),
+        }];
+        let rules = Rules::with_config(Language::Python, &extra)
+            .unwrap()
+            .unwrap();
+        let why = rewrite(&rules, "x = feature_on(\"new-ranker\")\n", &winners()).unwrap_err();
+        assert!(why.contains("would not parse"), "{why}");
+    }
+
+    #[test]
+    fn deep_nesting_takes_bounded_rounds() {
+        let depth = 3_000;
+        let mut src = String::from("function f(client) {\n");
+        for _ in 0..depth {
+            src.push_str("if (client.getBooleanValue(\"new-ranker\", false)) {\n");
+        }
+        src.push_str("work();\n");
+        for _ in 0..depth {
+            src.push_str("}\n");
+        }
+        src.push_str("}\n");
+        let done = run(Language::JavaScript, &src).unwrap();
+        assert_eq!(done.sites.len(), depth);
+        assert!(done.sites.iter().all(|s| s.outcome.is_ok()));
+        let note = done.note.expect("the rounds ran out");
+        assert!(note.contains("stopped after 64 rounds"), "{note}");
+        let text = done.text.unwrap();
+        assert!(!text.contains("getBooleanValue"));
+        assert_eq!(text.matches("if (true)").count(), depth - MAX_ROUNDS);
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_left_as_it_is() {
+        let line = "x = client.get_boolean_value(\"new-ranker\", False)\n";
+        let src = line.repeat(super::super::MAX_SOURCE_BYTES as usize / line.len() + 1);
+        let why = run(Language::Python, &src).unwrap_err();
+        assert!(why.contains("at most"), "{why}");
+    }
+
+    #[test]
+    fn many_uses_in_one_file() {
+        let src: String = (0..2_000)
+            .map(|i| format!("def f{i}(client):\n    if client.get_boolean_value(\"new-ranker\", False):\n        return {i}\n    return 0\n\n"))
+            .collect();
+        let done = run(Language::Python, &src).unwrap();
+        assert_eq!(done.sites.len(), 2_000);
+        let text = done.text.unwrap();
+        assert_eq!(text.matches("    return 0\n").count(), 1, "only f0's");
+        assert!(
+            text.starts_with("def f0(client):\n    return 0\n\ndef f1"),
+            "{}",
+            &text[..80]
+        );
+    }
+
+    #[test]
+    fn code_the_flag_never_reached_is_left_alone() {
+        let src = "function f(client) {\n  if (true) { a(); }\n  const x = !false;\n  if (client.getBooleanValue(\"new-ranker\", false) && true) { b(); }\n}\n";
+        let text = run(Language::JavaScript, src).unwrap().text.unwrap();
+        assert_eq!(
+            text,
+            "function f(client) {\n  if (true) { a(); }\n  const x = !false;\n  b();\n}\n"
+        );
     }
 }

@@ -11,6 +11,7 @@ use flagctl::lifecycle::Done;
 use flagctl::output::{Envelope, FailureJson};
 use flagctl::report::FindingsJson;
 
+use super::cleanup::Cleaned;
 use super::eval::{EvalAll, EvalLine, EvalOne};
 use super::export::Exported;
 use super::history::FlagHistory;
@@ -106,6 +107,11 @@ fn document() -> Value {
             "lifecycle",
             "expire, extend, review, kill, restore and archive with --format json",
             enveloped::<Done>(&mut generator),
+        ),
+        (
+            "cleanup",
+            "cleanup KEY… --format json (with or without --dry-run)",
+            enveloped::<Cleaned>(&mut generator),
         ),
     ];
     let mut defs = Map::new();
