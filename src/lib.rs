@@ -4,6 +4,7 @@
 //! and never reads the clock: "today" is passed in by the caller.
 
 pub mod checks;
+pub mod cleanup;
 pub mod compile;
 pub mod create;
 pub mod deadline;

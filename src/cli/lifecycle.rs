@@ -120,7 +120,7 @@ pub struct ArchiveArgs {
 pub struct CommitArgs {
     /// Print the diff of what the step would change, and change nothing
     #[arg(long)]
-    dry_run: bool,
+    pub dry_run: bool,
     /// Write the file without committing it
     #[arg(long)]
     no_commit: bool,

@@ -2,6 +2,7 @@
 //! and renders its results. Only this module prints.
 
 mod audit;
+mod cleanup;
 mod completions;
 mod create;
 mod eval;
@@ -126,6 +127,8 @@ enum Command {
     Report(report::Args),
     /// Where code references each flag: SDK calls read by a parser, quoted keys, aliases
     Refs(refs::Args),
+    /// Remove finished flags from the code: each evaluation becomes the winning value, dead branches go
+    Cleanup(cleanup::Args),
     /// Write the flags as a flagd flag-definition file (--format flagd), optionally verified
     Export(export::Args),
     /// Print the JSON Schema of a flag file or of flagctl.toml, for editors
@@ -259,6 +262,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(&ctx, args),
         Command::Refs(args) => refs::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, args),
+        Command::Cleanup(args) => cleanup::run(&ctx, args),
         Command::Schema(args) => file_schema::run(&ctx, args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

@@ -13,6 +13,7 @@ use flagctl::report::FindingsJson;
 use flagctl::report::cleanup::CleanupReport;
 use flagctl::report::references::{RefsDiffJson, RefsJson};
 
+use super::cleanup::Cleaned;
 use super::eval::{EvalAll, EvalLine, EvalOne};
 use super::export::Exported;
 use super::history::FlagHistory;
@@ -133,6 +134,11 @@ fn document() -> Value {
             "report",
             "report --format json",
             enveloped::<CleanupReport>(&mut generator),
+        ),
+        (
+            "cleanup",
+            "cleanup KEY… --format json (with or without --dry-run)",
+            enveloped::<Cleaned>(&mut generator),
         ),
     ];
     let mut defs = Map::new();

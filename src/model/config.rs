@@ -218,13 +218,45 @@ pub struct CleanupConfig {
     /// Days without a change to a flag's targeting before it is ready for removal.
     #[schemars(range(max = MAX_DAYS))]
     pub stable_days: u32,
+    /// Rules `flagctl cleanup` adds to those of a language: an in-house wrapper to rewrite
+    /// (a pattern with `$KEY`), or another simplification.
+    #[schemars(length(max = MAX_CLEANUP_RULES))]
+    pub rules: Vec<CleanupRule>,
 }
+
+/// A rule of `[[cleanup.rules]]`: an ast-grep pattern of a language and its rewrite.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupRule {
+    /// A name for messages (default: `flagctl.toml rule N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The language family the pattern is written in.
+    #[schemars(extend("enum" = CLEANUP_LANGUAGES))]
+    pub language: String,
+    /// An ast-grep pattern: `$KEY` (the flag key's string literal) makes it a wrapper whose
+    /// match is replaced by the flag's value; `$X` stands for any node, `$$$X` for several.
+    #[schemars(length(min = 1, max = MAX_CLEANUP_RULE_BYTES))]
+    pub pattern: String,
+    /// What replaces a match: `$VALUE` is the winning value, `$X` what `$X` matched
+    /// (default for a wrapper: `$VALUE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_CLEANUP_RULE_BYTES))]
+    pub rewrite: Option<String>,
+}
+
+/// The language families `[[cleanup.rules]]` may name (JavaScript covers TypeScript).
+pub const CLEANUP_LANGUAGES: [&str; 5] = ["python", "javascript", "go", "java", "rust"];
+/// The most `[[cleanup.rules]]`, and the longest pattern or rewrite.
+pub const MAX_CLEANUP_RULES: usize = 64;
+pub const MAX_CLEANUP_RULE_BYTES: usize = 2_000;
 
 impl Default for CleanupConfig {
     fn default() -> Self {
         CleanupConfig {
             min_age_days: 30,
             stable_days: 7,
+            rules: Vec::new(),
         }
     }
 }
@@ -317,6 +349,15 @@ pub(super) static CONFIG_SHAPE: Shape = Shape::Table(&[
         Shape::Table(&[
             ("min_age_days", Shape::Leaf(Leaf::Count)),
             ("stable_days", Shape::Leaf(Leaf::Count)),
+            (
+                "rules",
+                Shape::List(&Shape::Table(&[
+                    ("name", Shape::Leaf(Leaf::Str)),
+                    ("language", Shape::Leaf(Leaf::Str)),
+                    ("pattern", Shape::Leaf(Leaf::Str)),
+                    ("rewrite", Shape::Leaf(Leaf::Str)),
+                ])),
+            ),
         ]),
     ),
     (
@@ -566,6 +607,9 @@ impl Config {
                     ));
                 }
             }
+            for problem in cleanup_rule_problems(&cleanup.rules) {
+                problems.push(Problem::new(span.clone(), problem));
+            }
         }
         if let Some(fractional) = raw.export.and_then(|export| export.fractional) {
             match Fractional::from_name(fractional.get_ref()) {
@@ -647,6 +691,44 @@ impl Config {
             .and_then(|s| s.max_flags)
             .unwrap_or(self.policy.max_flags_per_service)
     }
+}
+
+/// What is wrong with `[[cleanup.rules]]`, one message each (a pattern is compiled when
+/// `cleanup` runs, by the language's grammar).
+fn cleanup_rule_problems(rules: &[CleanupRule]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if rules.len() > MAX_CLEANUP_RULES {
+        problems.push(format!(
+            "[cleanup] has {} rules; at most {MAX_CLEANUP_RULES} are allowed",
+            rules.len()
+        ));
+    }
+    for (index, rule) in rules.iter().enumerate().take(MAX_CLEANUP_RULES) {
+        let at = format!("[[cleanup.rules]] #{}", index + 1);
+        if !CLEANUP_LANGUAGES.contains(&rule.language.as_str()) {
+            let near = crate::model::names::did_you_mean(&rule.language, CLEANUP_LANGUAGES)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            problems.push(format!(
+                "{at}: unknown language {:?}{near}; use one of {}",
+                rule.language,
+                CLEANUP_LANGUAGES.join(", ")
+            ));
+        }
+        if rule.pattern.trim().is_empty() {
+            problems.push(format!("{at}: the pattern is empty"));
+        }
+        let longest = rule
+            .pattern
+            .len()
+            .max(rule.rewrite.as_ref().map_or(0, String::len));
+        if longest > MAX_CLEANUP_RULE_BYTES {
+            problems.push(format!(
+                "{at}: a pattern or rewrite is at most {MAX_CLEANUP_RULE_BYTES} bytes"
+            ));
+        }
+    }
+    problems
 }
 
 /// What is wrong with a `[refs]` table, one message each.

@@ -462,6 +462,7 @@ mod tests {
         CONFIG.to_string()
             + "\n[kinds.experiment]\ntemporary = true\nmax_days = 14\nwarn_days = 5\n\n[kinds.kill-switch]\nreview_days = 90\n\n[severity]\nexpiring-soon = \"error\"\n"
             + "\n[export]\nfractional = \"v3\"\n"
+            + "\n[[cleanup.rules]]\nname = \"feature-on\"\nlanguage = \"python\"\npattern = \"feature_on($KEY)\"\nrewrite = \"$VALUE\"\n"
     }
 
     fn config_schema() -> Value {

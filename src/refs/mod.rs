@@ -203,7 +203,23 @@ pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
     Ok(scan)
 }
 
-/// Scans files given as texts (for tests), in path order.
+/// Scans the source trees for the targets alone: a file is parsed only when one of them
+/// occurs in it (no search for calls with misspelt keys), so a scan for a few flags, as
+/// `cleanup` makes, costs the files that name them.
+pub fn scan_only(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
+    let matcher = matcher::Matcher::new(targets, options.config, options.parse)?;
+    let (read, files) = walk::walk(options, &|path, bytes| {
+        if matcher.find(bytes).hits.is_empty() {
+            return None;
+        }
+        classify::file(&matcher, targets, path, bytes, options.parse)
+    })?;
+    let mut scan = classify::collect(targets, files);
+    scan.files = read;
+    Ok(scan)
+}
+
+/// Scans files given as texts (for tests and for trees read from git), in path order.
 pub fn scan_texts(
     targets: &[Target],
     config: &RefsConfig,

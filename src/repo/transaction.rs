@@ -925,6 +925,55 @@ mod tests {
     }
 
     #[test]
+    fn commits_any_path_of_the_repository_not_only_flag_files() {
+        let (dir, git) = repository();
+        let source = "services/ranking/deep/rank.py";
+        std::fs::create_dir_all(dir.path().join("services/ranking/deep")).unwrap();
+        std::fs::write(dir.path().join(source), "if flag():\n    a()\n").unwrap();
+        let mut index = git.index().unwrap();
+        index.add_path(Path::new(source)).unwrap();
+        index.write().unwrap();
+        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git.signature().unwrap();
+        let parent = git.head().unwrap().peel_to_commit().unwrap();
+        git.commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            "code",
+            &tree,
+            &[&parent],
+        )
+        .unwrap();
+        let mut changes = change();
+        changes.push(FileChange {
+            path: source.into(),
+            before: Some("if flag():\n    a()\n".into()),
+            after: Some("a()\n".into()),
+        });
+        let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        let applied = tx.apply(&changes, "flagctl cleanup: flag\n").unwrap();
+        let commit = git
+            .find_commit(Oid::from_str(&applied.commit.unwrap()).unwrap())
+            .unwrap();
+        let blob = commit
+            .tree()
+            .unwrap()
+            .get_path(Path::new(source))
+            .unwrap()
+            .to_object(&git)
+            .unwrap()
+            .peel_to_blob()
+            .unwrap();
+        assert_eq!(blob.content(), b"a()\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(source)).unwrap(),
+            "a()\n"
+        );
+        assert!(git.statuses(None).unwrap().is_empty());
+    }
+
+    #[test]
     fn refuses_a_detached_head_unless_allowed() {
         let (dir, git) = repository();
         let head = git.head().unwrap().target().unwrap();

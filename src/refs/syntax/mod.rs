@@ -21,8 +21,11 @@ mod go;
 mod java;
 mod javascript;
 mod kotlin;
+mod literal;
 mod python;
 mod rust;
+
+pub use literal::literal_value;
 
 /// A language flagctl reads with a parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
