@@ -480,10 +480,14 @@ fn evaluate_lines<'f>(
     let json = ctx.format() == Format::Json;
     let mut table = (!json).then(LinesTable::new);
     // What one task writes: JSON text, or the rows of the table.
+    // Buffers of text written, for the tasks that follow: fresh memory for each would
+    // have the system zero its pages again, for every piece of the file.
+    let spare: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
     // What one task does: its lines' results as JSON text, or as rows of the table.
     let task = |(reader, merged, tails): &mut (ContextReader, Context, Tails<'f>),
                 piece: &Piece| {
-        let (mut text, mut rows) = (Vec::new(), Vec::new());
+        let mut text = spare.lock().ok().and_then(|mut spare| spare.pop());
+        let (mut text, mut rows) = (text.take().unwrap_or_default(), Vec::new());
         for (number, line) in piece.lines() {
             let mut context = context_line(path, number, line, reader)?;
             if !base.is_empty() {
@@ -513,8 +517,12 @@ fn evaluate_lines<'f>(
                 task,
             )
             .collect::<anyhow::Result<_>>()?;
-        for (text, rows) in done {
+        for (mut text, rows) in done {
             out.write_all(&text)?;
+            text.clear();
+            if let Ok(mut spare) = spare.lock() {
+                spare.push(text);
+            }
             if let Some(table) = &mut table {
                 for row in rows {
                     table.0.add_row(row);

@@ -25,6 +25,9 @@ pub struct Safe<W: Write> {
     /// Bytes of an incomplete character or escape sequence, held for the next write.
     pending: Vec<u8>,
     at_line_start: bool,
+    /// What is written next, kept from write to write: a fresh buffer for each large
+    /// write would have the system zero its pages again every time.
+    out: Vec<u8>,
 }
 
 /// The longest escape sequence held back while waiting for its end.
@@ -38,6 +41,7 @@ impl<W: Write> Safe<W> {
             guard_commands,
             pending: Vec::new(),
             at_line_start: true,
+            out: Vec::new(),
         }
     }
 
@@ -50,7 +54,9 @@ impl<W: Write> Safe<W> {
             held.extend_from_slice(bytes);
             &held
         };
-        let mut out = Vec::with_capacity(data.len() + 16);
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        out.reserve(data.len() + 16);
         let mut i = 0;
         while i < data.len() {
             let byte = data[i];
@@ -124,7 +130,9 @@ impl<W: Write> Safe<W> {
             }
             i += width;
         }
-        self.inner.write_all(&out)
+        let written = self.inner.write_all(&out);
+        self.out = out;
+        written
     }
 
     fn push(&mut self, c: char, out: &mut Vec<u8>) {
