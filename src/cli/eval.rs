@@ -603,11 +603,29 @@ impl<'f> Tails<'f> {
                 return Ok(());
             }
         };
-        write!(text, "{{\"line\":{number},")?;
+        text.extend_from_slice(br#"{"line":"#);
+        push_decimal(text, number);
+        text.push(b',');
         text.extend_from_slice(tail);
         text.push(b'\n');
         Ok(())
     }
+}
+
+/// `n` in decimal digits, as `{n}` writes it, without the formatting machinery (it runs
+/// once per line of output).
+fn push_decimal(text: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.extend_from_slice(&digits[at..]);
 }
 
 /// The reason, with the error code when there is one.
@@ -762,6 +780,15 @@ mod tests {
     use super::*;
     use flagctl::eval::CumulativeWeight;
     use serde_json::json;
+
+    #[test]
+    fn decimals_are_written_as_format_writes_them() {
+        for n in [0, 7, 10, 99, 100, 123_456, usize::MAX] {
+            let mut text = Vec::new();
+            push_decimal(&mut text, n);
+            assert_eq!(String::from_utf8(text).unwrap(), n.to_string());
+        }
+    }
 
     #[test]
     fn times_are_rfc3339_or_the_end_of_a_day() {
