@@ -10,7 +10,6 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -21,8 +20,7 @@ const RUNS: usize = 5;
 /// The commits of one pull request, in the history shaped by pull requests.
 const PR_SIZE: usize = 4;
 
-/// A file command of `git fast-import`: `M` (write `text` at `path`) or `D` (delete it).
-type Op = (&'static str, String, String);
+use support::write_commit;
 
 fn flag_text(n: usize, expires_day: usize) -> String {
     format!(
@@ -42,46 +40,6 @@ fn path_of(n: usize, moved: bool) -> String {
     format!("flags/svc-{service:02}/flag-{n:04}.toml")
 }
 
-/// One commit on `branch` after the commit marked `from`, merging the one marked `merge`.
-#[allow(clippy::too_many_arguments)]
-fn write_commit(
-    stream: &mut impl Write,
-    mark: usize,
-    branch: &str,
-    from: Option<usize>,
-    merge: Option<usize>,
-    time: u64,
-    message: &str,
-    ops: &[Op],
-) {
-    writeln!(stream, "commit refs/heads/{branch}\nmark :{mark}").unwrap();
-    writeln!(stream, "author Bench <bench@example.com> {time} +0000\ncommitter Bench <bench@example.com> {time} +0000").unwrap();
-    writeln!(stream, "data {}\n{message}", message.len()).unwrap();
-    if let Some(from) = from {
-        writeln!(stream, "from :{from}").unwrap();
-    }
-    if let Some(merge) = merge {
-        writeln!(stream, "merge :{merge}").unwrap();
-    }
-    for (op, path, text) in ops {
-        if *op == "D" {
-            writeln!(stream, "D {path}").unwrap();
-        } else {
-            writeln!(
-                stream,
-                "M 100644 inline {path}\ndata {}\n{text}",
-                text.len()
-            )
-            .unwrap();
-        }
-    }
-    writeln!(stream).unwrap();
-}
-
-/// One commit adds each flag, then every commit changes one flag (an extension, an edit,
-/// or a move to another service), `changes` commits in all: on main, or with
-/// `pull_requests` on branches of [`PR_SIZE`] commits, each merged into main with
-/// `--no-ff`. Returns how many commits it wrote.
 fn generate(root: &Path, changes: usize, pull_requests: bool) -> usize {
     let status = Command::new("git")
         .args(["init", "-q", "-b", "main"])
