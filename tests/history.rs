@@ -604,3 +604,61 @@ fn a_deletion_the_merge_undid_does_not_end_the_flag() {
     let (_, json) = audit(&repo, &[]);
     assert!(fired(&json, "x", "created-mismatch"), "{json}");
 }
+
+/// The history read from git's loose objects and from packs (deltas of every depth),
+/// read on one core or several, is one history.
+#[test]
+fn packed_history_reads_as_loose_history() {
+    let repo = TestRepo::initialised();
+    for n in 0..6 {
+        created_on_main(
+            &repo,
+            ["search", "ranking"][n % 2],
+            &format!("flag-{n}"),
+            "2026-11-30",
+        );
+    }
+    for day in 2..28 {
+        let n = day % 6;
+        let service = ["search", "ranking"][n % 2];
+        let path = format!("flags/{service}/flag-{n}.toml");
+        if day % 5 == 0 {
+            let moved = format!("flags/fraud/flag-{n}.toml");
+            repo.write(&moved, &repo.read(&path));
+            std::fs::remove_file(repo.path().join(&path)).unwrap();
+            repo.commit_all_at(&format!("move flag-{n}"), &format!("2026-11-{day:02}"));
+            repo.write(&path, &repo.read(&moved));
+            std::fs::remove_file(repo.path().join(&moved)).unwrap();
+            repo.commit_all_at(&format!("move flag-{n} back"), &format!("2026-11-{day:02}"));
+        } else {
+            set_expires(&repo, &path, &format!("2026-12-{day:02}"));
+            repo.commit_all_at(&format!("extend flag-{n}"), &format!("2026-11-{day:02}"));
+        }
+    }
+    let read = |threads: &str| {
+        let histories: Vec<Vec<Value>> = (0..6)
+            .map(|n| {
+                let done = repo
+                    .flagctl(&["history", &format!("flag-{n}"), "--format", "json"])
+                    .env("RAYON_NUM_THREADS", threads)
+                    .assert()
+                    .success();
+                let json: Value = serde_json::from_slice(&done.get_output().stdout).unwrap();
+                json["commits"].clone().as_array().unwrap().clone()
+            })
+            .collect();
+        let (_, audit) = audit(&repo, &[]);
+        (histories, audit)
+    };
+    let loose = read("1");
+    assert!(loose.0.iter().all(|commits| commits.len() > 3), "{loose:?}");
+    for repack in [
+        &["gc", "-q", "--aggressive"][..],
+        &["repack", "-q", "-a", "-d", "-f", "--depth=3"],
+    ] {
+        repo.git(repack);
+        for threads in ["1", "2"] {
+            assert_eq!(read(threads), loose, "{repack:?} on {threads} threads");
+        }
+    }
+}

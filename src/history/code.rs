@@ -14,6 +14,7 @@ use anyhow::Context;
 use git2::{Oid, Repository};
 
 use super::objects::{Entry, FastReads, Objects, pair_entries};
+use super::packs::Packs;
 use super::{CommitInfo, Unavailable};
 use crate::repo::git;
 
@@ -85,7 +86,8 @@ pub fn walk_changes(
     let prefix = git::git_path(&git, root, "")?;
     let shallow = shallow_commits(&git);
     let _fast = FastReads::new();
-    let mut objects = Objects::new(&git)?;
+    let packs = Packs::open(&git.commondir().join("objects"));
+    let mut objects = Objects::new(&git, &packs)?;
     let mut walked = Walked {
         commits: 0,
         end: End::Root,
@@ -278,7 +280,8 @@ pub fn files_at(
     let id = commit.id();
     let prefix = git::git_path(&git, root, "")?;
     let _fast = FastReads::new();
-    let mut objects = Objects::new(&git)?;
+    let packs = Packs::open(&git.commondir().join("objects"));
+    let mut objects = Objects::new(&git, &packs)?;
     let corrupt = |why: anyhow::Error| {
         anyhow::anyhow!(
             "{option} {rev}: cannot read the code of commit {id}: {why:#}\nhelp: check the repository with `git fsck`"

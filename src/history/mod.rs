@@ -9,18 +9,22 @@
 
 pub mod code;
 mod fields;
+mod linear;
 mod objects;
+mod packs;
 mod targeting;
 
 pub use fields::{FieldChange, field_changes};
 pub use targeting::{Targeting, TargetingChange};
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use git2::{Oid, Repository};
 
 use objects::{Objects, RawCommit};
+use packs::Packs;
 
 use crate::model::config::CONFIG_FILE;
 use crate::repo::{Repo, git};
@@ -235,17 +239,24 @@ pub fn build(
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<History> {
     let _fast = objects::FastReads::new();
-    let objects = Objects::new(git)?;
-    // The first-parent chain, each commit read once.
-    let mut chain = Vec::new();
-    let mut next = Some(tip);
-    while let Some(id) = next {
-        let commit = objects.commit(id)?;
-        next = commit.parent;
-        chain.push(commit);
-    }
-    chain.reverse();
+    let packs = Packs::open(&git.commondir().join("objects"));
+    let objects = Objects::new(git, &packs)?;
+    // The first-parent chain, each commit read once; without merges, each commit is
+    // compared with its parent alone, on every core, as the chain is read.
+    let (chain, changes) = linear::read_chain(git, &objects, &packs, prefix, tip, progress)?;
     let total = chain.len();
+    if let Some(changes) = changes {
+        let mut changes = changes.into_iter().peekable();
+        let mut history = History::default();
+        for (index, commit) in chain.into_iter().enumerate() {
+            if let Some((_, mut deltas)) = changes.next_if(|(at, _)| *at == index) {
+                let index = history.push_commit(commit);
+                record(&mut history, index, &mut deltas);
+            }
+        }
+        progress(total, total);
+        return Ok(history);
+    }
     let mut pass = Pass {
         merges_ahead: chain.iter().filter(|c| !c.merged.is_empty()).count(),
         objects,
@@ -491,6 +502,8 @@ fn flags_dir_of(config: &[u8]) -> String {
 
 /// The `.toml` files that differ between two trees, descending only into subtrees whose
 /// ids differ: a commit that touches one flag costs one service folder, not the folder.
+/// The entries both trees share at their start and at their end, byte for byte, are
+/// passed over without being read one by one.
 fn diff_trees(
     objects: &mut Objects,
     old: Option<Oid>,
@@ -502,10 +515,51 @@ fn diff_trees(
         old.map(|id| objects.tree(id)).transpose()?,
         new.map(|id| objects.tree(id)).transpose()?,
     );
-    let left = old.iter().flat_map(|t| t.entries());
-    let right = new.iter().flat_map(|t| t.entries());
+    let (a, b) = (tree_bytes(&old), tree_bytes(&new));
+    let shared_end = common_suffix(a, b);
+    // The entries that lie wholly in the bytes both start with are the same in both.
+    let shared_start = common_prefix(a, b);
+    let mut start = 0;
+    while let Some((_, next)) = entry_at(&old, start)
+        && next <= shared_start
+    {
+        start = next;
+    }
+    let (mut at_a, mut at_b) = (start, start);
     let mut subtrees = Vec::new();
-    for (a, b) in objects::pair_entries(left, right) {
+    loop {
+        // What is left of both is the same bytes: the same entries.
+        if a.len() - at_a.min(a.len()) == b.len() - at_b.min(b.len())
+            && a.len() - at_a.min(a.len()) <= shared_end
+        {
+            break;
+        }
+        // Both sides are in git's order, so one merge pass pairs them.
+        let (a, b) = match (entry_at(&old, at_a), entry_at(&new, at_b)) {
+            (None, None) => break,
+            (Some((a, next_a)), Some((b, next_b))) => match a.cmp_git(&b) {
+                Ordering::Less => {
+                    at_a = next_a;
+                    (Some(a), None)
+                }
+                Ordering::Greater => {
+                    at_b = next_b;
+                    (None, Some(b))
+                }
+                Ordering::Equal => {
+                    (at_a, at_b) = (next_a, next_b);
+                    (Some(a), Some(b))
+                }
+            },
+            (Some((a, next_a)), None) => {
+                at_a = next_a;
+                (Some(a), None)
+            }
+            (None, Some((b, next_b))) => {
+                at_b = next_b;
+                (None, Some(b))
+            }
+        };
         if let (Some(a), Some(b)) = (&a, &b)
             && a.raw_id == b.raw_id
         {
@@ -534,6 +588,46 @@ fn diff_trees(
         diff_trees(objects, old, new, &path, out)?;
     }
     Ok(())
+}
+
+fn tree_bytes(tree: &Option<std::rc::Rc<objects::RawTree>>) -> &[u8] {
+    tree.as_ref().map_or(&[], |tree| tree.bytes())
+}
+
+fn entry_at(
+    tree: &Option<std::rc::Rc<objects::RawTree>>,
+    at: usize,
+) -> Option<(objects::Entry<'_>, usize)> {
+    tree.as_ref()?.entry_at(at)
+}
+
+/// How many bytes `a` and `b` share at their start, compared a block at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let mut at = 0;
+    while at + 32 <= length && a[at..at + 32] == b[at..at + 32] {
+        at += 32;
+    }
+    while at < length && a[at] == b[at] {
+        at += 1;
+    }
+    at
+}
+
+/// How many bytes `a` and `b` share at their end, compared a block at a time.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - length..], &b[b.len() - length..]);
+    let mut shared = 0;
+    while shared + 32 <= length
+        && a[length - shared - 32..length - shared] == b[length - shared - 32..length - shared]
+    {
+        shared += 32;
+    }
+    while shared < length && a[length - shared - 1] == b[length - shared - 1] {
+        shared += 1;
+    }
+    shared
 }
 
 /// Files one commit (by its index into `commits`) changed, as changes of flag keys.
@@ -756,4 +850,22 @@ pub(crate) fn commit_at(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod diff_tests {
+    use super::*;
+
+    #[test]
+    fn shared_starts_and_ends_are_counted_in_bytes() {
+        let long: Vec<u8> = (0..100u8).collect();
+        let mut changed = long.clone();
+        changed[70] = 0;
+        assert_eq!(common_prefix(&long, &changed), 70);
+        assert_eq!(common_suffix(&long, &changed), 29);
+        assert_eq!(common_prefix(&long, &long[..40]), 40);
+        assert_eq!(common_suffix(&long, &long[60..]), 40);
+        assert_eq!(common_prefix(b"", &long), 0);
+        assert_eq!(common_suffix(b"abc", b"xbc"), 2);
+    }
 }

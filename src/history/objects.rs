@@ -4,7 +4,7 @@
 //! flags tree that changed. Parsing the raw objects here, without building libgit2 object
 //! values, keeps that pass close to the speed of `git log`.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use anyhow::{Context, bail};
@@ -12,6 +12,7 @@ use chrono::{DateTime, FixedOffset, TimeZone};
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
 
 use super::CommitInfo;
+use super::packs::{PackReader, Packs};
 
 /// One entry of a tree object.
 #[derive(Clone, Copy)]
@@ -68,27 +69,39 @@ pub(super) fn pair_entries<'t>(
 
 /// A tree object's raw bytes.
 pub(super) struct RawTree {
-    data: Vec<u8>,
+    data: Rc<Vec<u8>>,
 }
 
 impl RawTree {
     /// Entries in stored (git) order: `<octal mode> <name>\0<20-byte id>` each.
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
-        let mut rest = self.data.as_slice();
+        let mut at = 0;
         std::iter::from_fn(move || {
-            let space = rest.iter().position(|&b| b == b' ')?;
-            let nul = space + rest[space..].iter().position(|&b| b == 0)?;
-            let raw_id = rest.get(nul + 1..nul + 21)?;
-            let entry = Entry {
-                is_tree: &rest[..space] == b"40000",
-                is_link: &rest[..space] == b"120000",
-                is_module: &rest[..space] == b"160000",
-                name: &rest[space + 1..nul],
-                raw_id,
-            };
-            rest = &rest[nul + 21..];
+            let (entry, next) = self.entry_at(at)?;
+            at = next;
             Some(entry)
         })
+    }
+
+    /// The entry that starts at byte `at`, and where the next starts.
+    pub fn entry_at(&self, at: usize) -> Option<(Entry<'_>, usize)> {
+        let rest = self.data.get(at..)?;
+        let space = memchr::memchr(b' ', rest)?;
+        let nul = space + memchr::memchr(0, &rest[space..])?;
+        let raw_id = rest.get(nul + 1..nul + 21)?;
+        let mode = &rest[..space];
+        let entry = Entry {
+            is_tree: mode == b"40000",
+            is_link: mode == b"120000",
+            is_module: mode == b"160000",
+            name: &rest[space + 1..nul],
+            raw_id,
+        };
+        Some((entry, at + nul + 21))
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
     }
 
     pub fn get(&self, name: &[u8]) -> Option<Entry<'_>> {
@@ -122,31 +135,35 @@ pub(super) const BODY_CHARS: usize = 300;
 
 pub(super) struct Objects<'r> {
     odb: Odb<'r>,
+    /// The packs, read without libgit2 (which reads what they do not hold).
+    packs: RefCell<PackReader<'r>>,
     /// `.git/objects`, where loose objects are read without libgit2.
     loose: std::path::PathBuf,
     /// The ids of the loose objects, listed once: most objects of a repository are packed,
     /// and asking the file system for each would cost a failed open per object.
     loose_ids: std::collections::HashSet<Oid>,
     /// Trees read for the current commit, and for the one before: the next commit is
-    /// compared against them.
-    current: HashMap<Oid, Rc<RawTree>>,
-    previous: HashMap<Oid, Rc<RawTree>>,
+    /// compared against them. A commit reads a handful of trees: a list scanned beats
+    /// hashing.
+    current: Vec<(Oid, Rc<RawTree>)>,
+    previous: Vec<(Oid, Rc<RawTree>)>,
 }
 
 impl<'r> Objects<'r> {
-    pub fn new(git: &'r Repository) -> anyhow::Result<Objects<'r>> {
+    pub fn new(git: &'r Repository, packs: &'r Packs) -> anyhow::Result<Objects<'r>> {
         let loose = git.commondir().join("objects");
         Ok(Objects {
             odb: git.odb().context("cannot open the git object database")?,
+            packs: RefCell::new(PackReader::new(packs)),
             loose_ids: loose_ids(&loose),
             loose,
-            current: HashMap::new(),
-            previous: HashMap::new(),
+            current: Vec::new(),
+            previous: Vec::new(),
         })
     }
 
-    /// A commit or tree, whole: in a pack libgit2 inflates it before its size is known.
-    fn read(&self, id: Oid, kind: ObjectType) -> anyhow::Result<Vec<u8>> {
+    /// A commit or tree, whole, shared with the pack reader's cache when it keeps it.
+    fn read(&self, id: Oid, kind: ObjectType) -> anyhow::Result<Rc<Vec<u8>>> {
         self.read_within(id, kind, MAX_OBJECT_BYTES, false)?
             .map_err(|size| {
                 anyhow::anyhow!(
@@ -166,15 +183,28 @@ impl<'r> Objects<'r> {
         kind: ObjectType,
         max: u64,
         size_first: bool,
-    ) -> anyhow::Result<Result<Vec<u8>, u64>> {
+    ) -> anyhow::Result<Result<Rc<Vec<u8>>, u64>> {
         if self.loose_ids.contains(&id) {
             let hex = id.to_string();
             match std::fs::read(self.loose.join(&hex[..2]).join(&hex[2..])) {
-                Ok(compressed) => return inflate_loose(&hex, &compressed, kind, max),
+                Ok(compressed) => {
+                    return Ok(inflate_loose(&hex, &compressed, kind, max)?.map(Rc::new));
+                }
                 // Packed since it was listed (a `git gc` meanwhile): libgit2 finds it.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).with_context(|| format!("cannot read git object {id}")),
             }
+        }
+        // The pack reader inflates an object whole (at most [`MAX_OBJECT_BYTES`]); one
+        // whose size must be known first is left to libgit2.
+        if !size_first && let Some((found, data)) = self.packs.borrow_mut().read(id) {
+            if found != kind {
+                bail!("git object {id} is a {found}, not a {kind}");
+            }
+            if data.len() as u64 > max {
+                return Ok(Err(data.len() as u64));
+            }
+            return Ok(Ok(data));
         }
         if size_first {
             let (size, stored) = self
@@ -198,20 +228,27 @@ impl<'r> Objects<'r> {
         if object.len() as u64 > max {
             return Ok(Err(object.len() as u64));
         }
-        Ok(Ok(object.data().to_vec()))
+        Ok(Ok(Rc::new(object.data().to_vec())))
     }
 
     /// A tree, kept for the next commit's comparison.
     pub fn tree(&mut self, id: Oid) -> anyhow::Result<Rc<RawTree>> {
-        if let Some(tree) = self.current.get(&id).or_else(|| self.previous.get(&id)) {
-            let tree = tree.clone();
-            self.current.insert(id, tree.clone());
+        let kept = |trees: &[(Oid, Rc<RawTree>)]| {
+            trees
+                .iter()
+                .find(|(kept, _)| *kept == id)
+                .map(|(_, tree)| tree.clone())
+        };
+        if let Some(tree) = kept(&self.current) {
             return Ok(tree);
         }
-        let tree = Rc::new(RawTree {
-            data: self.read(id, ObjectType::Tree)?,
-        });
-        self.current.insert(id, tree.clone());
+        let tree = match kept(&self.previous) {
+            Some(tree) => tree,
+            None => Rc::new(RawTree {
+                data: self.read(id, ObjectType::Tree)?,
+            }),
+        };
+        self.current.push((id, tree.clone()));
         Ok(tree)
     }
 
@@ -282,13 +319,15 @@ impl<'r> Objects<'r> {
     }
 
     /// A blob's bytes.
-    pub fn blob_data(&self, id: Oid) -> anyhow::Result<Vec<u8>> {
+    pub fn blob_data(&self, id: Oid) -> anyhow::Result<Rc<Vec<u8>>> {
         self.read(id, ObjectType::Blob)
     }
 
     /// A blob's bytes, or its size when it is larger than `max` bytes.
     pub fn blob_bounded(&self, id: Oid, max: u64) -> anyhow::Result<Result<Vec<u8>, u64>> {
-        self.read_within(id, ObjectType::Blob, max.min(MAX_OBJECT_BYTES), true)
+        let read = self.read_within(id, ObjectType::Blob, max.min(MAX_OBJECT_BYTES), true)?;
+        // Read by size first, a blob is never the pack reader's: the bytes are this call's.
+        Ok(read.map(|bytes| Rc::try_unwrap(bytes).unwrap_or_else(|shared| (*shared).clone())))
     }
 
     pub fn commit(&self, id: Oid) -> anyhow::Result<RawCommit> {
