@@ -29,6 +29,11 @@ const MAX_DELTA_CHAIN: usize = 4096;
 /// The bytes of resolved objects kept as bases for the deltas read next.
 const CACHE_BYTES: usize = 4 << 20;
 
+/// The most bytes one object's chain of deltas may inflate and produce: a crafted pack
+/// (deltas that copy their base over and over, or refer to themselves) is left to
+/// libgit2 after bounded work, never read into all memory.
+const MAX_CHAIN_BYTES: usize = 256 << 20;
+
 /// The packs of an object database, read into memory; shared by every thread.
 #[derive(Default)]
 pub(super) struct Packs {
@@ -172,6 +177,7 @@ impl<'p> PackReader<'p> {
         // Down the chain of deltas to a whole object (or one resolved before) ...
         let mut chain = Vec::new();
         let mut at = offset;
+        let mut budget = MAX_CHAIN_BYTES;
         let (kind, mut data) = loop {
             if let Some((kind, data)) = self.cache.get(&(pack, at)) {
                 break (*kind, data.clone());
@@ -184,7 +190,8 @@ impl<'p> PackReader<'p> {
                     break (kind, data);
                 }
                 Stored::Delta(base) => {
-                    if chain.len() == MAX_DELTA_CHAIN {
+                    budget = budget.checked_sub(body.len())?;
+                    if chain.len() == MAX_DELTA_CHAIN || chain.iter().any(|(seen, _)| *seen == at) {
                         return None;
                     }
                     chain.push((at, body));
@@ -195,6 +202,7 @@ impl<'p> PackReader<'p> {
         // ... then back up, applying each delta to the object below it.
         while let Some((at, delta)) = chain.pop() {
             data = Rc::new(apply_delta(&data, &delta)?);
+            budget = budget.checked_sub(data.len())?;
             self.remember(pack, at, kind, &data);
         }
         Some((kind, data))
@@ -366,6 +374,43 @@ mod tests {
         assert_eq!(apply_delta(base, &[10, 9, 0x02, b'a', b'b']), None);
         assert_eq!(apply_delta(base, &[10, 1, 0]), None);
         assert_eq!(apply_delta(base, &[]), None);
+    }
+
+    /// A pack of one object stored as a delta against `base`.
+    fn one_delta(id: [u8; 20], base: [u8; 20], delta: &[u8]) -> Packs {
+        use std::io::Write;
+        let mut data = b"PACK\0\0\0\x02\0\0\0\x01".to_vec();
+        assert!(delta.len() < 16);
+        data.push((7 << 4) | delta.len() as u8);
+        data.extend_from_slice(&base);
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        zlib.write_all(delta).unwrap();
+        data.extend(zlib.finish().unwrap());
+        let mut index = b"\xfftOc\0\0\0\x02".to_vec();
+        for byte in 0..256 {
+            let count: u32 = (byte >= usize::from(id[0])).into();
+            index.extend_from_slice(&count.to_be_bytes());
+        }
+        index.extend_from_slice(&id);
+        index.extend_from_slice(&[0; 4]);
+        index.extend_from_slice(&12u32.to_be_bytes());
+        Packs {
+            packs: vec![Pack::new(index, data).expect("a pack")],
+        }
+    }
+
+    /// A delta whose base is itself, or an object the packs lack, is left to libgit2
+    /// after bounded work.
+    #[test]
+    fn crafted_chains_of_deltas_end() {
+        let id = [7u8; 20];
+        let packs = one_delta(id, id, &[1, 1, 0x90, 1]);
+        assert_eq!(packs.find(&id), Some((0, 12)));
+        let mut reader = PackReader::new(&packs);
+        assert!(reader.read(Oid::from_bytes(&id).unwrap()).is_none());
+        let packs = one_delta(id, [9; 20], &[1, 1, 0x90, 1]);
+        let mut reader = PackReader::new(&packs);
+        assert!(reader.read(Oid::from_bytes(&id).unwrap()).is_none());
     }
 
     /// Every object of a repository packed by git reads as libgit2 reads it.
