@@ -53,6 +53,9 @@ pub(super) struct Found {
     /// An SDK method name occurs: the file is parsed even without a key, to find calls
     /// that name unknown keys.
     pub method: bool,
+    /// Where SDK method names (and the spellings of accessors) that are no hit start: the
+    /// parser reads the code around them as around hits.
+    pub methods: Vec<usize>,
 }
 
 pub(super) struct Matcher {
@@ -195,6 +198,7 @@ impl Matcher {
                 });
             } else if needles.contains(&Needle::Method) {
                 found.method = true;
+                found.methods.push(start);
             }
         }
         for pattern in &self.patterns {
