@@ -150,10 +150,10 @@ fn read_windows(
     if language == Language::Go {
         anchors.extend(go_short_forms(text.as_bytes()));
     }
-    if let Some(masked) = super::window::masked(language, text, &anchors) {
-        let syntax = syntax::read(language, &masked, accessors);
+    if let Some(windows) = super::window::windows(language, text, &anchors) {
+        let syntax = syntax::read(language, &windows.text, accessors);
         if !syntax.has_errors {
-            return syntax;
+            return windows.to_file(syntax);
         }
     }
     syntax::read(language, text, accessors)

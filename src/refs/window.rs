@@ -5,16 +5,15 @@
 //! A lexical pass over the file (comments, strings of every form, bracket depth) finds,
 //! for each anchor (a hit, an SDK method name, a pattern match), the statement around it:
 //! from the latest line that starts in code, at the lowest bracket depth between it and
-//! the anchor, to the first end of line after it back at that depth. Everything outside
-//! these windows is blanked (spaces, newlines kept), so that every byte offset stays the
-//! file's own; a window inside a function or class gets a wrapper written into the blank
-//! before and after it (`func _(){` … `}`) for the grammar to accept it. The blanked text
-//! is parsed once. Whenever a window cannot be bounded, the lexer ends in a string, a
-//! comment or with open brackets, or the parse of the blanked text has an error, the
-//! caller parses the whole file instead: the windows are only used when the parser reads
-//! them as complete code.
+//! the anchor, to the first end of line after it back at that depth. The windows are put
+//! one after the other, those inside a function or class in a wrapper for the grammar to
+//! accept them (`func _(){` … `}`), and parsed together once; what the parser finds is
+//! moved back to the file's offsets. Whenever a window cannot be bounded, the lexer ends
+//! in a string, a comment or with open brackets, or the parse of the windows has an
+//! error, the caller parses the whole file instead: the windows are only used when the
+//! parser reads them as complete code.
 
-use super::syntax::Language;
+use super::syntax::{Language, Syntax};
 
 /// The longest window: a statement longer than this is parsed with its whole file.
 const MAX_WINDOW: usize = 4096;
@@ -60,9 +59,9 @@ fn family(language: Language) -> Option<Family> {
     })
 }
 
-/// The text to parse instead of `source`, of the same length, with only the windows around
-/// `anchors` (byte offsets) left; None: parse the whole file.
-pub(super) fn masked(language: Language, source: &str, anchors: &[usize]) -> Option<String> {
+/// The text to parse instead of `source`: the windows around `anchors` (byte offsets),
+/// wrapped; None: parse the whole file.
+pub(super) fn windows(language: Language, source: &str, anchors: &[usize]) -> Option<Windows> {
     let family = family(language)?;
     let bytes = source.as_bytes();
     if anchors.is_empty() {
@@ -92,12 +91,7 @@ pub(super) fn masked(language: Language, source: &str, anchors: &[usize]) -> Opt
             _ => merged.push(w),
         }
     }
-    let mut out = vec![b' '; bytes.len()];
-    for i in memchr::memchr_iter(b'\n', bytes) {
-        out[i] = b'\n';
-    }
-    // Consecutive windows with the same wrapper share one: there may be no room between
-    // them for a closer and an opener.
+    // Consecutive windows with the same wrapper share one.
     let wrappers: Vec<(&str, &str, usize)> = merged
         .iter()
         .map(|&(start, _, depth)| {
@@ -109,23 +103,58 @@ pub(super) fn masked(language: Language, source: &str, anchors: &[usize]) -> Opt
             }
         })
         .collect();
-    let mut free = 0;
+    let mut text = String::with_capacity(merged.iter().map(|w| w.1 - w.0 + 24).sum());
+    let mut map = Vec::with_capacity(merged.len());
     for (i, &(start, end, _)) in merged.iter().enumerate() {
-        out[start..end].copy_from_slice(&bytes[start..end]);
         let (opener, closer, _) = wrappers[i];
         if !opener.is_empty() && (i == 0 || wrappers[i - 1] != wrappers[i]) {
-            let at = room_before(bytes, free, start, opener.len())?;
-            out[at..at + opener.len()].copy_from_slice(opener.as_bytes());
+            text.push_str(opener);
+            text.push('\n');
         }
-        free = end;
+        map.push((text.len(), start));
+        text.push_str(source.get(start..end)?);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
         if !closer.is_empty() && wrappers.get(i + 1) != Some(&wrappers[i]) {
-            let limit = merged.get(i + 1).map_or(bytes.len(), |w| w.0);
-            let at = room_after(bytes, end, limit, closer.len())?;
-            out[at..at + closer.len()].copy_from_slice(closer.as_bytes());
-            free = at + closer.len();
+            text.push_str(closer);
+            text.push('\n');
         }
     }
-    String::from_utf8(out).ok()
+    Some(Windows { text, map })
+}
+
+/// The windows of a file, one after the other, each with the wrapper it needs.
+pub(super) struct Windows {
+    pub text: String,
+    /// (offset in `text`, offset in the file) of each window.
+    map: Vec<(usize, usize)>,
+}
+
+impl Windows {
+    /// The file's offset of an offset in `text` (inside a window).
+    fn offset(&self, at: usize) -> usize {
+        let i = self.map.partition_point(|w| w.0 <= at).saturating_sub(1);
+        let (text, file) = self.map[i];
+        at + file - text
+    }
+
+    fn range(&self, range: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let start = self.offset(range.start);
+        start..start + (range.end - range.start)
+    }
+
+    /// What the parser read in `text`, by the file's offsets.
+    pub(super) fn to_file(&self, mut syntax: Syntax) -> Syntax {
+        for range in syntax.comments.iter_mut().chain(syntax.strings.iter_mut()) {
+            *range = self.range(range);
+        }
+        for call in &mut syntax.calls {
+            call.key_span = self.range(&call.key_span);
+            call.span = self.range(&call.span);
+        }
+        syntax
+    }
 }
 
 /// What a window at bracket depth `depth` needs around it to be read as the grammar reads
@@ -140,38 +169,6 @@ fn wrapper(family: Family, depth: i32) -> (&'static str, &'static str) {
         Family::Java if depth == 1 => ("class W{", "}"),
         Family::Java => ("class W{void w(){", "}}"),
     }
-}
-
-/// The start of the last whole line in `from..to` (`to` a line start) with `len` bytes
-/// before its end.
-fn room_before(bytes: &[u8], from: usize, to: usize, len: usize) -> Option<usize> {
-    let mut end = to;
-    while end > from {
-        let newline = end - 1;
-        let start = memchr::memrchr(b'\n', &bytes[..newline]).map_or(0, |i| i + 1);
-        if start < from {
-            return None;
-        }
-        if newline - start >= len {
-            return Some(start);
-        }
-        end = start;
-    }
-    None
-}
-
-/// The first place in `from..to`, `from` a line start, with `len` bytes before an end of
-/// line.
-fn room_after(bytes: &[u8], from: usize, to: usize, len: usize) -> Option<usize> {
-    let mut start = from;
-    while start < to {
-        let end = memchr::memchr(b'\n', &bytes[start..to]).map_or(to, |i| start + i);
-        if end - start >= len {
-            return Some(start);
-        }
-        start = end + 1;
-    }
-    None
 }
 
 /// The window around line `at`: (start, end, bracket depth), both ends line starts (or the
@@ -632,16 +629,16 @@ mod tests {
         for (path, text) in files {
             let bytes = text.as_bytes();
             let whole = file_read(&matcher, targets, path, bytes, true, Read::Whole);
-            let windows = file_read(&matcher, targets, path, bytes, true, Read::Windows);
-            assert_eq!(windows, whole, "{path}:\n{text}");
+            let windowed_refs = file_read(&matcher, targets, path, bytes, true, Read::Windows);
+            assert_eq!(windowed_refs, whole, "{path}:\n{text}");
             let Some(language) = Language::of_path(path) else {
                 continue;
             };
             let found = matcher.find(bytes);
             let mut anchors: Vec<usize> = found.hits.iter().map(|h| h.start).collect();
             anchors.extend(&found.methods);
-            if let Some(masked) = masked(language, text, &anchors)
-                && !syntax::read(language, &masked, &matcher.accessors).has_errors
+            if let Some(windows) = windows(language, text, &anchors)
+                && !syntax::read(language, &windows.text, &matcher.accessors).has_errors
             {
                 windowed += 1;
             }
@@ -912,11 +909,11 @@ const KEY: &str = "{k}";
             let found = matcher.find(text.as_bytes());
             let mut anchors: Vec<usize> = found.hits.iter().map(|h| h.start).collect();
             anchors.extend(&found.methods);
-            let masked = masked(language, &text, &anchors);
-            let errors = masked
+            let windows = windows(language, &text, &anchors);
+            let errors = windows
                 .as_ref()
-                .map(|m| syntax::read(language, m, &matcher.accessors).has_errors);
-            eprintln!("{path}: {errors:?}\n{}", masked.unwrap_or_default());
+                .map(|w| syntax::read(language, &w.text, &matcher.accessors).has_errors);
+            eprintln!("{path}: {errors:?}\n{}", windows.map(|w| w.text).unwrap_or_default());
         }
     }
 
@@ -924,10 +921,14 @@ const KEY: &str = "{k}";
     fn windows_keep_offsets_and_wrap_statements() {
         let source = "package svc\n\nfunc F() {\n\tx := 1\n\ta, _ := c.BooleanValue(ctx, \"k\", false, e)\n\treturn\n}\n";
         let at = source.find("\"k\"").unwrap();
-        let masked = masked(Language::Go, source, &[at]).unwrap();
-        assert_eq!(masked.len(), source.len());
-        assert_eq!(&masked[at..at + 3], "\"k\"");
-        assert!(masked.contains("func _(){"), "{masked}");
-        assert!(!masked.contains("x := 1"));
+        let windows = windows(Language::Go, source, &[at]).unwrap();
+        assert_eq!(
+            windows.text,
+            "func _(){\n\ta, _ := c.BooleanValue(ctx, \"k\", false, e)\n}\n"
+        );
+        let accessors = std::collections::HashMap::new();
+        let syntax = windows.to_file(syntax::read(Language::Go, &windows.text, &accessors));
+        assert_eq!(syntax.strings, vec![at..at + 3]);
+        assert_eq!(syntax.calls[0].key_span, at..at + 3);
     }
 }
