@@ -1,5 +1,6 @@
 //! Every key, alias, case form and SDK method name in one automaton, so each file is
-//! read in one pass whatever the number of flags.
+//! read in one pass whatever the number of flags; the SDK method names, whose first bytes
+//! are many, apart, read only in the files that can hold one.
 
 use std::collections::HashMap;
 
@@ -46,7 +47,7 @@ pub(super) struct UnknownHit {
 }
 
 /// What one file holds.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct Found {
     pub hits: Vec<Hit>,
     pub unknown: Vec<UnknownHit>,
@@ -59,12 +60,20 @@ pub(super) struct Found {
 }
 
 pub(super) struct Matcher {
-    automaton: AhoCorasick,
-    /// The needles of each pattern of the automaton (a string can stand for several).
-    needles: Vec<Vec<Needle>>,
+    /// Every needle but the SDK method names: keys, aliases, case forms, the spellings of
+    /// accessors. These start with few distinct bytes, which the search skips to.
+    keys: Part,
+    /// The SDK method names (with parse): read only in a file that holds one of `MARKS`,
+    /// which each of them contains.
+    methods: Option<Part>,
+    marks: AhoCorasick,
+    /// Every needle in one automaton, which decides what a file where a method name and
+    /// another needle overlap holds (built the first time one does).
+    all: std::sync::OnceLock<Part>,
+    all_needles: Vec<(String, Vec<Needle>)>,
     delimiters: Vec<Vec<u8>>,
     patterns: Vec<regex::bytes::Regex>,
-    keys: HashMap<String, usize>,
+    key_targets: HashMap<String, usize>,
     /// identifier → key, for the parser to recognise typed accessors.
     pub accessors: HashMap<String, String>,
 }
@@ -74,7 +83,7 @@ impl Matcher {
     /// tell which files are worth parsing.
     pub fn new(targets: &[Target], config: &RefsConfig, parse: bool) -> anyhow::Result<Matcher> {
         let mut needles: Vec<(String, Needle)> = Vec::new();
-        let keys: HashMap<String, usize> = targets
+        let key_targets: HashMap<String, usize> = targets
             .iter()
             .enumerate()
             .map(|(i, t)| (t.key.clone(), i))
@@ -123,22 +132,40 @@ impl Matcher {
                 needles.push((method.to_string(), Needle::Method));
             }
         }
-        let mut strings: Vec<String> = Vec::new();
-        let mut grouped: Vec<Vec<Needle>> = Vec::new();
+        let mut all: Vec<(String, Vec<Needle>)> = Vec::new();
         let mut index_of: HashMap<String, usize> = HashMap::new();
         for (text, needle) in needles {
             let i = *index_of.entry(text.clone()).or_insert_with(|| {
-                strings.push(text);
-                grouped.push(Vec::new());
-                strings.len() - 1
+                all.push((text, Vec::new()));
+                all.len() - 1
             });
-            if !grouped[i].contains(&needle) {
-                grouped[i].push(needle);
+            if !all[i].1.contains(&needle) {
+                all[i].1.push(needle);
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&strings)?;
+        let method_names: std::collections::HashSet<&str> = if parse {
+            super::syntax::sdk_method_names()
+                .iter()
+                .copied()
+                .filter(|m| !GO_SHORT_FORMS.contains(m))
+                .collect()
+        } else {
+            Default::default()
+        };
+        // Split only when every method name holds a mark: a file without one holds none.
+        let split = parse
+            && method_names
+                .iter()
+                .all(|m| MARKS.iter().any(|mark| m.contains(mark)));
+        let (keys, methods) = if split {
+            let (methods, keys): (Vec<_>, Vec<_>) = all
+                .iter()
+                .cloned()
+                .partition(|(text, _)| method_names.contains(text.as_str()));
+            (Part::new(keys)?, Some(Part::new(methods)?))
+        } else {
+            (Part::new(all.clone())?, None)
+        };
         let patterns = config
             .patterns
             .iter()
@@ -154,15 +181,18 @@ impl Matcher {
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(Matcher {
-            automaton,
-            needles: grouped,
+            keys,
+            methods,
+            marks: AhoCorasick::new(MARKS)?,
+            all: std::sync::OnceLock::new(),
+            all_needles: all,
             delimiters: config
                 .delimiters
                 .iter()
                 .map(|d| d.as_bytes().to_vec())
                 .collect(),
             patterns,
-            keys,
+            key_targets,
             accessors,
         })
     }
@@ -170,44 +200,99 @@ impl Matcher {
     /// Every occurrence in `bytes`, in order.
     pub fn find(&self, bytes: &[u8]) -> Found {
         let mut found = Found::default();
-        for m in self.automaton.find_iter(bytes) {
-            let (start, end) = (m.start(), m.end());
-            let delimited = || self.delimited(bytes, start, end);
-            let identifier = || whole_identifier(bytes, start, end);
-            let needles = &self.needles[m.pattern().as_usize()];
-            // A key between delimiters is that key, whatever else the text also spells.
-            let hit = needles
-                .iter()
-                .find_map(|n| match *n {
-                    Needle::Key(t) if delimited() => Some((t, How::Key)),
-                    _ => None,
-                })
-                .or_else(|| {
-                    needles.iter().find_map(|n| match *n {
-                        Needle::DelimitedAlias(t) if delimited() => Some((t, How::Alias)),
-                        Needle::Alias(t) if identifier() => Some((t, How::Alias)),
-                        _ => None,
-                    })
-                });
-            if let Some((target, how)) = hit {
-                found.hits.push(Hit {
-                    start,
-                    end,
-                    target,
-                    how,
-                });
-            } else if needles.contains(&Needle::Method) {
-                found.method = true;
-                found.methods.push(start);
+        let methods = self
+            .methods
+            .as_ref()
+            .filter(|_| self.marks.is_match(bytes));
+        match methods {
+            None => self.read(&self.keys, bytes, &mut found),
+            Some(methods) => {
+                // The two automata find what the one of all needles finds when no match of
+                // one overlaps a match of the other.
+                let keys: Vec<_> = self.keys.automaton.find_iter(bytes).collect();
+                let names: Vec<_> = methods.automaton.find_iter(bytes).collect();
+                if overlap(&keys, &names) {
+                    let all = self.all.get_or_init(|| {
+                        Part::new(self.all_needles.clone())
+                            .expect("the needles of two automata build one")
+                    });
+                    self.read(all, bytes, &mut found);
+                } else {
+                    let mut merged: Vec<(aho_corasick::Match, &Part)> = keys
+                        .into_iter()
+                        .map(|m| (m, &self.keys))
+                        .chain(names.into_iter().map(|m| (m, methods)))
+                        .collect();
+                    merged.sort_by_key(|(m, _)| m.start());
+                    for (m, part) in merged {
+                        self.found(part, bytes, m, &mut found);
+                    }
+                }
             }
         }
+        self.patterns(bytes, &mut found);
+        found
+    }
+
+    /// What the automaton of every needle finds (what `find` must agree with).
+    #[cfg(test)]
+    pub fn find_in_one(&self, bytes: &[u8]) -> Found {
+        let mut found = Found::default();
+        let all = self
+            .all
+            .get_or_init(|| Part::new(self.all_needles.clone()).unwrap());
+        self.read(all, bytes, &mut found);
+        self.patterns(bytes, &mut found);
+        found
+    }
+
+    fn read(&self, part: &Part, bytes: &[u8], found: &mut Found) {
+        for m in part.automaton.find_iter(bytes) {
+            self.found(part, bytes, m, found);
+        }
+    }
+
+    /// What a match of the automaton of `part` is.
+    fn found(&self, part: &Part, bytes: &[u8], m: aho_corasick::Match, found: &mut Found) {
+        let (start, end) = (m.start(), m.end());
+        let delimited = || self.delimited(bytes, start, end);
+        let identifier = || whole_identifier(bytes, start, end);
+        let needles = &part.needles[m.pattern().as_usize()];
+        // A key between delimiters is that key, whatever else the text also spells.
+        let hit = needles
+            .iter()
+            .find_map(|n| match *n {
+                Needle::Key(t) if delimited() => Some((t, How::Key)),
+                _ => None,
+            })
+            .or_else(|| {
+                needles.iter().find_map(|n| match *n {
+                    Needle::DelimitedAlias(t) if delimited() => Some((t, How::Alias)),
+                    Needle::Alias(t) if identifier() => Some((t, How::Alias)),
+                    _ => None,
+                })
+            });
+        if let Some((target, how)) = hit {
+            found.hits.push(Hit {
+                start,
+                end,
+                target,
+                how,
+            });
+        } else if needles.contains(&Needle::Method) {
+            found.method = true;
+            found.methods.push(start);
+        }
+    }
+
+    fn patterns(&self, bytes: &[u8], found: &mut Found) {
         for pattern in &self.patterns {
             for captures in pattern.captures_iter(bytes) {
                 let Some(key) = captures.name("key") else {
                     continue;
                 };
                 let text = String::from_utf8_lossy(key.as_bytes()).into_owned();
-                match self.keys.get(&text) {
+                match self.key_targets.get(&text) {
                     Some(&target) => found.hits.push(Hit {
                         start: key.start(),
                         end: key.end(),
@@ -229,7 +314,6 @@ impl Matcher {
                 .hits
                 .dedup_by(|later, first| later.start == first.start && later.end == first.end);
         }
-        found
     }
 
     fn delimited(&self, bytes: &[u8], start: usize, end: usize) -> bool {
@@ -238,6 +322,45 @@ impl Matcher {
         self.delimiters.iter().any(|d| before.ends_with(d))
             && self.delimiters.iter().any(|d| after.starts_with(d))
     }
+}
+
+/// One automaton and what each of its patterns stands for.
+struct Part {
+    automaton: AhoCorasick,
+    /// The needles of each pattern (a string can stand for several).
+    needles: Vec<Vec<Needle>>,
+}
+
+impl Part {
+    fn new(needles: Vec<(String, Vec<Needle>)>) -> anyhow::Result<Part> {
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(needles.iter().map(|(text, _)| text))?;
+        Ok(Part {
+            automaton,
+            needles: needles.into_iter().map(|(_, n)| n).collect(),
+        })
+    }
+}
+
+/// What every SDK method name holds one of (`getBooleanValue`, `get_string_details`,
+/// `useFlag`, `BooleanFeatureFlag`): a file without any holds no method name, and is read
+/// without them, the more quickly as the other needles start with few distinct bytes.
+const MARKS: [&str; 5] = ["Value", "value", "Details", "details", "Flag"];
+
+/// Whether a match of `a` overlaps a match of `b` (both in order, each without overlaps).
+fn overlap(a: &[aho_corasick::Match], b: &[aho_corasick::Match]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].end() <= b[j].start() {
+            i += 1;
+        } else if b[j].end() <= a[i].start() {
+            j += 1;
+        } else {
+            return true;
+        }
+    }
+    false
 }
 
 /// The SDK methods of Go that are bare type names.
@@ -364,6 +487,26 @@ mod tests {
         assert_eq!(found.hits[0].how, How::Pattern);
         assert_eq!(found.hits[1].how, How::Key);
         assert_eq!(found.unknown[0].key, "rankr-v2");
+    }
+
+    #[test]
+    fn method_names_read_apart_find_what_one_automaton_finds() {
+        let mut config = RefsConfig::default();
+        config
+            .aliases
+            .insert("get-flag".into(), vec!["getBooleanValue".into(), "Value".into()]);
+        let targets = targets(&["ranker-v2", "get-flag", "boolean-value", "value"]);
+        let matcher = Matcher::new(&targets, &config, true).unwrap();
+        assert!(matcher.methods.is_some());
+        for text in [
+            "client.getBooleanValue(\"ranker-v2\", false)",
+            "getBooleanValue getBooleanValueDetails get_flag(\"get-flag\") GetFlag",
+            "x.BooleanValue(ctx, \"boolean-value\") \"value\" 'Value' useFlag(\"value\")",
+            "ranker_v2 RankerV2 useRankerV2() \"ranker-v2\" no marks at all",
+            "get_boolean_value(\"x\") get_flag_details value_value Valueranker-v2",
+        ] {
+            assert_eq!(matcher.find(text.as_bytes()), matcher.find_in_one(text.as_bytes()), "{text}");
+        }
     }
 
     #[test]

@@ -628,6 +628,7 @@ mod tests {
         let mut windowed = 0;
         for (path, text) in files {
             let bytes = text.as_bytes();
+            assert_eq!(matcher.find(bytes), matcher.find_in_one(bytes), "{path}");
             let whole = file_read(&matcher, targets, path, bytes, true, Read::Whole);
             let windowed_refs = file_read(&matcher, targets, path, bytes, true, Read::Windows);
             assert_eq!(windowed_refs, whole, "{path}:\n{text}");
