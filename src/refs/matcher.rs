@@ -66,7 +66,7 @@ pub(super) struct Matcher {
     /// The SDK method names (with parse): read only in a file that holds one of `MARKS`,
     /// which each of them contains.
     methods: Option<Part>,
-    marks: AhoCorasick,
+    marks: Marks,
     /// Every needle in one automaton, which decides what a file where a method name and
     /// another needle overlap holds (built the first time one does).
     all: std::sync::OnceLock<Part>,
@@ -183,7 +183,10 @@ impl Matcher {
         Ok(Matcher {
             keys,
             methods,
-            marks: AhoCorasick::new(MARKS)?,
+            marks: match aho_corasick::packed::Searcher::new(MARKS) {
+                Some(searcher) => Marks::Packed(searcher),
+                None => Marks::Automaton(AhoCorasick::new(MARKS)?),
+            },
             all: std::sync::OnceLock::new(),
             all_needles: all,
             delimiters: config
@@ -340,6 +343,21 @@ impl Part {
             automaton,
             needles: needles.into_iter().map(|(_, n)| n).collect(),
         })
+    }
+}
+
+/// A search for the marks: with SIMD instructions where the processor has them.
+enum Marks {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Marks {
+    fn is_match(&self, bytes: &[u8]) -> bool {
+        match self {
+            Marks::Packed(searcher) => searcher.find(bytes).is_some(),
+            Marks::Automaton(automaton) => automaton.is_match(bytes),
+        }
     }
 }
 
