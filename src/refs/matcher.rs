@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use rayon::prelude::*;
 
 use super::Target;
 use crate::model::config::{RefsConfig, compile_ref_pattern};
@@ -82,31 +83,35 @@ impl Matcher {
     /// With `parse`, SDK method names and accessor spellings are looked for too, to
     /// tell which files are worth parsing.
     pub fn new(targets: &[Target], config: &RefsConfig, parse: bool) -> anyhow::Result<Matcher> {
-        let mut needles: Vec<(String, Needle)> = Vec::new();
         let key_targets: HashMap<String, usize> = targets
             .iter()
             .enumerate()
             .map(|(i, t)| (t.key.clone(), i))
             .collect();
-        let mut accessors = HashMap::new();
-        for (index, target) in targets.iter().enumerate() {
-            needles.push((target.key.clone(), Needle::Key(index)));
-            for form in &config.case_forms {
-                if let Some(text) = form.apply(&target.key)
-                    && text != target.key
-                {
-                    let needle = if form.is_identifier() {
-                        Needle::Alias(index)
-                    } else {
-                        Needle::DelimitedAlias(index)
-                    };
-                    needles.push((text, needle));
+        // The needles and accessor names of each flag, on every core.
+        let mut per_target: Vec<(Vec<(String, Needle)>, Vec<String>)> = targets
+            .par_iter()
+            .enumerate()
+            .map(|(index, target)| {
+                let mut needles = vec![(target.key.clone(), Needle::Key(index))];
+                for form in &config.case_forms {
+                    if let Some(text) = form.apply(&target.key)
+                        && text != target.key
+                    {
+                        let needle = if form.is_identifier() {
+                            Needle::Alias(index)
+                        } else {
+                            Needle::DelimitedAlias(index)
+                        };
+                        needles.push((text, needle));
+                    }
                 }
-            }
-            for alias in config.aliases.get(&target.key).into_iter().flatten() {
-                needles.push((alias.clone(), Needle::Alias(index)));
-            }
-            if parse {
+                for alias in config.aliases.get(&target.key).into_iter().flatten() {
+                    needles.push((alias.clone(), Needle::Alias(index)));
+                }
+                if !parse {
+                    return (needles, Vec::new());
+                }
                 // A generated accessor's name only makes the file worth parsing: the
                 // parser says whether it is the accessor (`solo()` may be any function).
                 // The prefilter looks for the key's core spellings, which every accessor
@@ -114,14 +119,18 @@ impl Matcher {
                 let names = super::syntax::accessor_names(&target.key);
                 let cores = core_spellings(&target.key);
                 for name in &names {
-                    accessors.insert(name.clone(), target.key.clone());
                     match cores.iter().find(|core| name.contains(core.as_str())) {
                         Some(core) => needles.push((core.clone(), Needle::Method)),
                         None => needles.push((name.clone(), Needle::Method)),
                     }
                 }
-            }
-        }
+                (needles, names)
+            })
+            .collect();
+        let mut needles: Vec<(String, Needle)> = per_target
+            .iter_mut()
+            .flat_map(|(needles, _)| std::mem::take(needles))
+            .collect();
         if parse {
             // Go's short forms (`client.String(ctx, key, …)`) are words of every Go file:
             // a misspelt key in one of them is found only in a file with another hit.
@@ -132,40 +141,33 @@ impl Matcher {
                 needles.push((method.to_string(), Needle::Method));
             }
         }
+        // One pattern a string, with its needles in the order they came (a stable sort).
+        needles.sort_by(|a, b| a.0.cmp(&b.0));
         let mut all: Vec<(String, Vec<Needle>)> = Vec::new();
-        let mut index_of: HashMap<String, usize> = HashMap::new();
         for (text, needle) in needles {
-            let i = *index_of.entry(text.clone()).or_insert_with(|| {
-                all.push((text, Vec::new()));
-                all.len() - 1
-            });
-            if !all[i].1.contains(&needle) {
-                all[i].1.push(needle);
+            match all.last_mut() {
+                Some((last, group)) if *last == text => {
+                    if !group.contains(&needle) {
+                        group.push(needle);
+                    }
+                }
+                _ => all.push((text, vec![needle])),
             }
         }
-        let method_names: std::collections::HashSet<&str> = if parse {
-            super::syntax::sdk_method_names()
-                .iter()
-                .copied()
-                .filter(|m| !GO_SHORT_FORMS.contains(m))
-                .collect()
-        } else {
-            Default::default()
-        };
-        // Split only when every method name holds a mark: a file without one holds none.
-        let split = parse
-            && method_names
-                .iter()
-                .all(|m| MARKS.iter().any(|mark| m.contains(mark)));
-        let (keys, methods) = if split {
-            let (methods, keys): (Vec<_>, Vec<_>) = all
-                .iter()
-                .cloned()
-                .partition(|(text, _)| method_names.contains(text.as_str()));
-            (Part::new(keys)?, Some(Part::new(methods)?))
-        } else {
-            (Part::new(all.clone())?, None)
-        };
+        let (parts, accessors) = rayon::join(
+            || Self::parts(&all, parse),
+            || {
+                // A name two flags share is the later one's, as a map filled in order.
+                let mut accessors = HashMap::new();
+                for ((_, names), target) in per_target.iter().zip(targets) {
+                    for name in names {
+                        accessors.insert(name.clone(), target.key.clone());
+                    }
+                }
+                accessors
+            },
+        );
+        let (keys, methods) = parts?;
         let patterns = config
             .patterns
             .iter()
@@ -200,13 +202,39 @@ impl Matcher {
         })
     }
 
+    /// The automaton of every needle but the SDK method names, and theirs (with `parse`,
+    /// when every method name holds a mark); else the automaton of every needle.
+    fn parts(all: &[(String, Vec<Needle>)], parse: bool) -> anyhow::Result<(Part, Option<Part>)> {
+        let method_names: std::collections::HashSet<&str> = if parse {
+            super::syntax::sdk_method_names()
+                .iter()
+                .copied()
+                .filter(|m| !GO_SHORT_FORMS.contains(m))
+                .collect()
+        } else {
+            Default::default()
+        };
+        // Split only when every method name holds a mark: a file without one holds none.
+        let split = parse
+            && method_names
+                .iter()
+                .all(|m| MARKS.iter().any(|mark| m.contains(mark)));
+        let (keys, methods) = if split {
+            let (methods, keys): (Vec<_>, Vec<_>) = all
+                .iter()
+                .cloned()
+                .partition(|(text, _)| method_names.contains(text.as_str()));
+            (Part::new(keys)?, Some(Part::new(methods)?))
+        } else {
+            (Part::new(all.to_vec())?, None)
+        };
+        Ok((keys, methods))
+    }
+
     /// Every occurrence in `bytes`, in order.
     pub fn find(&self, bytes: &[u8]) -> Found {
         let mut found = Found::default();
-        let methods = self
-            .methods
-            .as_ref()
-            .filter(|_| self.marks.is_match(bytes));
+        let methods = self.methods.as_ref().filter(|_| self.marks.is_match(bytes));
         match methods {
             None => self.read(&self.keys, bytes, &mut found),
             Some(methods) => {
@@ -510,9 +538,10 @@ mod tests {
     #[test]
     fn method_names_read_apart_find_what_one_automaton_finds() {
         let mut config = RefsConfig::default();
-        config
-            .aliases
-            .insert("get-flag".into(), vec!["getBooleanValue".into(), "Value".into()]);
+        config.aliases.insert(
+            "get-flag".into(),
+            vec!["getBooleanValue".into(), "Value".into()],
+        );
         let targets = targets(&["ranker-v2", "get-flag", "boolean-value", "value"]);
         let matcher = Matcher::new(&targets, &config, true).unwrap();
         assert!(matcher.methods.is_some());
@@ -523,7 +552,11 @@ mod tests {
             "ranker_v2 RankerV2 useRankerV2() \"ranker-v2\" no marks at all",
             "get_boolean_value(\"x\") get_flag_details value_value Valueranker-v2",
         ] {
-            assert_eq!(matcher.find(text.as_bytes()), matcher.find_in_one(text.as_bytes()), "{text}");
+            assert_eq!(
+                matcher.find(text.as_bytes()),
+                matcher.find_in_one(text.as_bytes()),
+                "{text}"
+            );
         }
     }
 

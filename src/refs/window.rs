@@ -211,7 +211,8 @@ fn window(family: Family, bytes: &[u8], lines: &[Line], at: usize) -> Option<(us
         let inside = !line.code || line.depth > depth;
         // Python: the block of a header the window holds (`if …:`): lines indented more than
         // the window's first (else an indentation error either way), and blank lines.
-        let body = family == Family::Python && (line.first == 0 || line.indent > lines[first].indent);
+        let body =
+            family == Family::Python && (line.first == 0 || line.indent > lines[first].indent);
         if !inside && !continues(family, previous, line) && !body {
             break;
         }
@@ -422,7 +423,9 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
                         previous = b;
                         continue;
                     }
-                    b'/' if family == Family::JavaScript && starts_regex(bytes, previous, word_end, i) => {
+                    b'/' if family == Family::JavaScript
+                        && starts_regex(bytes, previous, word_end, i) =>
+                    {
                         i = regex_end(bytes, i)?;
                         previous = b'/';
                         continue;
@@ -490,7 +493,11 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
             In::Block(level) => {
                 let next = bytes.get(i + 1).copied().unwrap_or(0);
                 if b == b'*' && next == b'/' {
-                    state = if level > 1 { In::Block(level - 1) } else { In::Code };
+                    state = if level > 1 {
+                        In::Block(level - 1)
+                    } else {
+                        In::Code
+                    };
                     i += 2;
                     continue;
                 }
@@ -565,8 +572,20 @@ fn starts_regex(bytes: &[u8], previous: u8, word_end: usize, i: usize) -> bool {
             .map_or(0, |p| p + 1);
         return matches!(
             &bytes[word_start..word_end],
-            b"return" | b"typeof" | b"case" | b"do" | b"else" | b"in" | b"of" | b"new"
-                | b"delete" | b"void" | b"throw" | b"instanceof" | b"yield" | b"await"
+            b"return"
+                | b"typeof"
+                | b"case"
+                | b"do"
+                | b"else"
+                | b"in"
+                | b"of"
+                | b"new"
+                | b"delete"
+                | b"void"
+                | b"throw"
+                | b"instanceof"
+                | b"yield"
+                | b"await"
         );
     }
     !matches!(previous, b')' | b']' | b'}' | b'"' | b'\'' | b'`' | b'.')
@@ -748,7 +767,11 @@ export class Service{f} {{
 "#
             );
             files.push((format!("gen/f{f}.ts"), ts.clone()));
-            files.push((format!("gen/f{f}.js"), ts.replace("private readonly ", "").replace("(): string", "()")));
+            files.push((
+                format!("gen/f{f}.js"),
+                ts.replace("private readonly ", "")
+                    .replace("(): string", "()"),
+            ));
             let go = format!(
                 r#"package svc
 
@@ -914,7 +937,10 @@ const KEY: &str = "{k}";
             let errors = windows
                 .as_ref()
                 .map(|w| syntax::read(language, &w.text, &matcher.accessors).has_errors);
-            eprintln!("{path}: {errors:?}\n{}", windows.map(|w| w.text).unwrap_or_default());
+            eprintln!(
+                "{path}: {errors:?}\n{}",
+                windows.map(|w| w.text).unwrap_or_default()
+            );
         }
     }
 
