@@ -310,6 +310,23 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
             at_indent = false;
         }
         match state {
+            In::Code if PLAIN[usize::from(b)] => {
+                // A run of bytes that mean nothing to the lexer, at once.
+                let mut end = i + 1;
+                while end < n && PLAIN[usize::from(bytes[end])] {
+                    end += 1;
+                }
+                if line.first == 0 {
+                    line.first = b;
+                }
+                let last = bytes[end - 1];
+                line.last = last;
+                previous = last;
+                if last.is_ascii_alphanumeric() || last == b'_' || last == b'$' {
+                    word_end = end;
+                }
+                i = end;
+            }
             In::Code => {
                 let next = bytes.get(i + 1).copied().unwrap_or(0);
                 if (family == Family::Python && b == b'#')
@@ -445,6 +462,13 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
                 escapes,
                 ..
             } => {
+                if !STRING_STOPS[usize::from(b)] {
+                    i += 1;
+                    while i < n && !STRING_STOPS[usize::from(bytes[i])] {
+                        i += 1;
+                    }
+                    continue;
+                }
                 if escapes && b == b'\\' {
                     if bytes.get(i + 1) == Some(&b'\n') {
                         i += 1; // the newline is handled above
@@ -490,6 +514,9 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
                 }
                 i += 1;
             }
+            In::Block(_) if !matches!(b, b'*' | b'/') => {
+                i = memchr::memchr3(b'*', b'/', b'\n', &bytes[i..]).map_or(n, |at| i + at);
+            }
             In::Block(level) => {
                 let next = bytes.get(i + 1).copied().unwrap_or(0);
                 if b == b'*' && next == b'/' {
@@ -508,7 +535,7 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
                 }
                 i += 1;
             }
-            In::LineComment => i += 1,
+            In::LineComment => i = memchr::memchr(b'\n', &bytes[i..]).map_or(n, |at| i + at),
         }
     }
     lines.push(line);
@@ -517,6 +544,31 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
         .filter(|_| depth == 0 && templates.is_empty())?;
     Some(lines)
 }
+
+/// The bytes code can hold that mean nothing to the lexer: neither whitespace (the
+/// indentation), a quote, a bracket, a slash nor `#`.
+static PLAIN: [bool; 256] = {
+    let mut plain = [true; 256];
+    let special = b" \t\r\n\x0c\"'`()[]{}/#";
+    let mut i = 0;
+    while i < special.len() {
+        plain[special[i] as usize] = false;
+        i += 1;
+    }
+    plain
+};
+
+/// The bytes that can end or escape a string, or start a substitution in it.
+static STRING_STOPS: [bool; 256] = {
+    let mut stops = [false; 256];
+    let special = b"\"'`\\$\n";
+    let mut i = 0;
+    while i < special.len() {
+        stops[special[i] as usize] = true;
+        i += 1;
+    }
+    stops
+};
 
 /// Rust: the end of the char literal starting at `i` (`'a'`, `'\n'`, `'é'`), or None for a
 /// lifetime or a label.
