@@ -141,19 +141,24 @@ impl Matcher {
                 needles.push((method.to_string(), Needle::Method));
             }
         }
-        // One pattern a string, with its needles in the order they came (a stable sort).
-        needles.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut all: Vec<(String, Vec<Needle>)> = Vec::new();
-        for (text, needle) in needles {
-            match all.last_mut() {
-                Some((last, group)) if *last == text => {
-                    if !group.contains(&needle) {
-                        group.push(needle);
-                    }
-                }
-                _ => all.push((text, vec![needle])),
+        // One pattern a string, in the order they came, with its needles in that order.
+        let mut group_of: HashMap<&str, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(needles.len(), Default::default());
+        let mut groups: Vec<(usize, Vec<Needle>)> = Vec::new();
+        for (at, (text, needle)) in needles.iter().enumerate() {
+            let group = *group_of.entry(text.as_str()).or_insert_with(|| {
+                groups.push((at, Vec::new()));
+                groups.len() - 1
+            });
+            if !groups[group].1.contains(needle) {
+                groups[group].1.push(*needle);
             }
         }
+        drop(group_of);
+        let all: Vec<(String, Vec<Needle>)> = groups
+            .into_iter()
+            .map(|(at, group)| (std::mem::take(&mut needles[at].0), group))
+            .collect();
         let (parts, accessors) = rayon::join(
             || Self::parts(&all, parse),
             || {
