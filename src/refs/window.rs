@@ -996,6 +996,34 @@ const KEY: &str = "{k}";
         }
     }
 
+    /// How many files of a tree (`FLAGCTL_WINDOWS_TREE`, with a `keys.txt`) windows read.
+    #[test]
+    #[ignore]
+    fn windows_of_a_tree() {
+        let Some(root) = std::env::var_os("FLAGCTL_WINDOWS_TREE") else {
+            return;
+        };
+        let root = Path::new(&root);
+        let keys: Vec<String> = std::fs::read_to_string(root.join("keys.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let mut files = Vec::new();
+        read_tree(&root.join("services"), &mut files);
+        let targets = targets(&keys);
+        let matcher = Matcher::new(&targets, &RefsConfig::default(), true).unwrap();
+        let with_hits: Vec<(String, String)> = files
+            .into_iter()
+            .filter(|(_, text)| !matcher.find(text.as_bytes()).hits.is_empty())
+            .collect();
+        let windowed = agree(&targets, &RefsConfig::default(), &with_hits);
+        eprintln!(
+            "{windowed} of {} files with hits read through windows",
+            with_hits.len()
+        );
+    }
+
     #[test]
     fn windows_keep_offsets_and_wrap_statements() {
         let source = "package svc\n\nfunc F() {\n\tx := 1\n\ta, _ := c.BooleanValue(ctx, \"k\", false, e)\n\treturn\n}\n";
