@@ -89,7 +89,7 @@ impl Matcher {
             .map(|(i, t)| (t.key.clone(), i))
             .collect();
         // The needles and accessor names of each flag, on every core.
-        let mut per_target: Vec<(Vec<(String, Needle)>, Vec<String>)> = targets
+        let mut per_target: Vec<FlagNeedles> = targets
             .par_iter()
             .enumerate()
             .map(|(index, target)| {
@@ -359,6 +359,9 @@ impl Matcher {
             && self.delimiters.iter().any(|d| after.starts_with(d))
     }
 }
+
+/// The needles of one flag, and the names of its accessors.
+type FlagNeedles = (Vec<(String, Needle)>, Vec<String>);
 
 /// One automaton and what each of its patterns stands for.
 struct Part {

@@ -192,10 +192,8 @@ fn window(family: Family, bytes: &[u8], lines: &[Line], at: usize) -> Option<(us
     let depth = lines[first].depth;
     // On to the first line that starts in code back at that depth.
     let mut next = at + 1;
-    loop {
-        let Some(line) = lines.get(next) else {
-            break; // the end of the file
-        };
+    // Up to the end of the file at most.
+    while let Some(line) = lines.get(next) {
         if line.start - lines[first].start > MAX_WINDOW {
             return None;
         }
@@ -973,32 +971,10 @@ const KEY: &str = "{k}";
         assert_eq!(agree(&targets, &RefsConfig::default(), &plain), plain.len());
     }
 
-    /// Which of the generated files windows read (a debugging aid).
-    #[test]
-    #[ignore]
-    fn which_generated_files_windows_read() {
-        let keys: Vec<String> = (0..40).map(|i| format!("model-ranker-v{i}")).collect();
-        let targets = targets(&keys);
-        let matcher = Matcher::new(&targets, &RefsConfig::default(), true).unwrap();
-        for (path, text) in generated(2) {
-            let language = Language::of_path(&path).unwrap();
-            let found = matcher.find(text.as_bytes());
-            let mut anchors: Vec<usize> = found.hits.iter().map(|h| h.start).collect();
-            anchors.extend(&found.methods);
-            let windows = windows(language, &text, &anchors);
-            let errors = windows
-                .as_ref()
-                .map(|w| syntax::read(language, &w.text, &matcher.accessors).has_errors);
-            eprintln!(
-                "{path}: {errors:?}\n{}",
-                windows.map(|w| w.text).unwrap_or_default()
-            );
-        }
-    }
-
     /// How many files of a tree (`FLAGCTL_WINDOWS_TREE`, with a `keys.txt`) windows read.
     #[test]
     #[ignore]
+    #[allow(clippy::disallowed_macros)] // it says how many, when asked for
     fn windows_of_a_tree() {
         let Some(root) = std::env::var_os("FLAGCTL_WINDOWS_TREE") else {
             return;
