@@ -9,6 +9,7 @@ use super::walk::Visit;
 use super::{FlagRefs, RefKind, Reference, Scan, Target, UnknownRef, line_text};
 
 /// The references one file holds.
+#[derive(Debug, PartialEq)]
 pub(super) struct FileRefs {
     /// (target index, reference)
     refs: Vec<(usize, Reference)>,
@@ -24,6 +25,27 @@ pub(super) fn file(
     bytes: &[u8],
     parse: bool,
 ) -> Option<FileRefs> {
+    file_read(matcher, targets, path, bytes, parse, Read::Windows)
+}
+
+/// How a parsed file is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Read {
+    /// Only the statements around its hits, where they can be told apart (see `window`).
+    Windows,
+    /// Whole: what the windows must agree with.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Whole,
+}
+
+pub(super) fn file_read(
+    matcher: &Matcher,
+    targets: &[Target],
+    path: &str,
+    bytes: &[u8],
+    parse: bool,
+    read: Read,
+) -> Option<FileRefs> {
     let found = matcher.find(bytes);
     if found.hits.is_empty() && found.unknown.is_empty() && !found.method {
         return None;
@@ -34,7 +56,10 @@ pub(super) fn file(
     let parsed = Language::of_path(path)
         .filter(|_| parse)
         .zip(std::str::from_utf8(bytes).ok());
-    let syntax = parsed.map(|(language, text)| syntax::read(language, text, &matcher.accessors));
+    let syntax = parsed.map(|(language, text)| match read {
+        Read::Windows => read_windows(language, text, &matcher.accessors, &found),
+        Read::Whole => syntax::read(language, text, &matcher.accessors),
+    });
     let mut reference = |span: Range<usize>, kind: RefKind| {
         let (line, column) = lines.at(span.start);
         Reference {
@@ -103,6 +128,49 @@ pub(super) fn file(
         refs,
         unknown,
         parsed: syntax.is_some(),
+    })
+}
+
+/// Reads the statements around the hits, SDK method names and pattern matches of a file
+/// (Go's short forms, `client.String(ctx, key, …)`, too: common words the matcher does not
+/// look for), when the windows around them parse without an error; else the whole file.
+fn read_windows(
+    language: Language,
+    text: &str,
+    accessors: &std::collections::HashMap<String, String>,
+    found: &super::matcher::Found,
+) -> Syntax {
+    let mut anchors: Vec<usize> = found
+        .hits
+        .iter()
+        .map(|h| h.start)
+        .chain(found.unknown.iter().map(|u| u.start))
+        .chain(found.methods.iter().copied())
+        .collect();
+    if language == Language::Go {
+        anchors.extend(go_short_forms(text.as_bytes()));
+    }
+    if let Some(windows) = super::window::windows(language, text, &anchors) {
+        let syntax = syntax::read(language, &windows.text, accessors);
+        if !syntax.has_errors {
+            return windows.to_file(syntax);
+        }
+    }
+    syntax::read(language, text, accessors)
+}
+
+/// Where Go's error-less SDK methods (`Boolean`, `String`, `Int`, `Float`, `Object`) occur
+/// as whole words.
+fn go_short_forms(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new(["Boolean", "String", "Int", "Float", "Object"])
+            .expect("five words build an automaton")
+    });
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    WORDS.find_iter(bytes).filter_map(move |m| {
+        let joined = (m.start() > 0 && word(bytes[m.start() - 1]))
+            || bytes.get(m.end()).is_some_and(|&b| word(b));
+        (!joined).then_some(m.start())
     })
 }
 

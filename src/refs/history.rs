@@ -72,6 +72,14 @@ pub fn last_uses(
         return Ok(found);
     }
     let scope = Scope::new(options)?;
+    // Without a commit there is no history: the counter's automaton is not built for none.
+    let head = crate::repo::git::open(options.root)
+        .map(|git| git.head().ok().and_then(|head| head.target()).is_some());
+    match head {
+        None => return Ok(unavailable_only(found, Unavailable::NotGit)),
+        Some(false) => return Ok(unavailable_only(found, Unavailable::NoCommits)),
+        Some(true) => {}
+    }
     let wants = |path: &str, is_dir: bool| scope.wants_committed(path, is_dir);
     let code_scope = CodeScope {
         wants: &wants,
@@ -206,6 +214,11 @@ fn removed_uses(counter: &UseCounter, files: &[code::FileVersions]) -> Vec<(usiz
         .collect();
     removed.sort();
     removed
+}
+
+fn unavailable_only(mut found: LastUses, why: Unavailable) -> LastUses {
+    found.notes.push(unavailable(why).to_string());
+    found
 }
 
 fn unavailable(why: Unavailable) -> &'static str {

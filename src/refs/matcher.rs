@@ -1,9 +1,11 @@
 //! Every key, alias, case form and SDK method name in one automaton, so each file is
-//! read in one pass whatever the number of flags.
+//! read in one pass whatever the number of flags; the SDK method names, whose first bytes
+//! are many, apart, read only in the files that can hold one.
 
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use rayon::prelude::*;
 
 use super::Target;
 use crate::model::config::{RefsConfig, compile_ref_pattern};
@@ -46,22 +48,33 @@ pub(super) struct UnknownHit {
 }
 
 /// What one file holds.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct Found {
     pub hits: Vec<Hit>,
     pub unknown: Vec<UnknownHit>,
     /// An SDK method name occurs: the file is parsed even without a key, to find calls
     /// that name unknown keys.
     pub method: bool,
+    /// Where SDK method names (and the spellings of accessors) that are no hit start: the
+    /// parser reads the code around them as around hits.
+    pub methods: Vec<usize>,
 }
 
 pub(super) struct Matcher {
-    automaton: AhoCorasick,
-    /// The needles of each pattern of the automaton (a string can stand for several).
-    needles: Vec<Vec<Needle>>,
+    /// Every needle but the SDK method names: keys, aliases, case forms, the spellings of
+    /// accessors. These start with few distinct bytes, which the search skips to.
+    keys: Part,
+    /// The SDK method names (with parse): read only in a file that holds one of `MARKS`,
+    /// which each of them contains.
+    methods: Option<Part>,
+    marks: Marks,
+    /// Every needle in one automaton, which decides what a file where a method name and
+    /// another needle overlap holds (built the first time one does).
+    all: std::sync::OnceLock<Part>,
+    all_needles: Vec<(String, Vec<Needle>)>,
     delimiters: Vec<Vec<u8>>,
     patterns: Vec<regex::bytes::Regex>,
-    keys: HashMap<String, usize>,
+    key_targets: HashMap<String, usize>,
     /// identifier → key, for the parser to recognise typed accessors.
     pub accessors: HashMap<String, String>,
 }
@@ -70,31 +83,35 @@ impl Matcher {
     /// With `parse`, SDK method names and accessor spellings are looked for too, to
     /// tell which files are worth parsing.
     pub fn new(targets: &[Target], config: &RefsConfig, parse: bool) -> anyhow::Result<Matcher> {
-        let mut needles: Vec<(String, Needle)> = Vec::new();
-        let keys: HashMap<String, usize> = targets
+        let key_targets: HashMap<String, usize> = targets
             .iter()
             .enumerate()
             .map(|(i, t)| (t.key.clone(), i))
             .collect();
-        let mut accessors = HashMap::new();
-        for (index, target) in targets.iter().enumerate() {
-            needles.push((target.key.clone(), Needle::Key(index)));
-            for form in &config.case_forms {
-                if let Some(text) = form.apply(&target.key)
-                    && text != target.key
-                {
-                    let needle = if form.is_identifier() {
-                        Needle::Alias(index)
-                    } else {
-                        Needle::DelimitedAlias(index)
-                    };
-                    needles.push((text, needle));
+        // The needles and accessor names of each flag, on every core.
+        let mut per_target: Vec<FlagNeedles> = targets
+            .par_iter()
+            .enumerate()
+            .map(|(index, target)| {
+                let mut needles = vec![(target.key.clone(), Needle::Key(index))];
+                for form in &config.case_forms {
+                    if let Some(text) = form.apply(&target.key)
+                        && text != target.key
+                    {
+                        let needle = if form.is_identifier() {
+                            Needle::Alias(index)
+                        } else {
+                            Needle::DelimitedAlias(index)
+                        };
+                        needles.push((text, needle));
+                    }
                 }
-            }
-            for alias in config.aliases.get(&target.key).into_iter().flatten() {
-                needles.push((alias.clone(), Needle::Alias(index)));
-            }
-            if parse {
+                for alias in config.aliases.get(&target.key).into_iter().flatten() {
+                    needles.push((alias.clone(), Needle::Alias(index)));
+                }
+                if !parse {
+                    return (needles, Vec::new());
+                }
                 // A generated accessor's name only makes the file worth parsing: the
                 // parser says whether it is the accessor (`solo()` may be any function).
                 // The prefilter looks for the key's core spellings, which every accessor
@@ -102,14 +119,18 @@ impl Matcher {
                 let names = super::syntax::accessor_names(&target.key);
                 let cores = core_spellings(&target.key);
                 for name in &names {
-                    accessors.insert(name.clone(), target.key.clone());
                     match cores.iter().find(|core| name.contains(core.as_str())) {
                         Some(core) => needles.push((core.clone(), Needle::Method)),
                         None => needles.push((name.clone(), Needle::Method)),
                     }
                 }
-            }
-        }
+                (needles, names)
+            })
+            .collect();
+        let mut needles: Vec<(String, Needle)> = per_target
+            .iter_mut()
+            .flat_map(|(needles, _)| std::mem::take(needles))
+            .collect();
         if parse {
             // Go's short forms (`client.String(ctx, key, …)`) are words of every Go file:
             // a misspelt key in one of them is found only in a file with another hit.
@@ -120,22 +141,38 @@ impl Matcher {
                 needles.push((method.to_string(), Needle::Method));
             }
         }
-        let mut strings: Vec<String> = Vec::new();
-        let mut grouped: Vec<Vec<Needle>> = Vec::new();
-        let mut index_of: HashMap<String, usize> = HashMap::new();
-        for (text, needle) in needles {
-            let i = *index_of.entry(text.clone()).or_insert_with(|| {
-                strings.push(text);
-                grouped.push(Vec::new());
-                strings.len() - 1
+        // One pattern a string, in the order they came, with its needles in that order.
+        let mut group_of: HashMap<&str, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(needles.len(), Default::default());
+        let mut groups: Vec<(usize, Vec<Needle>)> = Vec::new();
+        for (at, (text, needle)) in needles.iter().enumerate() {
+            let group = *group_of.entry(text.as_str()).or_insert_with(|| {
+                groups.push((at, Vec::new()));
+                groups.len() - 1
             });
-            if !grouped[i].contains(&needle) {
-                grouped[i].push(needle);
+            if !groups[group].1.contains(needle) {
+                groups[group].1.push(*needle);
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&strings)?;
+        drop(group_of);
+        let all: Vec<(String, Vec<Needle>)> = groups
+            .into_iter()
+            .map(|(at, group)| (std::mem::take(&mut needles[at].0), group))
+            .collect();
+        let (parts, accessors) = rayon::join(
+            || Self::parts(&all, parse),
+            || {
+                // A name two flags share is the later one's, as a map filled in order.
+                let mut accessors = HashMap::new();
+                for ((_, names), target) in per_target.iter().zip(targets) {
+                    for name in names {
+                        accessors.insert(name.clone(), target.key.clone());
+                    }
+                }
+                accessors
+            },
+        );
+        let (keys, methods) = parts?;
         let patterns = config
             .patterns
             .iter()
@@ -151,59 +188,147 @@ impl Matcher {
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(Matcher {
-            automaton,
-            needles: grouped,
+            keys,
+            methods,
+            marks: match aho_corasick::packed::Searcher::new(MARKS) {
+                Some(searcher) => Marks::Packed(searcher),
+                None => Marks::Automaton(AhoCorasick::new(MARKS)?),
+            },
+            all: std::sync::OnceLock::new(),
+            all_needles: all,
             delimiters: config
                 .delimiters
                 .iter()
                 .map(|d| d.as_bytes().to_vec())
                 .collect(),
             patterns,
-            keys,
+            key_targets,
             accessors,
         })
+    }
+
+    /// The automaton of every needle but the SDK method names, and theirs (with `parse`,
+    /// when every method name holds a mark); else the automaton of every needle.
+    fn parts(all: &[(String, Vec<Needle>)], parse: bool) -> anyhow::Result<(Part, Option<Part>)> {
+        let method_names: std::collections::HashSet<&str> = if parse {
+            super::syntax::sdk_method_names()
+                .iter()
+                .copied()
+                .filter(|m| !GO_SHORT_FORMS.contains(m))
+                .collect()
+        } else {
+            Default::default()
+        };
+        // Split only when every method name holds a mark: a file without one holds none.
+        let split = parse
+            && method_names
+                .iter()
+                .all(|m| MARKS.iter().any(|mark| m.contains(mark)));
+        let (keys, methods) = if split {
+            let (methods, keys): (Vec<_>, Vec<_>) = all
+                .iter()
+                .cloned()
+                .partition(|(text, _)| method_names.contains(text.as_str()));
+            (Part::new(keys)?, Some(Part::new(methods)?))
+        } else {
+            (Part::new(all.to_vec())?, None)
+        };
+        Ok((keys, methods))
     }
 
     /// Every occurrence in `bytes`, in order.
     pub fn find(&self, bytes: &[u8]) -> Found {
         let mut found = Found::default();
-        for m in self.automaton.find_iter(bytes) {
-            let (start, end) = (m.start(), m.end());
-            let delimited = || self.delimited(bytes, start, end);
-            let identifier = || whole_identifier(bytes, start, end);
-            let needles = &self.needles[m.pattern().as_usize()];
-            // A key between delimiters is that key, whatever else the text also spells.
-            let hit = needles
-                .iter()
-                .find_map(|n| match *n {
-                    Needle::Key(t) if delimited() => Some((t, How::Key)),
-                    _ => None,
-                })
-                .or_else(|| {
-                    needles.iter().find_map(|n| match *n {
-                        Needle::DelimitedAlias(t) if delimited() => Some((t, How::Alias)),
-                        Needle::Alias(t) if identifier() => Some((t, How::Alias)),
-                        _ => None,
-                    })
-                });
-            if let Some((target, how)) = hit {
-                found.hits.push(Hit {
-                    start,
-                    end,
-                    target,
-                    how,
-                });
-            } else if needles.contains(&Needle::Method) {
-                found.method = true;
+        let methods = self.methods.as_ref().filter(|_| self.marks.is_match(bytes));
+        match methods {
+            None => self.read(&self.keys, bytes, &mut found),
+            Some(methods) => {
+                // The two automata find what the one of all needles finds when no match of
+                // one overlaps a match of the other.
+                let keys: Vec<_> = self.keys.automaton.find_iter(bytes).collect();
+                let names: Vec<_> = methods.automaton.find_iter(bytes).collect();
+                if overlap(&keys, &names) {
+                    let all = self.all.get_or_init(|| {
+                        Part::new(self.all_needles.clone())
+                            .expect("the needles of two automata build one")
+                    });
+                    self.read(all, bytes, &mut found);
+                } else {
+                    let mut merged: Vec<(aho_corasick::Match, &Part)> = keys
+                        .into_iter()
+                        .map(|m| (m, &self.keys))
+                        .chain(names.into_iter().map(|m| (m, methods)))
+                        .collect();
+                    merged.sort_by_key(|(m, _)| m.start());
+                    for (m, part) in merged {
+                        self.found(part, bytes, m, &mut found);
+                    }
+                }
             }
         }
+        self.patterns(bytes, &mut found);
+        found
+    }
+
+    /// What the automaton of every needle finds (what `find` must agree with).
+    #[cfg(test)]
+    pub fn find_in_one(&self, bytes: &[u8]) -> Found {
+        let mut found = Found::default();
+        let all = self
+            .all
+            .get_or_init(|| Part::new(self.all_needles.clone()).unwrap());
+        self.read(all, bytes, &mut found);
+        self.patterns(bytes, &mut found);
+        found
+    }
+
+    fn read(&self, part: &Part, bytes: &[u8], found: &mut Found) {
+        for m in part.automaton.find_iter(bytes) {
+            self.found(part, bytes, m, found);
+        }
+    }
+
+    /// What a match of the automaton of `part` is.
+    fn found(&self, part: &Part, bytes: &[u8], m: aho_corasick::Match, found: &mut Found) {
+        let (start, end) = (m.start(), m.end());
+        let delimited = || self.delimited(bytes, start, end);
+        let identifier = || whole_identifier(bytes, start, end);
+        let needles = &part.needles[m.pattern().as_usize()];
+        // A key between delimiters is that key, whatever else the text also spells.
+        let hit = needles
+            .iter()
+            .find_map(|n| match *n {
+                Needle::Key(t) if delimited() => Some((t, How::Key)),
+                _ => None,
+            })
+            .or_else(|| {
+                needles.iter().find_map(|n| match *n {
+                    Needle::DelimitedAlias(t) if delimited() => Some((t, How::Alias)),
+                    Needle::Alias(t) if identifier() => Some((t, How::Alias)),
+                    _ => None,
+                })
+            });
+        if let Some((target, how)) = hit {
+            found.hits.push(Hit {
+                start,
+                end,
+                target,
+                how,
+            });
+        } else if needles.contains(&Needle::Method) {
+            found.method = true;
+            found.methods.push(start);
+        }
+    }
+
+    fn patterns(&self, bytes: &[u8], found: &mut Found) {
         for pattern in &self.patterns {
             for captures in pattern.captures_iter(bytes) {
                 let Some(key) = captures.name("key") else {
                     continue;
                 };
                 let text = String::from_utf8_lossy(key.as_bytes()).into_owned();
-                match self.keys.get(&text) {
+                match self.key_targets.get(&text) {
                     Some(&target) => found.hits.push(Hit {
                         start: key.start(),
                         end: key.end(),
@@ -225,7 +350,6 @@ impl Matcher {
                 .hits
                 .dedup_by(|later, first| later.start == first.start && later.end == first.end);
         }
-        found
     }
 
     fn delimited(&self, bytes: &[u8], start: usize, end: usize) -> bool {
@@ -234,6 +358,63 @@ impl Matcher {
         self.delimiters.iter().any(|d| before.ends_with(d))
             && self.delimiters.iter().any(|d| after.starts_with(d))
     }
+}
+
+/// The needles of one flag, and the names of its accessors.
+type FlagNeedles = (Vec<(String, Needle)>, Vec<String>);
+
+/// One automaton and what each of its patterns stands for.
+struct Part {
+    automaton: AhoCorasick,
+    /// The needles of each pattern (a string can stand for several).
+    needles: Vec<Vec<Needle>>,
+}
+
+impl Part {
+    fn new(needles: Vec<(String, Vec<Needle>)>) -> anyhow::Result<Part> {
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(needles.iter().map(|(text, _)| text))?;
+        Ok(Part {
+            automaton,
+            needles: needles.into_iter().map(|(_, n)| n).collect(),
+        })
+    }
+}
+
+/// A search for the marks: with SIMD instructions where the processor has them.
+enum Marks {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Marks {
+    fn is_match(&self, bytes: &[u8]) -> bool {
+        match self {
+            Marks::Packed(searcher) => searcher.find(bytes).is_some(),
+            Marks::Automaton(automaton) => automaton.is_match(bytes),
+        }
+    }
+}
+
+/// What every SDK method name holds one of (`getBooleanValue`, `get_string_details`,
+/// `useFlag`, `BooleanFeatureFlag`): a file without any holds no method name, and is read
+/// without them, the more quickly as the other needles start with few distinct bytes.
+const MARKS: [&str; 5] = ["Value", "value", "Details", "details", "Flag"];
+
+/// Whether a match of `a` overlaps a match of `b` (both in order, each without overlaps).
+fn overlap(a: &[aho_corasick::Match], b: &[aho_corasick::Match]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].end() <= b[j].start() {
+            i += 1;
+        } else if b[j].end() <= a[i].start() {
+            j += 1;
+        } else {
+            return true;
+        }
+    }
+    false
 }
 
 /// The SDK methods of Go that are bare type names.
@@ -360,6 +541,31 @@ mod tests {
         assert_eq!(found.hits[0].how, How::Pattern);
         assert_eq!(found.hits[1].how, How::Key);
         assert_eq!(found.unknown[0].key, "rankr-v2");
+    }
+
+    #[test]
+    fn method_names_read_apart_find_what_one_automaton_finds() {
+        let mut config = RefsConfig::default();
+        config.aliases.insert(
+            "get-flag".into(),
+            vec!["getBooleanValue".into(), "Value".into()],
+        );
+        let targets = targets(&["ranker-v2", "get-flag", "boolean-value", "value"]);
+        let matcher = Matcher::new(&targets, &config, true).unwrap();
+        assert!(matcher.methods.is_some());
+        for text in [
+            "client.getBooleanValue(\"ranker-v2\", false)",
+            "getBooleanValue getBooleanValueDetails get_flag(\"get-flag\") GetFlag",
+            "x.BooleanValue(ctx, \"boolean-value\") \"value\" 'Value' useFlag(\"value\")",
+            "ranker_v2 RankerV2 useRankerV2() \"ranker-v2\" no marks at all",
+            "get_boolean_value(\"x\") get_flag_details value_value Valueranker-v2",
+        ] {
+            assert_eq!(
+                matcher.find(text.as_bytes()),
+                matcher.find_in_one(text.as_bytes()),
+                "{text}"
+            );
+        }
     }
 
     #[test]

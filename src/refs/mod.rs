@@ -17,6 +17,7 @@ pub mod history;
 mod matcher;
 pub mod syntax;
 mod walk;
+mod window;
 
 use std::path::Path;
 
