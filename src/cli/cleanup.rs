@@ -133,8 +133,9 @@ fn keys_and_paths(repo: &Repo, args: &[String]) -> anyhow::Result<(Vec<String>, 
     Ok((keys, paths))
 }
 
-/// The references to `keys` in `paths` (else `[refs] paths`), parsing only the files that
-/// name one of them.
+/// The references to `keys` in `paths` (else `[refs] paths`): the files that name one of
+/// them, by text alone (cleanup parses each file it rewrites once, and tells SDK calls,
+/// comments and strings apart itself).
 fn scan(repo: &Repo, keys: &[String], paths: &[PathBuf]) -> anyhow::Result<refs::Scan> {
     let paths = if paths.is_empty() {
         repo.config.refs.paths.clone()
@@ -160,7 +161,7 @@ fn scan(repo: &Repo, keys: &[String], paths: &[PathBuf]) -> anyhow::Result<refs:
             config: &repo.config.refs,
             paths: &paths,
             skip: &skip,
-            parse: true,
+            parse: false,
             progress: &|_| {},
         },
     )
@@ -171,23 +172,16 @@ fn cleaned(plan: Plan, applied: Applied, dry_run: bool) -> Cleaned {
     let files = plan
         .files
         .iter()
-        .map(|file| {
-            let (lines_added, lines_removed) = file.counts();
-            FileCleaned {
-                path: file.path.clone(),
-                lines_added,
-                lines_removed,
-                diff: dry_run.then(|| file.diff()),
-            }
+        .map(|file| FileCleaned {
+            path: file.path.clone(),
+            lines_added: file.lines_added,
+            lines_removed: file.lines_removed,
+            diff: dry_run.then(|| file.diff()),
         })
-        .collect();
+        .collect::<Vec<_>>();
     Cleaned {
         dry_run,
-        diff: if dry_run {
-            plan.files.iter().map(|f| f.diff()).collect()
-        } else {
-            Vec::new()
-        },
+        diff: files.iter().filter_map(|f| f.diff.clone()).collect(),
         flags: plan
             .flags
             .into_iter()
