@@ -36,6 +36,15 @@ fn repo() -> TestRepo {
     repo
 }
 
+/// [`repo`] with `key` concluded on `winner`.
+fn concluded(key: &str, winner: &str) -> TestRepo {
+    let repo = repo();
+    repo.flagctl(&["expire", key, "--winner", winner])
+        .assert()
+        .success();
+    repo
+}
+
 fn json(repo: &TestRepo, args: &[&str]) -> Value {
     let out = repo
         .flagctl(&[&["--format", "json"], args].concat())
@@ -51,10 +60,7 @@ fn json(repo: &TestRepo, args: &[&str]) -> Value {
 
 #[test]
 fn expire_dry_run_cleanup_audit_archive() {
-    let repo = repo();
-    repo.flagctl(&["expire", "ranker-v2", "--winner", "candidate"])
-        .assert()
-        .success();
+    let repo = concluded("ranker-v2", "candidate");
     let commits = repo.commit_count();
 
     // The diff and the table; nothing is written.
@@ -70,7 +76,7 @@ fn expire_dry_run_cleanup_audit_archive() {
     );
     assert!(stdout.contains("-    if model == \"v2\":\n"), "{stdout}");
     assert!(
-        stdout.contains("ranker-v2: 1 of 3 uses rewritten to `candidate` (\"v2\"), 2 skipped"),
+        stdout.contains("ranker-v2: 1 of 3 uses rewritten to `candidate` (\"v2\"), 2 skipped; 1 file, +1 −4 lines"),
         "{stdout}"
     );
     assert!(
@@ -149,10 +155,7 @@ fn expire_dry_run_cleanup_audit_archive() {
 
 #[test]
 fn an_archived_flag_is_cleaned_up_with_its_winner_and_json_gives_the_table() {
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     repo.flagctl(&["archive", "new-feed"]).assert().success();
     let report = json(&repo, &["cleanup", "new-feed", "services", "--dry-run"]);
     assert_eq!(report["schema"], 1);
@@ -197,10 +200,7 @@ fn a_live_flag_is_refused_naming_expire() {
 
 #[test]
 fn uncommitted_source_changes_are_refused_and_the_walk_follows_no_symlink() {
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     let edited = FEED_TS.replace("// the new feed", "// edited");
     repo.write("services/feed/feed.ts", &edited);
     let out = repo.flagctl(&["cleanup", "new-feed"]).output().unwrap();
@@ -233,10 +233,7 @@ fn uncommitted_source_changes_are_refused_and_the_walk_follows_no_symlink() {
 
 #[test]
 fn a_path_through_a_symlinked_folder_is_cleaned_up_where_the_file_is() {
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     std::fs::create_dir_all(repo.path().join("real")).unwrap();
     std::fs::rename(
         repo.path().join("services/feed"),
@@ -262,10 +259,7 @@ fn a_symlinked_source_file_is_never_rewritten() {
     use flagctl::cleanup::{Outcome, plan, winner};
     use flagctl::refs::{FlagRefs, RefKind, Reference, Scan};
 
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     std::fs::rename(
         repo.path().join("services/feed/feed.ts"),
         repo.path().join("services/feed/real.ts"),
@@ -363,10 +357,7 @@ fn in_house_wrappers_from_flagctl_toml_are_rewritten() {
 
 #[test]
 fn nothing_to_rewrite_commits_nothing() {
-    let repo = repo();
-    repo.flagctl(&["expire", "ranker-v2", "--winner", "candidate"])
-        .assert()
-        .success();
+    let repo = concluded("ranker-v2", "candidate");
     let commits = repo.commit_count();
     let out = repo
         .flagctl(&["cleanup", "ranker-v2", "services/ranking/helpers.go"])

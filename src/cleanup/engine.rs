@@ -736,8 +736,11 @@ impl<'a> Tree<'a> {
         literal::render(self.rules.language, &winner.value, read, single_quotes).map_err(|refusal| {
             match refusal {
                 Refusal::Mismatch { read } => format!(
-                    "`{method}` reads {}, and the winner `{}` is {}: the code gets its default; fix the call by hand",
-                    type_name(read),
+                    "`{method}` reads {} values, and the winner `{}` is {}: the code gets its default; fix the call by hand",
+                    serde_json::to_value(read)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
                     winner.variant,
                     value_kind(&winner.value)
                 ),
@@ -1535,17 +1538,6 @@ fn same(a: &Value, b: &Value) -> Option<bool> {
         (Value::Bool(x), Value::Bool(y)) => Some(x == y),
         (Value::Null, Value::Null) => Some(true),
         _ => None,
-    }
-}
-
-fn type_name(read: ValueType) -> &'static str {
-    match read {
-        ValueType::Boolean => "a boolean",
-        ValueType::String => "a string",
-        ValueType::Integer => "an integer",
-        ValueType::Float => "a float",
-        ValueType::Number => "a number",
-        ValueType::Object => "an object",
     }
 }
 

@@ -220,14 +220,14 @@ impl Output for Cleaned {
             let s = &flag.summary;
             writeln!(
                 out,
-                "{}: {} of {} uses rewritten to `{}` ({}), {} skipped; {} files, +{} −{} lines",
+                "{}: {} of {} rewritten to `{}` ({}), {} skipped; {}, +{} −{} lines",
                 s.flag,
                 s.rewritten,
-                s.uses,
+                counted(s.uses, "use"),
                 s.variant,
                 flag.value,
                 s.skipped,
-                s.files,
+                counted(s.files, "file"),
                 s.lines_added,
                 s.lines_removed
             )?;
@@ -261,9 +261,9 @@ impl Output for Cleaned {
         match (&self.applied.commit, &self.applied.not_committed) {
             (Some(commit), _) => writeln!(
                 out,
-                "committed {} ({} files)",
+                "committed {} ({})",
                 short_id(commit),
-                self.files.len()
+                counted(self.files.len(), "file")
             ),
             (None, Some(why)) => writeln!(out, "{why}"),
             (None, None) => Ok(()),
@@ -278,5 +278,14 @@ fn paint(text: &str, code: &str, color: bool) -> String {
         format!("\u{1b}[{code}m{text}\u{1b}[0m")
     } else {
         text.to_string()
+    }
+}
+
+/// `1 file`, `2 files`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
