@@ -29,6 +29,10 @@ fn repo() -> TestRepo {
     repo.write("services/feed/feed.ts", FEED_TS);
     repo.write("services/ranking/helpers.go", HELPERS_GO);
     repo.write(
+        "services/feed/Feed.kt",
+        "fun feed(client: Client) = client.getBooleanValue(\"new-feed\", false)\n",
+    );
+    repo.write(
         "services/README.md",
         "The ranker is behind `ranker-v2` until the sprint ends.\n",
     );
@@ -164,9 +168,12 @@ fn an_archived_flag_is_cleaned_up_with_its_winner_and_json_gives_the_table() {
     assert_eq!(report["flags"][0]["variant"], "on");
     assert_eq!(report["flags"][0]["value"], true);
     assert_eq!(report["flags"][0]["rewritten"], 1);
-    assert_eq!(report["uses"][0]["path"], "services/feed/feed.ts");
-    assert_eq!(report["uses"][0]["outcome"], "rewritten");
-    assert_eq!(report["uses"][0]["method"], "getBooleanValue");
+    assert_eq!(report["uses"][0]["path"], "services/feed/Feed.kt");
+    assert_eq!(report["uses"][0]["outcome"], "skipped");
+    assert_eq!(report["uses"][0]["reason"], "cleanup does not rewrite Kotlin files");
+    assert_eq!(report["uses"][1]["path"], "services/feed/feed.ts");
+    assert_eq!(report["uses"][1]["outcome"], "rewritten");
+    assert_eq!(report["uses"][1]["method"], "getBooleanValue");
     let diff = report["files"][0]["diff"].as_str().unwrap();
     assert!(diff.contains("+  return 2;\n"), "{diff}");
     assert!(report["commit"].is_null(), "{report}");
@@ -224,7 +231,12 @@ fn uncommitted_source_changes_are_refused_and_the_walk_follows_no_symlink() {
         &repo,
         &["cleanup", "new-feed", "--dry-run", "services", "elsewhere"],
     );
-    let uses = report["uses"].as_array().unwrap();
+    let uses: Vec<&Value> = report["uses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["path"] != "services/feed/Feed.kt")
+        .collect();
     // The walk never follows the symlink; the file it leads to is rewritten in place.
     assert_eq!(uses.len(), 1, "{report}");
     assert_eq!(uses[0]["path"], "elsewhere/feed.ts");
@@ -353,6 +365,21 @@ fn in_house_wrappers_from_flagctl_toml_are_rewritten() {
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("did you mean `python`?"), "{stdout}");
+}
+
+#[test]
+fn no_commit_only_writes() {
+    let repo = concluded("new-feed", "on");
+    let commits = repo.commit_count();
+    repo.flagctl(&["cleanup", "new-feed", "--no-commit"])
+        .assert()
+        .success();
+    assert_eq!(repo.commit_count(), commits);
+    assert!(repo.read("services/feed/feed.ts").contains("  return 2;\n}\n"));
+    assert_eq!(
+        repo.git(&["status", "--porcelain"]),
+        " M services/feed/feed.ts\n"
+    );
 }
 
 #[test]

@@ -28,7 +28,6 @@ use serde_json::Value;
 use crate::model::config::CleanupRule;
 use crate::refs::{Language, RefKind, Reference, Scan};
 use crate::repo::{FileChange, Repo, confine};
-pub use rules::family;
 
 /// The largest source file cleanup rewrites: what the commit transaction reads back.
 pub const MAX_SOURCE_BYTES: u64 = confine::MAX_FILE_BYTES;
@@ -358,7 +357,11 @@ fn file(
     };
     let Some(rules) = rules else {
         let why = match language {
-            Some(language) => format!("cleanup does not rewrite {} files", language.name()),
+            Some(language) => {
+                let name = language.name();
+                let (first, rest) = name.split_at(1);
+                format!("cleanup does not rewrite {}{rest} files", first.to_uppercase())
+            }
             None => "the key in a file no parser reads: edit it by hand".to_string(),
         };
         return (all_skipped(&why), None, None);

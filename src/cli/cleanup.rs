@@ -23,7 +23,7 @@ use flagctl::repo::{Applied, Repo, Transaction, short_id};
 pub struct Args {
     /// The finished flags (concluded or archived) to remove from the code, then the folders
     /// and files to rewrite (default: `paths` of [refs] in flagctl.toml)
-    #[arg(value_name = "KEY… [PATHS…]", required = true)]
+    #[arg(value_name = "KEY|PATH", required = true)]
     args: Vec<String>,
     /// Print the diff and the table of uses; write nothing
     #[arg(long)]
