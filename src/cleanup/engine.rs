@@ -650,6 +650,9 @@ impl<'a> Tree<'a> {
         {
             return Err(skip.clone());
         }
+        // What the value is decides first: a default matters only when it can be rewritten.
+        let single = self.src[call.key_span.clone()].starts_with('\'');
+        let literal = self.literal(winner, call.value_type, single, &call.method)?;
         if let Some(default) = &call.default_text
             && call.default.is_none()
         {
@@ -664,8 +667,6 @@ impl<'a> Tree<'a> {
         {
             self.check_default(Some(default), self.text(default))?;
         }
-        let single = self.src[call.key_span.clone()].starts_with('\'');
-        let literal = self.literal(winner, call.value_type, single, &call.method)?;
         let (at, template, env) = match &shape {
             Some((at, candidate, env)) => (*at, candidate.rewrite.as_ref(), Some(env)),
             None => (0, None, None),

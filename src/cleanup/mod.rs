@@ -360,7 +360,10 @@ fn file(
             Some(language) => {
                 let name = language.name();
                 let (first, rest) = name.split_at(1);
-                format!("cleanup does not rewrite {}{rest} files", first.to_uppercase())
+                format!(
+                    "cleanup does not rewrite {}{rest} files",
+                    first.to_uppercase()
+                )
             }
             None => "the key in a file no parser reads: edit it by hand".to_string(),
         };

@@ -85,10 +85,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         tell!("note: {} left out: {}", skipped.path, skipped.reason);
     }
     let plan = cleanup::plan(&repo, winners, &scan)?;
-    for note in &plan.notes {
-        tell!("note: {note}");
-    }
-    let applied = match transaction {
+    let mut applied = match transaction {
         Some(transaction) if !plan.files.is_empty() => {
             transaction.apply(&plan.changes(), &plan.message())?
         }
@@ -101,6 +98,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             ..Applied::default()
         },
     };
+    applied.notes.extend(plan.notes.iter().cloned());
     if ctx.format() == Format::Human {
         for note in &applied.notes {
             tell!("note: {note}");
