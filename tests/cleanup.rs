@@ -170,7 +170,10 @@ fn an_archived_flag_is_cleaned_up_with_its_winner_and_json_gives_the_table() {
     assert_eq!(report["flags"][0]["rewritten"], 1);
     assert_eq!(report["uses"][0]["path"], "services/feed/Feed.kt");
     assert_eq!(report["uses"][0]["outcome"], "skipped");
-    assert_eq!(report["uses"][0]["reason"], "cleanup does not rewrite Kotlin files");
+    assert_eq!(
+        report["uses"][0]["reason"],
+        "cleanup does not rewrite Kotlin files"
+    );
     assert_eq!(report["uses"][1]["path"], "services/feed/feed.ts");
     assert_eq!(report["uses"][1]["outcome"], "rewritten");
     assert_eq!(report["uses"][1]["method"], "getBooleanValue");
@@ -375,7 +378,10 @@ fn no_commit_only_writes() {
         .assert()
         .success();
     assert_eq!(repo.commit_count(), commits);
-    assert!(repo.read("services/feed/feed.ts").contains("  return 2;\n}\n"));
+    assert!(
+        repo.read("services/feed/feed.ts")
+            .contains("  return 2;\n}\n")
+    );
     assert_eq!(
         repo.git(&["status", "--porcelain"]),
         " M services/feed/feed.ts\n"
