@@ -134,6 +134,14 @@ pub(crate) fn rewrite(
         }
         tree.fill_emptied_blocks(&now, &mut edits);
         let applied = apply(&text, &constants, edits);
+        // Simplification shrinks code; a rule of flagctl.toml that copies what it matches
+        // could double it each round.
+        if applied.text.len() > 4 * src.len() + (256 << 10) {
+            return Err(
+                "the rewrite keeps growing the file (a [[cleanup.rules]] rule?); it is left as it is"
+                    .to_string(),
+            );
+        }
         now = reparse(&now, &text, &applied, rules)?;
         (text, constants) = (applied.text, applied.constants);
     }
@@ -1592,6 +1600,27 @@ mod tests {
             .unwrap();
         let why = rewrite(&rules, "x = feature_on(\"new-ranker\")\n", &winners()).unwrap_err();
         assert!(why.contains("would not parse"), "{why}");
+    }
+
+    #[test]
+    fn a_rule_that_grows_the_file_is_stopped() {
+        // Each round, every `(True, …)` becomes two of them: 2^64 without a bound.
+        let doubling = [CleanupRule {
+            name: None,
+            language: "python".into(),
+            pattern: "(True, $Y)".into(),
+            rewrite: Some("(($Y, $Y), ($Y, $Y))".into()),
+        }];
+        let rules = Rules::with_config(Language::Python, &doubling)
+            .unwrap()
+            .unwrap();
+        let src = "x = (client.get_boolean_value(\"new-ranker\", False), True)\n";
+        let outcome = rewrite(&rules, src, &winners());
+        let why = outcome
+            .clone()
+            .err()
+            .unwrap_or_else(|| format!("{outcome:?}"));
+        assert!(why.contains("keeps growing"), "{why}");
     }
 
     #[test]
