@@ -256,7 +256,8 @@ fn go(dir: &Path, files: &[String]) -> Vec<String> {
             for file in files.iter().filter(|f| f.contains(&format!("_{stage}."))) {
                 std::fs::copy(dir.join(file), package.join(file)).unwrap();
             }
-            let cache = dir.join("gocache");
+            // Kept between runs (target/tmp): a newer Go builds its standard library once.
+            let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gocache");
             let out = Command::new("go")
                 .args(["build", "./..."])
                 .current_dir(&package)
