@@ -6,68 +6,14 @@
 // Benchmarks print their measurements and time them with the clock.
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
-use std::path::Path;
+mod support;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SERVICES: usize = 500;
 const FLAGS_PER_SERVICE: usize = 20;
 const RUNS: usize = 7;
-
-/// Writes a repository whose flags mix every kind, rules, segments, layers and
-/// dependencies, with a sprinkling of findings.
-fn generate(root: &Path) {
-    std::fs::write(
-        root.join("flagctl.toml"),
-        "[segments.sg]\nwhen = [{ attr = \"country\", in = [\"SG\", \"MY\"] }]\n",
-    )
-    .unwrap();
-    for s in 0..SERVICES {
-        let dir = root.join(format!("flags/svc-{s:03}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for f in 0..FLAGS_PER_SERVICE {
-            let key = format!("svc-{s:03}-flag-{f:02}");
-            let day = 1 + (s + f) % 28;
-            let (kind, dates) = match f % 4 {
-                0 => (
-                    "kill-switch",
-                    format!("created = 2026-10-{day:02}\nreview_by = 2027-01-{day:02}"),
-                ),
-                1 => (
-                    "parameter",
-                    format!("created = 2026-10-{day:02}\nreview_by = 2026-12-{day:02}"),
-                ),
-                _ => (
-                    "experiment",
-                    format!("created = 2026-11-{day:02}\nexpires = 2026-12-{day:02}"),
-                ),
-            };
-            let requires = if f % 4 >= 2 {
-                format!("requires = [{{ flag = \"svc-{s:03}-flag-00\", variant = \"on\" }}]\n")
-            } else {
-                String::new()
-            };
-            let layer = if f % 4 >= 2 {
-                let slot = ((f / 4) * 2 + f % 4 - 2) * 10;
-                format!(
-                    "layer = {{ name = \"svc-{s:03}\", range = [{slot}, {}] }}\n",
-                    slot + 10
-                )
-            } else {
-                String::new()
-            };
-            let text = format!(
-                "# generated\ndescription = \"flag {f} of service {s}\"\nkind = \"{kind}\"\nowner = \"team-{}@example.com\"\n{dates}\n\
-                 tags = [\"bench\"]\ncontrols = [\"model:svc-{s:03}\"]\n{requires}{layer}default = \"off\"\n\n\
-                 [variants]\noff = false\non = true\n\n\
-                 [[rules]]\nname = \"internal\"\nwhen = [{{ attr = \"email\", ends_with = \"@example.com\" }}]\nserve = \"on\"\n\n\
-                 [[rules]]\nname = \"sg-rollout\"\nsegment = \"sg\"\nrollout = [{{ variant = \"on\", weight = 10 }}, {{ variant = \"off\", weight = 90 }}]\n",
-                s % 50
-            );
-            std::fs::write(dir.join(format!("{key}.toml")), text).unwrap();
-        }
-    }
-}
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
@@ -76,7 +22,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    generate(dir.path());
+    support::generate_flags(dir.path(), SERVICES, FLAGS_PER_SERVICE);
     let binary = env!("CARGO_BIN_EXE_flagctl");
     let run = || {
         let start = Instant::now();

@@ -1,27 +1,26 @@
 //! Benchmark: `flagctl audit` with its history pass over a generated repository of 2,000
-//! flags and 10,000 commits, against `git log --name-status` over the same history, in
-//! the same run: once with every commit on main, once with the changes arriving by pull
-//! requests merged with `--no-ff`.
+//! flags, against `git log --name-status` over the same history, in the same run, with
+//! the peak memory of each: 10,000 commits on main, the same changes arriving by pull
+//! requests merged with `--no-ff`, and 100,000 commits on main.
 //!
 //! Run with `cargo bench --bench history`. The repository is written by `git fast-import`.
 
 // Benchmarks print their measurements and time them with the clock.
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const FLAGS: usize = 2_000;
-const COMMITS: usize = 10_000;
 const SERVICES: usize = 40;
 const RUNS: usize = 5;
 /// The commits of one pull request, in the history shaped by pull requests.
 const PR_SIZE: usize = 4;
 
-/// A file command of `git fast-import`: `M` (write `text` at `path`) or `D` (delete it).
-type Op = (&'static str, String, String);
+use support::write_commit;
 
 fn flag_text(n: usize, expires_day: usize) -> String {
     format!(
@@ -41,47 +40,7 @@ fn path_of(n: usize, moved: bool) -> String {
     format!("flags/svc-{service:02}/flag-{n:04}.toml")
 }
 
-/// One commit on `branch` after the commit marked `from`, merging the one marked `merge`.
-#[allow(clippy::too_many_arguments)]
-fn write_commit(
-    stream: &mut impl Write,
-    mark: usize,
-    branch: &str,
-    from: Option<usize>,
-    merge: Option<usize>,
-    time: u64,
-    message: &str,
-    ops: &[Op],
-) {
-    writeln!(stream, "commit refs/heads/{branch}\nmark :{mark}").unwrap();
-    writeln!(stream, "author Bench <bench@example.com> {time} +0000\ncommitter Bench <bench@example.com> {time} +0000").unwrap();
-    writeln!(stream, "data {}\n{message}", message.len()).unwrap();
-    if let Some(from) = from {
-        writeln!(stream, "from :{from}").unwrap();
-    }
-    if let Some(merge) = merge {
-        writeln!(stream, "merge :{merge}").unwrap();
-    }
-    for (op, path, text) in ops {
-        if *op == "D" {
-            writeln!(stream, "D {path}").unwrap();
-        } else {
-            writeln!(
-                stream,
-                "M 100644 inline {path}\ndata {}\n{text}",
-                text.len()
-            )
-            .unwrap();
-        }
-    }
-    writeln!(stream).unwrap();
-}
-
-/// One commit adds each flag, then every commit changes one flag (an extension, an edit,
-/// or a move to another service): on main, or with `pull_requests` on branches of
-/// [`PR_SIZE`] commits, each merged into main with `--no-ff`. Returns how many commits
-/// it wrote.
-fn generate(root: &Path, pull_requests: bool) -> usize {
+fn generate(root: &Path, changes: usize, pull_requests: bool) -> usize {
     let status = Command::new("git")
         .args(["init", "-q", "-b", "main"])
         .current_dir(root)
@@ -99,7 +58,7 @@ fn generate(root: &Path, pull_requests: bool) -> usize {
     let mut expires = vec![20usize; FLAGS];
     let start = 1_793_000_000u64; // 2026-10-26
     let (mut mark, mut main, mut branch, mut merged) = (0, None, None, Vec::new());
-    for c in 0..COMMITS {
+    for c in 0..changes {
         let time = start + c as u64 * 60;
         let (message, ops) = if c == 0 {
             (
@@ -162,7 +121,7 @@ fn generate(root: &Path, pull_requests: bool) -> usize {
         );
         branch = Some(mark);
         merged.push(ops);
-        if merged.len() == PR_SIZE || c == COMMITS - 1 {
+        if merged.len() == PR_SIZE || c == changes - 1 {
             // The merge's tree is the branch's: main did not move meanwhile.
             let ops = std::mem::take(&mut merged).concat();
             let message = format!("Merge pull request #{c}");
@@ -191,65 +150,45 @@ fn generate(root: &Path, pull_requests: bool) -> usize {
     mark
 }
 
-fn time(mut command: Command) -> Duration {
-    let start = Instant::now();
-    let out = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    elapsed
-}
-
-fn median(mut times: Vec<Duration>) -> f64 {
-    times.sort();
-    times[times.len() / 2].as_secs_f64() * 1000.0
-}
-
 fn main() {
-    for (shape, pull_requests) in [("on main", false), ("by pull request", true)] {
+    let runs = support::runs(RUNS);
+    for (shape, changes, pull_requests) in [
+        ("on main", 10_000, false),
+        ("by pull request", 10_000, true),
+        ("on main", 100_000, false),
+    ] {
         let mut dir = tempfile::tempdir().unwrap();
         if std::env::var_os("FLAGCTL_BENCH_KEEP").is_some() {
             dir.disable_cleanup(true);
             println!("repository kept at {}", dir.path().display());
         }
         let generated = Instant::now();
-        let commits = generate(dir.path(), pull_requests);
+        let commits = generate(dir.path(), changes, pull_requests);
         println!(
             "generated {FLAGS} flags in {commits} commits {shape} in {:.1} s",
             generated.elapsed().as_secs_f64()
         );
-        let flagctl = || {
+        let mut flagctl = || {
             let mut command = Command::new(env!("CARGO_BIN_EXE_flagctl"));
             command
                 .args(["--as-of", "2026-11-25", "audit", "--format", "json"])
                 .current_dir(dir.path());
             command
         };
-        let git_log = || {
+        let mut git_log = || {
             let mut command = Command::new("git");
             command
                 .args(["log", "--name-status"])
                 .current_dir(dir.path());
             command
         };
-        time(flagctl()); // warm caches
-        time(git_log());
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        for _ in 0..RUNS {
-            ours.push(time(flagctl()));
-            theirs.push(time(git_log()));
-        }
-        let (ours, theirs) = (median(ours), median(theirs));
-        println!(
-            "{shape}: audit with history: {ours:.0} ms; git log --name-status: {theirs:.0} ms; ratio {:.2} (median of {RUNS})",
-            ours / theirs
+        let (ours, theirs) = support::compare(&mut flagctl, &mut git_log, 1, runs);
+        support::report(
+            &format!("audit with history, {commits} commits {shape}"),
+            &ours,
+            "git log --name-status",
+            &theirs,
+            runs,
         );
     }
 }

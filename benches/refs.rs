@@ -1,5 +1,6 @@
 //! Benchmark: `flagctl refs` over a generated tree of 6,000 source files (~100 MB of
-//! Python, TypeScript and Go with OpenFeature SDK calls) and 2,000 flags, against ripgrep
+//! Python, TypeScript and Go; one file in ten reads flags with six OpenFeature SDK calls)
+//! and 2,000 flags, against ripgrep
 //! searching the same keys as fixed strings (`rg -F -f keys`), in the same run: the text
 //! scan alone (`refs --no-parse`) and the whole `refs`, parser step included.
 //!
@@ -17,8 +18,11 @@ const FLAGS: usize = 2_000;
 const FILES: usize = 6_000;
 /// Lines of ordinary code per file: about 17 KB a file.
 const LINES: usize = 280;
-/// SDK calls per file.
+/// SDK calls per file that reads flags.
 const CALLS: usize = 6;
+/// One file in this many reads flags: in a service most code never touches a flag, and
+/// only files with a hit are parsed.
+const READER_EVERY: usize = 10;
 const RUNS: usize = 5;
 
 fn key(n: usize) -> String {
@@ -31,11 +35,12 @@ fn key(n: usize) -> String {
 
 /// One source file of `language` with `CALLS` SDK calls among ordinary code.
 fn source(language: usize, n: usize) -> String {
+    let reads_flags = n.is_multiple_of(READER_EVERY);
     let mut text = String::with_capacity(17_000);
     let call_every = LINES / CALLS;
     for line in 0..LINES {
         let k = key((n * 7 + line * 13) % FLAGS);
-        let is_call = line % call_every == call_every / 2;
+        let is_call = reads_flags && line % call_every == call_every / 2;
         match language {
             0 => {
                 if is_call {

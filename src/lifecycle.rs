@@ -174,7 +174,11 @@ pub fn archive(
     if flag.archived.is_some() {
         bail!("already archived");
     }
-    if kind(flag, config)?.is_temporary() && flag.conclusion.is_none() {
+    // A launched flag is concluded in `doc` with the variant it serves to everyone.
+    if kind(flag, config)?.is_temporary()
+        && flag.conclusion.is_none()
+        && !doc.contains_key("conclusion")
+    {
         bail!(
             "kind `{}` is temporary and not concluded: which variant stays in the code?\n\
              help: `flagctl expire KEY --winner VARIANT` first, then archive it",
@@ -253,9 +257,48 @@ pub struct Plan {
     pub path: String,
     pub changes: Vec<FileChange>,
     pub message: String,
+    /// The commit message's body: the reason, or what the step recorded.
+    pub body: Option<String>,
     /// What the step does, in a sentence.
     pub done: String,
     pub notes: Vec<String>,
+    /// Each flag the step changes (several for `archive KEY…`).
+    pub flags: Vec<Planned>,
+}
+
+/// One flag a step changes.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Planned {
+    pub key: String,
+    /// Where the flag's file is after the step.
+    pub path: String,
+    /// What the step does to it, in a sentence.
+    pub done: String,
+}
+
+/// What `--dry-run` reports: what the step would write and commit. Nothing is written.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct DryRun {
+    pub verb: &'static str,
+    /// Always true: nothing was written or committed.
+    pub dry_run: bool,
+    pub flags: Vec<Planned>,
+    /// The commit message the step would use.
+    pub message: String,
+    /// The unified diff of the files it would change.
+    pub diff: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// What `archive KEY…` (several keys) and `archive --ready` did: every flag archived in
+/// one commit.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ArchivedFlags {
+    pub verb: &'static str,
+    pub flags: Vec<Planned>,
+    #[serde(flatten)]
+    pub applied: Applied,
 }
 
 /// What a step did, as every output format reports it.
@@ -270,6 +313,28 @@ pub struct Done {
 }
 
 impl Plan {
+    /// What the plan would do, without doing it.
+    pub fn dry_run(self) -> DryRun {
+        DryRun {
+            verb: self.verb,
+            dry_run: true,
+            diff: crate::diff::unified(&self.changes),
+            flags: self.flags,
+            message: self.message,
+            notes: self.notes,
+        }
+    }
+
+    /// The report of several flags archived together once the transaction applied it.
+    pub fn archived(self, mut applied: Applied) -> ArchivedFlags {
+        applied.notes.extend(self.notes);
+        ArchivedFlags {
+            verb: self.verb,
+            flags: self.flags,
+            applied,
+        }
+    }
+
     /// The report of the plan once the transaction applied it.
     pub fn done(self, mut applied: Applied) -> Done {
         applied.notes.extend(self.notes);
@@ -292,6 +357,77 @@ pub fn plan(
     step: &Step,
     today: NaiveDate,
     head: Option<&str>,
+) -> anyhow::Result<Plan> {
+    plan_among(repo, key, step, today, head, &[])
+}
+
+/// Plans archiving `keys` in one commit: each flag as [`plan`] archives it alone, except
+/// that flags archived together may require each other. Refuses, naming the flag, when
+/// any of them cannot be archived.
+pub fn plan_archive(
+    repo: &Repo,
+    keys: &[String],
+    step: &Step,
+    today: NaiveDate,
+    head: Option<&str>,
+) -> anyhow::Result<Plan> {
+    let mut plans = Vec::with_capacity(keys.len());
+    for (index, key) in keys.iter().enumerate() {
+        if keys[..index].contains(key) {
+            bail!("`{key}` is named twice");
+        }
+        let plan = plan_among(repo, key, step, today, head, keys);
+        let plan = if keys.len() > 1 {
+            plan.with_context(|| format!("cannot archive `{key}`"))?
+        } else {
+            plan?
+        };
+        plans.push(plan);
+    }
+    let mut plans = plans.into_iter();
+    let Some(first) = plans.next() else {
+        bail!("no flag to archive");
+    };
+    let rest: Vec<Plan> = plans.collect();
+    if rest.is_empty() {
+        return Ok(first);
+    }
+    let all: Vec<Plan> = std::iter::once(first).chain(rest).collect();
+    let keys: Vec<&str> = all.iter().map(|p| p.key.as_str()).collect();
+    let subject = if keys.len() <= 3 {
+        keys.join(", ")
+    } else {
+        format!("{} flags", keys.len())
+    };
+    let body: Vec<String> = all
+        .iter()
+        .map(|p| {
+            let reason = p.body.as_deref().unwrap_or_default().replace("\n\n", " ");
+            format!("- {}: {reason}", p.key)
+        })
+        .collect();
+    let body = body.join("\n");
+    Ok(Plan {
+        verb: step.verb(),
+        key: keys.join(", "),
+        path: all[0].path.clone(),
+        changes: all.iter().flat_map(|p| p.changes.iter().cloned()).collect(),
+        message: format!("flagctl archive: {subject}\n\n{body}\n"),
+        body: Some(body),
+        done: format!("archived {}", keys.join(", ")),
+        notes: all.iter().flat_map(|p| p.notes.iter().cloned()).collect(),
+        flags: all.into_iter().flat_map(|p| p.flags).collect(),
+    })
+}
+
+/// [`plan`], where the flags `together` are archived in the same commit.
+fn plan_among(
+    repo: &Repo,
+    key: &str,
+    step: &Step,
+    today: NaiveDate,
+    head: Option<&str>,
+    together: &[String],
 ) -> anyhow::Result<Plan> {
     let file = repo.lookup(key)?;
     if file.archived {
@@ -367,13 +503,24 @@ pub fn plan(
             ("enabled again".into(), reason.clone())
         }
         Step::Archive { results, force } => {
-            let dependants = dependants(repo, key);
+            let dependants: Vec<String> = dependants(repo, key)
+                .into_iter()
+                .filter(|d| !together.contains(d))
+                .collect();
             if !dependants.is_empty() && !force {
                 bail!(
                     "{} require `{key}`; archived, it would no longer serve them and their evaluation would change\n\
                      help: remove those requirements first, or pass --force",
                     dependants.join(", ")
                 );
+            }
+            // What a launched flag serves to everyone is its winner: it is known.
+            let launched = match (&flag.conclusion, kind(flag, config)?.is_temporary()) {
+                (None, true) => crate::readiness::launched(flag),
+                _ => None,
+            };
+            if let Some(launched) = &launched {
+                expire(&mut doc, flag, config, &launched.variant, None, today)?;
             }
             archive(&mut doc, flag, config, today, head, results.as_deref())?;
             path = format!(
@@ -383,9 +530,13 @@ pub fn plan(
             if repo.root.join(&path).exists() {
                 bail!("{path} already exists; remove or rename it first");
             }
-            let mut body = match &flag.conclusion {
-                Some(c) => format!("Concluded {} with winner {}.", c.date, c.winner),
-                None => "Retired without a conclusion.".to_string(),
+            let mut body = match (&flag.conclusion, &launched) {
+                (Some(c), _) => format!("Concluded {} with winner {}.", c.date, c.winner),
+                (None, Some(l)) => format!(
+                    "Concluded {today} with winner {}: it served it to everyone ({}).",
+                    l.variant, l.how
+                ),
+                (None, None) => "Retired without a conclusion.".to_string(),
             };
             if let Some(r) = results {
                 body.push_str(&format!("\n\n{r}"));
@@ -396,7 +547,14 @@ pub fn plan(
                     dependants.join(", ")
                 ));
             }
-            (format!("moved to {path}"), Some(body))
+            let done = match &launched {
+                Some(l) => format!(
+                    "concluded with winner `{}` (it served it to everyone) and moved to {path}",
+                    l.variant
+                ),
+                None => format!("moved to {path}"),
+            };
+            (done, Some(body))
         }
     };
     let text = crate::edit::line_endings_of(&file.source.text, doc.to_string());
@@ -425,16 +583,22 @@ pub fn plan(
             after: None,
         });
     }
-    let message = match body {
+    let message = match &body {
         Some(body) => format!("flagctl {verb}: {key}\n\n{body}\n"),
         None => format!("flagctl {verb}: {key}\n"),
     };
     Ok(Plan {
         verb,
         key: key.to_string(),
+        flags: vec![Planned {
+            key: key.to_string(),
+            path: path.clone(),
+            done: done.clone(),
+        }],
         path,
         changes,
         message,
+        body,
         done,
         notes,
     })

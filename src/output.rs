@@ -115,6 +115,9 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Visible<F> {
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (index, c) in fragment.char_indices() {
             if is_hidden(c) {

@@ -65,6 +65,7 @@ pub fn digests(repo: &Repo, today: NaiveDate, within: u32) -> Vec<Digest> {
         today,
         history: None,
         refs: None,
+        added: None,
     };
     audit(&ctx, &mut sink);
     let findings = sink.into_findings();

@@ -809,3 +809,76 @@ fn simulate_reports_shares_next_to_weights_with_a_chi_square_test() {
     assert_eq!(from_file["contexts"], 2_000);
     assert_eq!(from_file["seed"], Value::Null);
 }
+
+#[test]
+fn the_first_bad_line_of_a_large_contexts_file_is_the_error_and_nothing_is_printed() {
+    let repo = repo();
+    let mut text = String::new();
+    for line in 1..=60_000 {
+        match line {
+            30_001 => text.push_str("{\"targetingKey\": \"u\", \"skip\": 1e400}\n"),
+            45_000 => text.push_str("[1, 2]\n"),
+            59_999 => text.push_str("{\n"),
+            _ => text.push_str(&format!(
+                "{{\"targetingKey\": \"u{line}\", \"country\": \"SG\", \"unread\": {{\"a\": [1, \"x\"]}}}}\n"
+            )),
+        }
+    }
+    repo.write("bad.jsonl", &text);
+    for _ in 0..3 {
+        for args in [&["eval", "--all"][..], &["simulate", "layer-low"][..]] {
+            let out = repo
+                .flagctl(args)
+                .args(["--contexts", "bad.jsonl", "--format", "json"])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            let error: Value = serde_json::from_str(&stdout).expect("one JSON document");
+            assert_eq!(
+                error["error"]["message"],
+                "bad.jsonl:30001: not JSON (number out of range at line 1 column 35)",
+                "{args:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lines_of_contexts_go_over_the_command_line_context() {
+    let repo = repo();
+    repo.write(
+        "lines.jsonl",
+        "{\"targetingKey\": \"u1\"}\n{\"targetingKey\": \"u1\", \"country\": null}\n{\"targetingKey\": \"u1\", \"country\": \"MY\", \"other\": [1]}\n",
+    );
+    let lines = evaluations(
+        &repo,
+        &["--all", "--ctx", "country=SG", "--contexts", "lines.jsonl"],
+    );
+    for (number, ctx) in [
+        (1, r#"{"targetingKey": "u1", "country": "SG"}"#),
+        (2, r#"{"targetingKey": "u1", "country": null}"#),
+        (
+            3,
+            r#"{"targetingKey": "u1", "country": "MY", "other": [1]}"#,
+        ),
+    ] {
+        repo.write("ctx.json", ctx);
+        let single = eval_json(&repo, &["--all", "--ctx-file", "ctx.json"]);
+        let expected: Vec<(u64, String, Value, Value)> = single["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    number,
+                    f["flag"].as_str().unwrap().to_owned(),
+                    f["variant"].clone(),
+                    f["value"].clone(),
+                )
+            })
+            .collect();
+        let got: Vec<_> = lines.iter().filter(|l| l.0 == number).cloned().collect();
+        assert_eq!(got, expected, "line {number}");
+    }
+}

@@ -97,6 +97,10 @@ fn every_bad_file_draws_a_finding_and_nothing_panics() {
     run(&repo, &["validate"]);
     run(&repo, &["list"]);
     run(&repo, &["audit"]);
+    for format in ["markdown", "html", "json"] {
+        run(&repo, &["report", "--refs", "--format", format]);
+    }
+    run(&repo, &["archive", "--ready", "--dry-run"]);
     let (_, stdout, _) = run(&repo, &["audit", "--format", "json"]);
     let json: Value = serde_json::from_str(&stdout).unwrap();
     let flagged: Vec<&str> = json["findings"]

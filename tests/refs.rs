@@ -228,3 +228,57 @@ fn audit_refs_reports_each_code_rule_on_its_flag_and_line() {
         .collect();
     insta::assert_debug_snapshot!("refs_fixture_audit", findings);
 }
+
+/// The example repository with its services, in a git repository of its own.
+fn example_with_services() -> TestRepo {
+    let repo = TestRepo::new();
+    common::copy_example(repo.path());
+    let root = common::example_repo();
+    std::fs::create_dir_all(repo.path().join("examples")).unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(root.join("examples/services"))
+        .arg(repo.path().join("examples"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    repo.commit_all_at("example", "2026-11-20");
+    repo
+}
+
+#[test]
+fn refs_and_audit_refs_of_the_example_read_as_people_see_them() {
+    let repo = example_with_services();
+    let refs = repo.flagctl(&["refs"]).output().unwrap();
+    assert!(refs.status.success());
+    insta::assert_snapshot!(
+        "example_refs_human",
+        String::from_utf8(refs.stdout).unwrap()
+    );
+    let audit = repo
+        .flagctl(&[
+            "audit",
+            "--refs",
+            "--allow",
+            "expiring-soon",
+            "--allow",
+            "review-due-soon",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(audit.status.code(), Some(1));
+    let text = String::from_utf8(audit.stdout).unwrap();
+    for rule in [
+        "unused-flag",
+        "archived-flag-referenced",
+        "unknown-flag-referenced",
+        "type-mismatch",
+        "default-mismatch",
+    ] {
+        assert!(
+            text.contains(&format!("[{rule}]")),
+            "{rule} missing:\n{text}"
+        );
+    }
+    insta::assert_snapshot!("example_audit_refs_human", text);
+}

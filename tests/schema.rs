@@ -137,6 +137,31 @@ fn outputs_of_a_test_repository_fit_the_schema() {
         "export",
         &stdout(repo.flagctl(&["export", "--verify", "50", "--format", "json"])),
     );
+    // Code that read a flag until a commit removed the read, and a change that adds one.
+    repo.write(
+        "src/app.py",
+        "on = client.get_boolean_value(\"ranker-v2\", False)\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "read ranker-v2"]);
+    repo.write("src/app.py", "on = False\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "stop reading ranker-v2"]);
+    let refs = stdout(repo.flagctl(&["refs", "--format", "json"]));
+    let parsed: Value = serde_json::from_str(&refs).unwrap();
+    assert_eq!(
+        parsed["flags"][1]["last_use_removed"]["summary"],
+        "stop reading ranker-v2"
+    );
+    assert_fits("refs", &refs);
+    repo.write(
+        "src/app.py",
+        "on = client.get_boolean_value(\"other\", False)\n",
+    );
+    let diff = stdout(repo.flagctl(&["refs", "--base", "HEAD~1", "--format", "json"]));
+    let parsed: Value = serde_json::from_str(&diff).unwrap();
+    assert_eq!(parsed["added"][0]["flag"], "other", "{diff}");
+    assert_fits("refs-base", &diff);
     repo.write("flagctl.toml", "[policy]\nwarn_dayz = 3\n");
     assert_fits(
         "findings",
@@ -146,4 +171,33 @@ fn outputs_of_a_test_repository_fit_the_schema() {
         "error",
         &stdout(repo.flagctl(&["history", "x", "--format", "json"])),
     );
+}
+
+#[test]
+fn report_and_bulk_archive_fit_the_schema() {
+    assert_fits(
+        "report",
+        &stdout(on_example(&["report", "--format", "json"])),
+    );
+    let repo = TestRepo::new();
+    repo.write("flagctl.toml", "");
+    let concluded = |created| {
+        experiment("me@example.com", created, "2026-09-30")
+            + "\n[conclusion]\ndate = 2026-09-20\nwinner = \"on\"\nremove_by = 2026-10-20\n"
+    };
+    repo.write("flags/s/a.toml", &concluded("2026-09-01"));
+    repo.write("flags/s/b.toml", &concluded("2026-09-02"));
+    repo.commit_all_at("flags", "2026-09-20");
+    let report = stdout(repo.flagctl(&["report", "--refs", "--format", "json"]));
+    assert_fits("report", &report);
+    assert!(report.contains("\"ready-to-archive\""), "{report}");
+    assert_fits(
+        "dry-run",
+        &stdout(repo.flagctl(&["archive", "a", "--dry-run", "--format", "json"])),
+    );
+    assert_fits(
+        "lifecycle-many",
+        &stdout(repo.flagctl(&["archive", "--ready", "--format", "json"])),
+    );
+    assert!(repo.path().join("flags/_archive/s/b.toml").exists());
 }

@@ -216,3 +216,15 @@ fn audit_sarif_of_an_invalid_config() {
     );
     insta::assert_snapshot!("audit_invalid_config_sarif", sarif);
 }
+
+#[test]
+fn report_of_the_example_in_markdown_and_html() {
+    let markdown = stdout(on_example(&["report", "--format", "markdown"]), 0);
+    insta::assert_snapshot!("report_example_markdown", markdown);
+    // The page's structure and text: the stylesheet and the charts' SVG are left out.
+    let html = stdout(on_example(&["report", "--format", "html"]), 0);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"(?s)<style>.*?</style>", "<style>[stylesheet]</style>");
+    settings.add_filter(r"(?s)<svg .*?</svg>", "[svg chart]");
+    settings.bind(|| insta::assert_snapshot!("report_example_html", html));
+}

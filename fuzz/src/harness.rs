@@ -157,6 +157,7 @@ pub fn checks(data: &[u8]) -> usize {
         today: today(),
         history: None,
         refs: None,
+        added: None,
     };
     audit(&ctx, &mut sink);
     let findings = sink.into_findings();
@@ -171,6 +172,7 @@ pub fn checks(data: &[u8]) -> usize {
         as_of: today(),
         files: &repo.files,
         config: None,
+        code: &[],
         findings: &findings,
         notes: &notes,
         failure: None,

@@ -26,7 +26,10 @@ pub fn check_files(repo: &Repo, sink: &mut Sink) {
             }
             Ok(flag) => unknown_kind(repo, file, &flag.kind, sink),
         }
-        if let (Err(_), Some(kind)) = (&file.flag, named_kind(&file.source.text)) {
+        // Only a file that does not parse is read again for its kind.
+        if file.flag.is_err()
+            && let Some(kind) = named_kind(&file.source.text)
+        {
             unknown_kind(repo, file, &kind, sink);
         }
         if !file.key.is_empty() {

@@ -7,6 +7,7 @@ mod conflicts;
 mod dependencies;
 mod files;
 mod history;
+mod launched;
 mod lifecycle;
 mod owners;
 mod refs;
@@ -26,6 +27,9 @@ pub struct AuditCtx<'a> {
     pub history: Option<&'a crate::history::History>,
     /// The code references, with `audit --refs`: enables the code rules.
     pub refs: Option<&'a crate::refs::Scan>,
+    /// The references a change adds, with `audit --refs --base REV`: enables
+    /// `finished-flag-referenced`.
+    pub added: Option<&'a [crate::refs::diff::RefChange]>,
 }
 
 impl AuditCtx<'_> {
@@ -46,6 +50,7 @@ pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
     check_files(ctx.repo, sink);
     owners::check(ctx, sink);
     lifecycle::check(ctx, sink);
+    launched::check(ctx, sink);
     services::check(ctx, sink);
     conflicts::check(ctx, sink);
     dependencies::check(ctx, sink);
@@ -54,6 +59,9 @@ pub fn audit(ctx: &AuditCtx, sink: &mut Sink) {
     }
     if let Some(scan) = ctx.refs {
         refs::check(ctx, scan, sink);
+    }
+    if let Some(added) = ctx.added {
+        refs::check_added(ctx, added, sink);
     }
 }
 
@@ -77,6 +85,10 @@ pub struct Finding {
     /// Byte range in the file, for rendering the offending lines.
     #[serde(skip)]
     pub span: Range<usize>,
+    /// The line of code a finding about code points at (trimmed): with the path, what
+    /// tells it from another across a change (`audit --base`), whatever its line number.
+    #[serde(skip)]
+    pub code: Option<String>,
 }
 
 /// Collects findings, applying the configured severities.
@@ -228,6 +240,7 @@ impl Finding {
             message: message.into(),
             help: None,
             span,
+            code: None,
         }
     }
 

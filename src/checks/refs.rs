@@ -1,12 +1,63 @@
 //! `unused-flag`, `archived-flag-referenced`, `unknown-flag-referenced`, `type-mismatch`
-//! and `default-mismatch`: the flags against the code that reads them (`audit --refs`).
+//! and `default-mismatch`: the flags against the code that reads them (`audit --refs`);
+//! `finished-flag-referenced`: the uses a change adds (`audit --refs --base REV`).
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
 use super::{AuditCtx, Finding, RuleId, Sink};
+use crate::deadline::{Due, next_deadline};
 use crate::model::Flag;
+use crate::refs::diff::RefChange;
 use crate::refs::{Reference, Scan, ValueType};
 use crate::repo::FlagFile;
+
+/// `finished-flag-referenced`: each use a change adds of a live flag that is past its
+/// expiry or concluded. (Archived flags are `archived-flag-referenced`, wherever used.)
+pub fn check_added(ctx: &AuditCtx, added: &[RefChange], sink: &mut Sink) {
+    let live: HashMap<&str, (&FlagFile, &Flag)> = ctx
+        .active()
+        .map(|(file, flag)| (file.key.as_str(), (file, flag)))
+        .collect();
+    for change in added.iter().filter(|c| c.reference.kind.is_use()) {
+        let Some(&(file, flag)) = live.get(change.flag.as_str()) else {
+            continue;
+        };
+        // A flag of an undeclared kind has no deadline (`unknown-kind` reports it).
+        let Some(deadline) = next_deadline(flag, &ctx.repo.config, ctx.today) else {
+            continue;
+        };
+        let expired = deadline.due == Due::Expiry && deadline.is_overdue();
+        if !(expired || deadline.due == Due::Removal) {
+            continue;
+        }
+        let key = &file.key;
+        let reference = &change.reference;
+        let help = match &flag.conclusion {
+            Some(conclusion) => format!(
+                "remove this use: the flag serves its winner `{}` to everyone until it is removed; `flagctl cleanup {key}` rewrites its uses to the winner",
+                conclusion.winner
+            ),
+            None => format!(
+                "remove this use: the flag is due to be concluded and removed (`flagctl expire {key} --winner VARIANT`, then `flagctl cleanup {key}` rewrites its uses to the winner); if it goes on, `flagctl extend {key}` it with a reason"
+            ),
+        };
+        sink.push(
+            Finding::in_code(
+                RuleId::FinishedFlagReferenced,
+                file,
+                reference,
+                format!(
+                    "this change adds a use of `{key}`{}, which is finished: {}",
+                    how(reference),
+                    deadline.describe(flag)
+                ),
+            )
+            .with_help(Some(help)),
+        );
+    }
+}
 
 pub fn check(ctx: &AuditCtx, scan: &Scan, sink: &mut Sink) {
     for (file, flag) in ctx.repo.flags() {
@@ -68,7 +119,7 @@ pub fn check(ctx: &AuditCtx, scan: &Scan, sink: &mut Sink) {
                         file,
                         reference,
                         format!(
-                            "`{}` reads {} value, but `{}` serves {} values: this call always gets its own default",
+                            "`{}` reads {} values, but `{}` serves {} values: this call always gets its own default",
                             reference.method.as_deref().unwrap_or("the call"),
                             type_name(read),
                             file.key,
@@ -125,6 +176,7 @@ pub fn check(ctx: &AuditCtx, scan: &Scan, sink: &mut Sink) {
                 message: format!("`{}` is no flag{}", unknown.key, how(reference)),
                 help: None,
                 span: reference.span.clone(),
+                code: Some(reference.text.clone()),
             }
             .with_help(Some(match near {
                 Some(near) => format!("did you mean `{near}`?"),
@@ -192,12 +244,12 @@ fn compatible(read: ValueType, served: ValueType) -> bool {
 
 fn type_name(value: ValueType) -> &'static str {
     match value {
-        ValueType::Boolean => "a boolean",
-        ValueType::String => "a string",
-        ValueType::Integer => "an integer",
-        ValueType::Float => "a float",
-        ValueType::Number => "a number",
-        ValueType::Object => "an object",
+        ValueType::Boolean => "boolean",
+        ValueType::String => "string",
+        ValueType::Integer => "integer",
+        ValueType::Float => "float",
+        ValueType::Number => "number",
+        ValueType::Object => "object",
     }
 }
 
@@ -222,6 +274,7 @@ impl Finding {
         finding.line = reference.line;
         finding.column = reference.column;
         finding.span = reference.span.clone();
+        finding.code = Some(reference.text.clone());
         finding
     }
 }

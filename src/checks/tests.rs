@@ -53,6 +53,8 @@ struct Inline {
     files: Vec<(String, String)>,
     history: Option<History>,
     refs: Option<crate::refs::Scan>,
+    /// The references a change adds (`audit --refs --base`).
+    added: Option<Vec<crate::refs::diff::RefChange>>,
 }
 
 impl Inline {
@@ -65,6 +67,7 @@ impl Inline {
                 .collect(),
             history: None,
             refs: None,
+            added: None,
         }
     }
 
@@ -89,6 +92,7 @@ impl Inline {
             today: today(),
             history: self.history.as_ref(),
             refs: self.refs.as_ref(),
+            added: self.added.as_deref(),
         };
         audit(&ctx, &mut sink);
         sink.into_findings()
@@ -747,6 +751,8 @@ fn every_published_rule_is_emitted_by_some_check() {
         depth_repo(),
         history_repo(),
         refs_repo(),
+        finished_repo(),
+        launched_repo(),
     ];
     let mut emitted: BTreeSet<String> = repos
         .iter()
@@ -840,6 +846,101 @@ fn code_reads_live_flags_by_their_keys_types_and_defaults() {
             "default-mismatch warning used:7",
             "unused-flag warning commented:1",
             "unused-flag warning unread:1",
+        ]
+    );
+}
+
+// ---- The uses a change adds: finished-flag-referenced --------------------------------
+
+/// The flags of [`expiry_files`], a kill switch past its review, and a change to the code
+/// that adds a use of each after a use of `expired` that was there before.
+fn finished_repo() -> Inline {
+    let mut files = expiry_files();
+    files.extend(review_files().into_iter().take(1));
+    let mut targets: Vec<crate::refs::Target> = files
+        .iter()
+        .map(|(path, _)| crate::refs::Target {
+            key: path.rsplit('/').next().unwrap_or(path).to_string(),
+            archived: path.starts_with("_archive/"),
+        })
+        .collect();
+    targets.sort_by(|a, b| a.key.cmp(&b.key));
+    let before = "a = get(\"expired\")\n";
+    let after = toml(
+        "a = get(\"expired\")\n\
+         b = get(\"expired\")\n\
+         c = get(\"expires-today\")\n\
+         d = get(\"removal-today\")\n\
+         e = get(\"removal-overdue\")\n\
+         f = get(\"archived\")\n\
+         g = get(\"review-overdue\")\n",
+    );
+    let scan = |code: &str| {
+        crate::refs::scan_texts(&targets, &Default::default(), &[("app.py", code)])
+            .expect("a valid [refs] table")
+    };
+    let mut repo = Inline::new(None, files);
+    repo.added = Some(crate::refs::diff::diff(&scan(before), &scan(&after)).added);
+    repo
+}
+
+#[test]
+fn a_change_that_adds_a_use_of_an_expired_or_concluded_flag_fails() {
+    let fired: Vec<String> = finished_repo()
+        .fired()
+        .into_iter()
+        .filter(|f| f.starts_with("finished-flag-referenced"))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            "finished-flag-referenced error expired:2",
+            "finished-flag-referenced error removal-today:4",
+            "finished-flag-referenced error removal-overdue:5",
+        ]
+    );
+}
+
+// ---- Launched: a live temporary flag serving one variant to everyone -----------------
+
+fn launched_repo() -> Inline {
+    let full = "[[rules]]\nname = \"all\"\nrollout = [{ variant = \"on\", weight = 100 }, { variant = \"off\", weight = 0 }]\n";
+    let split = "[[rules]]\nrollout = [{ variant = \"on\", weight = 90 }, { variant = \"off\", weight = 10 }]\n";
+    let qa = "[[rules]]\nwhen = [{ attr = \"email\", ends_with = \"@x.com\" }]\nserve = \"on\"\n";
+    Inline::new(
+        None,
+        vec![
+            // Line 10: the rule that serves `on` to everyone.
+            ("search/rolled-out", experiment("") + full),
+            (
+                "search/agreeing",
+                experiment("") + qa + "[[rules]]\nserve = \"on\"\n",
+            ),
+            // Near misses: a split, a rule with conditions, no rules, a kill, a
+            // conclusion, a permanent flag, an archived flag.
+            ("search/split", experiment("") + split),
+            ("search/qa-only", experiment("") + qa),
+            ("search/no-rules", experiment("")),
+            ("search/killed", experiment("state = \"disabled\"") + full),
+            (
+                "search/concluded",
+                experiment("")
+                    + full
+                    + "[conclusion]\ndate = 2026-11-20\nwinner = \"on\"\nremove_by = 2026-12-20\n",
+            ),
+            ("ops/switch", kill_switch("") + full),
+            ("_archive/search/old", experiment("") + full),
+        ],
+    )
+}
+
+#[test]
+fn a_temporary_flag_serving_one_variant_to_everyone_is_launched() {
+    assert_eq!(
+        launched_repo().fired(),
+        [
+            "launched warning agreeing:13",
+            "launched warning rolled-out:10",
         ]
     );
 }

@@ -25,9 +25,7 @@ pub struct Args {
     /// and files to rewrite (default: `paths` of [refs] in flagctl.toml)
     #[arg(value_name = "KEY|PATH", required = true)]
     args: Vec<String>,
-    /// Print the diff and the table of uses; write nothing
-    #[arg(long)]
-    dry_run: bool,
+    /// `--dry-run` prints the diff and the table of uses, and writes nothing
     #[command(flatten)]
     commit: CommitArgs,
 }
@@ -69,7 +67,7 @@ pub struct FileCleaned {
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     require_format(ctx, "cleanup", &[Format::Human, Format::Json])?;
     let root = ctx.root_for_change("cleanup")?;
-    let transaction = if args.dry_run {
+    let transaction = if args.commit.dry_run {
         None
     } else {
         Some(Transaction::begin(&root, args.commit.options())?)
@@ -104,7 +102,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             tell!("note: {note}");
         }
     }
-    emit(ctx, &cleaned(plan, applied, args.dry_run))?;
+    emit(ctx, &cleaned(plan, applied, args.commit.dry_run))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -221,11 +219,11 @@ impl Output for Cleaned {
                 "{}: {} of {} rewritten to `{}` ({}), {} skipped; {}, +{} −{} lines",
                 s.flag,
                 s.rewritten,
-                counted(s.uses, "use"),
+                plural(s.uses, "use"),
                 s.variant,
                 flag.value,
                 s.skipped,
-                counted(s.files, "file"),
+                plural(s.files, "file"),
                 s.lines_added,
                 s.lines_removed
             )?;
@@ -261,7 +259,7 @@ impl Output for Cleaned {
                 out,
                 "committed {} ({})",
                 short_id(commit),
-                counted(self.files.len(), "file")
+                plural(self.files.len(), "file")
             ),
             (None, Some(why)) => writeln!(out, "{why}"),
             (None, None) => Ok(()),
@@ -280,10 +278,10 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 }
 
 /// `1 file`, `2 files`.
-fn counted(n: usize, noun: &str) -> String {
+fn plural(n: usize, word: &str) -> String {
     if n == 1 {
-        format!("1 {noun}")
+        format!("1 {word}")
     } else {
-        format!("{n} {noun}s")
+        format!("{n} {word}s")
     }
 }

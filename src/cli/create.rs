@@ -86,6 +86,11 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
             );
         }
     }
+    if args.commit.dry_run {
+        bail!(
+            "`create` has no --dry-run\nhelp: `flagctl create … --no-commit` writes the file without committing it, to look at first"
+        );
+    }
     let request = Request {
         key: args.key.unwrap_or_default(),
         service: args.service.unwrap_or_default(),

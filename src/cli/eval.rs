@@ -17,8 +17,8 @@ use super::output::{Output, emit};
 use super::terminal::{self, tell};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
-    ConditionCheck, Context, EvalError, FlagSet, FlagType, Fractional, Reason, Resolution, State,
-    Step, TARGETING_KEY, insert_path, numbered_lines, parse_context,
+    ConditionCheck, Context, ContextReader, EvalError, FlagSet, FlagType, Fractional, Piece, Reads,
+    Reason, Resolution, State, Step, TARGETING_KEY, insert_path, parse_context, pieces,
 };
 use flagctl::repo::{Repo, Revision};
 
@@ -215,8 +215,27 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         None => source.set.evaluate(key, context),
     };
     if let Some(path) = &args.contexts {
-        let contexts = read_contexts(path)?;
-        evaluate_lines(ctx, &evaluate, &keys, &base, &contexts)?;
+        let text = read_lines_file(path)?;
+        let pieces = pieces(&text, PIECE_BYTES);
+        // Every line is checked before anything is printed: a bad line stops the command
+        // with nothing on stdout, naming the first bad line.
+        let nothing = Reads::Members(Vec::new());
+        let first_bad = pieces
+            .par_iter()
+            .map_init(
+                || ContextReader::new(&nothing),
+                |reader, piece| {
+                    piece
+                        .lines()
+                        .find_map(|(number, line)| context_line(path, number, line, reader).err())
+                },
+            )
+            .find_map_first(|error| error);
+        if let Some(error) = first_bad {
+            return Err(error);
+        }
+        let reads = Reads::of(&source.set, keys.iter().map(String::as_str));
+        evaluate_lines(ctx, &evaluate, &keys, &base, (path, &pieces), &reads)?;
         return Ok(status);
     }
     let mut evaluations: Vec<Evaluation<'_>> = keys
@@ -383,15 +402,15 @@ impl LinesTable {
         ]))
     }
 
-    fn add(&mut self, line: usize, flag: &str, resolution: &Resolution<'_>) {
-        self.0.add_row(vec![
+    fn row(line: usize, flag: &str, resolution: &Resolution<'_>) -> Vec<String> {
+        vec![
             line.to_string(),
             flag.to_owned(),
             resolution.variant.unwrap_or("-").to_owned(),
             resolution.value.map(Value::to_string).unwrap_or_default(),
             reason_text(resolution),
             resolution.rule.unwrap_or("").to_owned(),
-        ]);
+        ]
     }
 
     /// Values are cut first, then keys and rule names.
@@ -421,58 +440,92 @@ fn base_context(args: &Args) -> anyhow::Result<Context> {
     Ok(context)
 }
 
-/// The contexts of a JSON Lines file with their line numbers (from 1), read in parallel;
-/// blank lines are skipped. A bad line is the error, naming its number.
-pub fn read_contexts(path: &Path) -> anyhow::Result<Vec<(usize, Context)>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    numbered_lines(&text)
-        .par_iter()
-        .map(|&(number, line)| Ok((number, context_line(path, number, line)?)))
-        .collect()
+/// The text of a JSON Lines file of contexts.
+pub fn read_lines_file(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// One line of a JSON Lines file of contexts.
-pub fn context_line(path: &Path, number: usize, line: &str) -> anyhow::Result<Context> {
-    parse_context(line).map_err(|e| anyhow::anyhow!("{}:{number}: {e}", path.display()))
+/// Reads one line of a JSON Lines file of contexts; a bad line is the error, naming the
+/// file and the line's number.
+pub fn context_line<'c>(
+    path: &Path,
+    number: usize,
+    line: &str,
+    reader: &'c mut ContextReader,
+) -> anyhow::Result<&'c Context> {
+    reader
+        .read(line)
+        .map_err(|e| anyhow::anyhow!("{}:{number}: {e}", path.display()))
 }
+
+/// The bytes of a contexts file one task reads: enough lines to amortise a task, few
+/// enough to share the work between cores.
+pub const PIECE_BYTES: usize = 64 << 10;
+
+/// Tasks whose output is held before it is written in order: bounds the memory.
+const TASKS_IN_FLIGHT: usize = 32;
 
 /// One result per line and flag: JSON Lines (each line as it is, without the envelope:
-/// a stream of records), or an aligned table for people.
+/// a stream of records), or an aligned table for people. Lines are evaluated on every
+/// core, a batch at a time, and their results written in the order of the file.
 fn evaluate_lines<'f>(
     ctx: &Ctx,
-    evaluate: &dyn Fn(&str, &Context) -> Resolution<'f>,
+    evaluate: &(dyn Fn(&str, &Context) -> Resolution<'f> + Sync),
     keys: &[String],
     base: &Context,
-    contexts: &[(usize, Context)],
+    (path, pieces): (&Path, &[Piece]),
+    reads: &Reads,
 ) -> anyhow::Result<()> {
     let mut out = terminal::stdout(false, true);
     let json = ctx.format() == Format::Json;
     let mut table = (!json).then(LinesTable::new);
-    let mut merged = base.clone();
-    for (line, context) in contexts {
-        let context = if base.is_empty() {
-            context
-        } else {
-            merged.clone_from(base);
-            merged.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
-            &merged
-        };
-        for key in keys {
-            let resolution = evaluate(key, context);
-            match &mut table {
-                Some(table) => table.add(*line, key, &resolution),
-                None => {
-                    let result = EvalLine {
-                        line: *line,
-                        flag: key,
-                        variant: resolution.variant,
-                        value: resolution.value,
-                        reason: resolution.reason,
-                        error: resolution.error,
-                    };
-                    flagctl::output::write_json_line(&mut out, &result)?;
-                    writeln!(out)?;
+    // What one task writes: JSON text, or the rows of the table.
+    // Buffers of text written, for the tasks that follow: fresh memory for each would
+    // have the system zero its pages again, for every piece of the file.
+    let spare: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+    // What one task does: its lines' results as JSON text, or as rows of the table.
+    let task = |(reader, merged, tails): &mut (ContextReader, Context, Tails<'f>),
+                piece: &Piece| {
+        let mut text = spare.lock().ok().and_then(|mut spare| spare.pop());
+        let (mut text, mut rows) = (text.take().unwrap_or_default(), Vec::new());
+        for (number, line) in piece.lines() {
+            let mut context = context_line(path, number, line, reader)?;
+            if !base.is_empty() {
+                merged.clone_from(base);
+                merged.extend(reader.present().map(|(k, v)| (k.clone(), v.clone())));
+                context = &*merged;
+            }
+            for (index, key) in keys.iter().enumerate() {
+                let resolution = evaluate(key, context);
+                if json {
+                    tails.write(&mut text, number, index, key, resolution)?;
+                } else {
+                    rows.push(LinesTable::row(number, key, &resolution));
+                }
+            }
+        }
+        anyhow::Ok((text, rows))
+    };
+    for batch in pieces.chunks(TASKS_IN_FLIGHT) {
+        let done: Vec<(Vec<u8>, Vec<Vec<String>>)> = batch
+            .par_iter()
+            .map_init(
+                || {
+                    let tails = Tails(keys.iter().map(|_| Vec::new()).collect());
+                    (ContextReader::new(reads), Context::new(), tails)
+                },
+                task,
+            )
+            .collect::<anyhow::Result<_>>()?;
+        for (mut text, rows) in done {
+            out.write_all(&text)?;
+            text.clear();
+            if let Ok(mut spare) = spare.lock() {
+                spare.push(text);
+            }
+            if let Some(table) = &mut table {
+                for row in rows {
+                    table.0.add_row(row);
                 }
             }
         }
@@ -482,6 +535,97 @@ fn evaluate_lines<'f>(
     }
     out.flush()?;
     Ok(())
+}
+
+/// Per flag, the JSON of an [`EvalLine`] after its line number, for each outcome met so
+/// far: lines of many contexts repeat a few outcomes, and copying one beats serialising
+/// it again. An outcome is its variant and value, compared by address (both are the flag
+/// set's own), and its reason; a failed evaluation is serialised each time.
+struct Tails<'f>(Vec<Vec<Tail<'f>>>);
+
+struct Tail<'f> {
+    variant: Option<&'f str>,
+    value: Option<&'f Value>,
+    reason: Reason,
+    json: Vec<u8>,
+}
+
+/// How serde starts an [`EvalLine`] of line 0: what a [`Tail`] follows.
+const LINE_ZERO: &[u8] = br#"{"line":0,"#;
+
+impl<'f> Tails<'f> {
+    /// Writes the JSON line of `flag` (the `index`th) for line `number`.
+    fn write(
+        &mut self,
+        text: &mut Vec<u8>,
+        number: usize,
+        index: usize,
+        flag: &str,
+        resolution: Resolution<'f>,
+    ) -> anyhow::Result<()> {
+        let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        let tails = &mut self.0[index];
+        let known = tails.iter().position(|tail| {
+            same(tail.variant, resolution.variant)
+                && tail.value.map(std::ptr::from_ref) == resolution.value.map(std::ptr::from_ref)
+                && tail.reason == resolution.reason
+        });
+        let line = |number| EvalLine {
+            line: number,
+            flag,
+            variant: resolution.variant,
+            value: resolution.value,
+            reason: resolution.reason,
+            error: resolution.error.clone(),
+        };
+        let tail = match known {
+            Some(known) => &tails[known].json,
+            None if resolution.error.is_none() => {
+                let mut json = Vec::new();
+                flagctl::output::write_json_line(&mut json, &line(0))?;
+                let json = json
+                    .strip_prefix(LINE_ZERO)
+                    .context("an EvalLine starts with its line")?;
+                tails.push(Tail {
+                    variant: resolution.variant,
+                    value: resolution.value,
+                    reason: resolution.reason,
+                    json: json.to_vec(),
+                });
+                &tails[tails.len() - 1].json
+            }
+            None => {
+                flagctl::output::write_json_line(&mut *text, &line(number))?;
+                text.push(b'\n');
+                return Ok(());
+            }
+        };
+        text.extend_from_slice(br#"{"line":"#);
+        push_decimal(text, number);
+        text.push(b',');
+        text.extend_from_slice(tail);
+        text.push(b'\n');
+        Ok(())
+    }
+}
+
+/// `n` in decimal digits, as `{n}` writes it, without the formatting machinery (it runs
+/// once per line of output).
+fn push_decimal(text: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.extend_from_slice(&digits[at..]);
 }
 
 /// The reason, with the error code when there is one.
@@ -636,6 +780,15 @@ mod tests {
     use super::*;
     use flagctl::eval::CumulativeWeight;
     use serde_json::json;
+
+    #[test]
+    fn decimals_are_written_as_format_writes_them() {
+        for n in [0, 7, 10, 99, 100, 123_456, usize::MAX] {
+            let mut text = Vec::new();
+            push_decimal(&mut text, n);
+            assert_eq!(String::from_utf8(text).unwrap(), n.to_string());
+        }
+    }
 
     #[test]
     fn times_are_rfc3339_or_the_end_of_a_day() {

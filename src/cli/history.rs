@@ -30,7 +30,7 @@ pub fn load(repo: &Repo) -> anyhow::Result<(Option<History>, Option<String>)> {
 
 /// The history that ends at the repository's commit (`--rev`) or HEAD, or why there is
 /// none. A progress bar shows on a terminal when the pass takes a while.
-fn read(repo: &Repo) -> anyhow::Result<Result<History, Unavailable>> {
+pub fn read(repo: &Repo) -> anyhow::Result<Result<History, Unavailable>> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::hidden();
         bar.set_style(

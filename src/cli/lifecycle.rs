@@ -4,14 +4,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::NaiveDate;
 
 use super::output::{Output, emit};
 use super::terminal::tell;
 use super::{Ctx, Format, Outcome, parse_date, require_format};
-use flagctl::lifecycle::{self, Done, Step};
-use flagctl::repo::{CommitOptions, Repo, Transaction, short_id};
+use flagctl::lifecycle::{self, ArchivedFlags, Done, DryRun, Plan, Step};
+use flagctl::readiness::{Evidence, Readiness, assess};
+use flagctl::repo::{Applied, CommitOptions, Repo, Transaction, short_id};
 
 #[derive(clap::Args)]
 pub struct ExpireArgs {
@@ -96,7 +97,16 @@ pub struct RestoreArgs {
 
 #[derive(clap::Args)]
 pub struct ArchiveArgs {
-    key: String,
+    /// The flags to archive, in one commit
+    #[arg(required_unless_present = "ready", conflicts_with = "ready")]
+    keys: Vec<String>,
+    /// Archive every flag ready to archive (finished, stable, required by no live flag,
+    /// read by no code), in one commit
+    #[arg(long)]
+    ready: bool,
+    /// With --ready: scan PATHS for code references (default: `[refs] paths`)
+    #[arg(long, value_name = "PATHS", num_args = 1.., requires = "ready")]
+    refs: Option<Vec<PathBuf>>,
     #[command(flatten)]
     results: ResultsArgs,
     /// Archive even when active flags require it (they fall back to their defaults)
@@ -108,6 +118,9 @@ pub struct ArchiveArgs {
 
 #[derive(clap::Args)]
 pub struct CommitArgs {
+    /// Print the diff of what the step would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// Write the file without committing it
     #[arg(long)]
     no_commit: bool,
@@ -140,11 +153,65 @@ impl Output for Done {
     }
 }
 
+impl Output for DryRun {
+    fn human(&self, out: &mut dyn std::io::Write, _color: bool) -> std::io::Result<()> {
+        out.write_all(self.diff.as_bytes())?;
+        let subject = self.message.lines().next().unwrap_or_default();
+        writeln!(
+            out,
+            "dry run: would commit \"{subject}\"; nothing was written"
+        )
+    }
+}
+
+impl Output for ArchivedFlags {
+    fn human(&self, out: &mut dyn std::io::Write, _color: bool) -> std::io::Result<()> {
+        for flag in &self.flags {
+            writeln!(out, "{}: {}", flag.key, flag.done)?;
+        }
+        match (&self.applied.commit, &self.applied.not_committed) {
+            (Some(c), _) => writeln!(
+                out,
+                "archived {} {} in one commit ({})",
+                self.flags.len(),
+                if self.flags.len() == 1 {
+                    "flag"
+                } else {
+                    "flags"
+                },
+                short_id(c)
+            ),
+            (None, Some(why)) => writeln!(out, "{why}"),
+            (None, None) => writeln!(out, "not committed"),
+        }
+    }
+}
+
+/// Prints what a plan would do; writes nothing (not even the recovery of an interrupted
+/// step, which waits for the next command that changes files).
+fn dry_run(ctx: &Ctx, plan: Plan) -> Outcome {
+    let dry = plan.dry_run();
+    if ctx.format() == Format::Human {
+        for note in &dry.notes {
+            tell!("note: {note}");
+        }
+    }
+    emit(ctx, &dry)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs `step` on `key` in one transaction: lock, load, plan, write, commit.
 fn run(ctx: &Ctx, key: &str, step: Step, commit: &CommitArgs) -> Outcome {
     let verb = step.verb();
     require_format(ctx, verb, &[Format::Human, Format::Json])?;
     let root = ctx.root_for_change(verb)?;
+    if commit.dry_run {
+        let repo = Repo::load(&root)?;
+        return dry_run(
+            ctx,
+            lifecycle::plan(&repo, key, &step, ctx.today, repo.tip().as_deref())?,
+        );
+    }
     let transaction = Transaction::begin(&root, commit.options())?;
     let repo = Repo::load(&root)?;
     let plan = lifecycle::plan(&repo, key, &step, ctx.today, transaction.head().as_deref())?;
@@ -200,5 +267,86 @@ pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
         results: args.results.text()?,
         force: args.force,
     };
-    run(ctx, &args.key, step, &args.commit)
+    if let [key] = args.keys.as_slice() {
+        return run(ctx, key, step, &args.commit);
+    }
+    if matches!(
+        &step,
+        Step::Archive {
+            results: Some(_),
+            ..
+        }
+    ) {
+        bail!(
+            "--results records the results of one flag; archive flags one at a time to record each one's"
+        );
+    }
+    require_format(ctx, "archive", &[Format::Human, Format::Json])?;
+    let root = ctx.root_for_change("archive")?;
+    // A dry run takes no lock: the lock's recovery of an interrupted step writes files.
+    let transaction = match args.commit.dry_run {
+        true => None,
+        false => Some(Transaction::begin(&root, args.commit.options())?),
+    };
+    let repo = Repo::load(&root)?;
+    let keys = match args.ready {
+        true => ready_to_archive(ctx, &repo, args.refs.as_deref().unwrap_or_default())?,
+        false => args.keys,
+    };
+    if keys.is_empty() {
+        if ctx.format() == Format::Human {
+            tell!("no flag is ready to archive (`flagctl report --refs` says why, flag by flag)");
+        }
+        let nothing = ArchivedFlags {
+            verb: "archive",
+            flags: Vec::new(),
+            applied: Applied {
+                not_committed: Some("nothing to archive".into()),
+                ..Applied::default()
+            },
+        };
+        emit(ctx, &nothing)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let head = match &transaction {
+        Some(transaction) => transaction.head(),
+        None => repo.tip(),
+    };
+    let plan = lifecycle::plan_archive(&repo, &keys, &step, ctx.today, head.as_deref())?;
+    let Some(transaction) = transaction else {
+        return dry_run(ctx, plan);
+    };
+    let applied = transaction.apply(&plan.changes, &plan.message)?;
+    let archived = plan.archived(applied);
+    if ctx.format() == Format::Human {
+        for note in &archived.applied.notes {
+            tell!("note: {note}");
+        }
+    }
+    emit(ctx, &archived)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The flags ready to archive: finished, stable, required by no live flag and read by
+/// no code under `paths` (default: `[refs] paths`).
+fn ready_to_archive(ctx: &Ctx, repo: &Repo, paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
+    let history = super::history::read(repo)?;
+    if let Err(why) = &history {
+        tell!(
+            "note: no git history ({}): no flag can be shown stable, so none is ready to archive",
+            why.reason()
+        );
+    }
+    let scan = super::refs::scan(repo, paths, true)?;
+    let readiness = assess(&Evidence {
+        repo,
+        today: ctx.today,
+        history: history.as_ref().map_err(|why| *why),
+        refs: Some(&scan),
+    });
+    Ok(readiness
+        .into_iter()
+        .filter(|r| r.readiness == Readiness::ReadyToArchive)
+        .map(|r| r.flag)
+        .collect())
 }

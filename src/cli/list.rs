@@ -1,5 +1,6 @@
 //! `flagctl list` and `flagctl show`.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -38,6 +39,11 @@ pub struct ListArgs {
     /// The order of the rows (default: by path, that is by service, then key)
     #[arg(long, value_enum)]
     sort: Option<SortKey>,
+    /// Only flags that need action: a status an audit rule reports (expired, expiring-soon,
+    /// review-overdue, review-due-soon, removal-overdue), invalid, or launched (a live
+    /// temporary flag serving one variant to everyone)
+    #[arg(long)]
+    needs_action: bool,
 }
 
 /// `list --sort`.
@@ -195,7 +201,23 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Outcome {
         .iter()
         .map(|f| Summary::of(f, &repo.config, ctx.today))
         .collect();
+    let launched: HashSet<&str> = repo
+        .flags()
+        .filter(|(file, flag)| {
+            !file.archived
+                && flag.conclusion.is_none()
+                && flag.kind_of(&repo.config).is_some_and(Kind::is_temporary)
+                && flagctl::readiness::launched(flag).is_some()
+        })
+        .map(|(file, _)| file.source.path.as_str())
+        .collect();
+    let needs_action = |s: &Summary| {
+        s.status.rule().is_some() || s.status == Status::Invalid || launched.contains(s.path)
+    };
     let wanted = |s: &Summary| {
+        if args.needs_action && !needs_action(s) {
+            return false;
+        }
         let status = if args.status.is_empty() {
             s.status != Status::Archived
         } else {

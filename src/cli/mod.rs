@@ -16,6 +16,7 @@ mod output;
 mod refs;
 mod remind;
 mod render;
+mod report;
 #[cfg(test)]
 mod schema;
 mod simulate;
@@ -71,8 +72,10 @@ pub enum Format {
     Sarif,
     /// JUnit XML, one test case per flag (audit)
     Junit,
-    /// Markdown (remind)
+    /// Markdown (remind, report)
     Markdown,
+    /// One self-contained HTML page with charts (report)
+    Html,
     /// flagd flag definitions (export)
     Flagd,
 }
@@ -110,7 +113,8 @@ enum Command {
     Kill(lifecycle::KillArgs),
     /// Enable a killed flag again
     Restore(lifecycle::RestoreArgs),
-    /// Move a flag to flags/_archive/ with its conclusion and results
+    /// Move flags to flags/_archive/ with their conclusion and results, in one commit
+    /// (--ready: every flag ready to archive)
     Archive(lifecycle::ArchiveArgs),
     /// A digest per owner of what needs action soon, printed or posted to a webhook
     Remind(remind::Args),
@@ -118,6 +122,9 @@ enum Command {
     Eval(eval::Args),
     /// Evaluate one flag over many contexts: the split per variant and rule next to its weights
     Simulate(simulate::Args),
+    /// The sprint cleanup report: removal readiness, what to remove, review or extend, per
+    /// owner and service, and the debt trend (markdown, html, json)
+    Report(report::Args),
     /// Where code references each flag: SDK calls read by a parser, quoted keys, aliases
     Refs(refs::Args),
     /// Remove finished flags from the code: each evaluation becomes the winning value, dead branches go
@@ -254,6 +261,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
         Command::Refs(args) => refs::run(&ctx, args),
+        Command::Report(args) => report::run(&ctx, args),
         Command::Cleanup(args) => cleanup::run(&ctx, args),
         Command::Schema(args) => file_schema::run(&ctx, args),
         Command::Completions(args) => completions::completions(args),

@@ -1,5 +1,6 @@
-//! `flagctl refs [PATHS…]`: where code references each flag; and the scan `audit --refs`
-//! runs.
+//! `flagctl refs [PATHS…]`: where code references each flag, and when the unused ones
+//! lost their last use; `refs --base REV`: what a change adds and removes; and the scans
+//! `audit --refs` runs.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -8,9 +9,11 @@ use std::time::Duration;
 
 use super::terminal::tell;
 use super::{Ctx, Format, Outcome, require_format};
-use flagctl::refs::{self, Options, Scan};
+use flagctl::refs::diff::BaseScan;
+use flagctl::refs::history::LastUses;
+use flagctl::refs::{self, Options, Scan, Target};
 use flagctl::repo::{Repo, work_tree_prefix};
-use flagctl::report::references;
+use flagctl::report::references::{self, Compared};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,6 +24,14 @@ pub struct Args {
     /// SDK calls, types, defaults or comments)
     #[arg(long)]
     no_parse: bool,
+    /// Show the references the change since REV adds and removes: the code of commit REV,
+    /// read from git, against the work tree's
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// Do not read git history for when each flag without a use lost its last one (only
+    /// human and json show it)
+    #[arg(long, conflicts_with = "base")]
+    no_history: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Outcome {
@@ -30,72 +41,157 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         &[Format::Human, Format::Json, Format::Github, Format::Sarif],
     )?;
     let repo = ctx.load()?;
-    let scan = scan(&repo, &args.paths, !args.no_parse)?;
+    let mut plan = Plan::new(&repo, &args.paths)?;
+    plan.parse = !args.no_parse;
+    let scan = plan.scan(&repo)?;
     for skipped in &scan.skipped {
         tell!("note: {} left out: {}", skipped.path, skipped.reason);
     }
     let base = work_tree_prefix(&repo.root);
     let mut json = std::io::BufWriter::new(std::io::stdout().lock());
     let mut out = super::terminal::stdout(ctx.color, ctx.format() != Format::Github);
-    match ctx.format() {
-        Format::Json => references::json(&mut json, &scan, ctx.today)?,
-        Format::Sarif => references::sarif(&mut json, &scan, &base, ctx.today)?,
-        Format::Github => references::github(&mut out, &scan, &base)?,
-        _ => references::human(&mut out, &scan)?,
+    if let Some(rev) = &args.base {
+        let before = plan.scan_at(&repo, "--base", rev)?;
+        for note in &before.notes {
+            tell!("note: {note}");
+        }
+        let diff = refs::diff::diff(&before.scan, &scan);
+        let compared = Compared {
+            rev,
+            commit: &before.commit,
+            diff: &diff,
+            notes: &before.notes,
+        };
+        match ctx.format() {
+            Format::Json => references::diff_json(&mut json, &compared, ctx.today)?,
+            Format::Sarif => references::diff_sarif(&mut json, &compared, &base, ctx.today)?,
+            Format::Github => references::diff_github(&mut out, &compared, &base)?,
+            _ => references::diff_human(&mut out, &compared)?,
+        }
+    } else {
+        // The annotations of github and sarif are about lines of code: they show no history.
+        let shown = matches!(ctx.format(), Format::Human | Format::Json);
+        let last_uses = if args.no_history || !shown {
+            LastUses::default()
+        } else {
+            plan.last_uses(&repo, &scan)?
+        };
+        for note in &last_uses.notes {
+            tell!("note: {note}");
+        }
+        match ctx.format() {
+            Format::Json => references::json(&mut json, &scan, &last_uses, ctx.today)?,
+            Format::Sarif => references::sarif(&mut json, &scan, &base, ctx.today)?,
+            Format::Github => references::github(&mut out, &scan, &base)?,
+            _ => references::human(&mut out, &scan, &last_uses)?,
+        }
     }
     out.flush()?;
     json.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Scans the work tree for references to every flag of `repo`: `paths` when given (each
-/// inside the repository), else `[refs] paths`. A spinner shows on a terminal when the
-/// scan takes a while.
-pub fn scan(repo: &Repo, paths: &[PathBuf], parse: bool) -> anyhow::Result<Scan> {
-    if repo.revision.is_some() {
-        anyhow::bail!(
-            "code references are read from the work tree; --rev reads flags from a commit (use `--base REV` to compare with a commit)"
-        );
-    }
-    let paths = if paths.is_empty() {
-        repo.config.refs.paths.clone()
-    } else {
-        refs::resolve_paths(&repo.root, paths)?
-    };
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::hidden();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("scanning code {spinner} {pos} files")
-                .expect("a valid template"),
-        );
-        bar
-    });
-    let progress = |done: usize| {
-        if let Some(bar) = &bar {
-            if bar.is_hidden() && bar.elapsed() > Duration::from_millis(300) {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            }
-            bar.set_position(done as u64);
+/// What a scan of the code looks for and where: every flag of the repository, in
+/// `paths` when given (each inside the repository), else in `[refs] paths`, never in the
+/// flags folder.
+pub struct Plan {
+    targets: Vec<Target>,
+    paths: Vec<String>,
+    skip: [String; 2],
+    parse: bool,
+}
+
+impl Plan {
+    pub fn new(repo: &Repo, paths: &[PathBuf]) -> anyhow::Result<Plan> {
+        if repo.revision.is_some() {
+            anyhow::bail!(
+                "code references are read from the work tree; --rev reads flags from a commit (use `--base REV` to compare with a commit)"
+            );
         }
-    };
-    let targets = refs::targets(repo);
-    let skip = [
-        repo.config.flags_dir.clone(),
-        flagctl::model::config::CONFIG_FILE.to_string(),
-    ];
-    let scan = refs::scan(
-        &targets,
-        &Options {
+        let paths = if paths.is_empty() {
+            repo.config.refs.paths.clone()
+        } else {
+            refs::resolve_paths(&repo.root, paths)?
+        };
+        Ok(Plan {
+            targets: refs::targets(repo),
+            paths,
+            skip: [
+                repo.config.flags_dir.clone(),
+                flagctl::model::config::CONFIG_FILE.to_string(),
+            ],
+            parse: true,
+        })
+    }
+
+    fn options<'a>(&'a self, repo: &'a Repo, progress: &'a (dyn Fn(usize) + Sync)) -> Options<'a> {
+        Options {
             root: &repo.root,
             config: &repo.config.refs,
-            paths: &paths,
-            skip: &skip,
-            parse,
-            progress: &progress,
-        },
-    )?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+            paths: &self.paths,
+            skip: &self.skip,
+            parse: self.parse,
+            progress,
+        }
     }
-    Ok(scan)
+
+    /// Scans the work tree. A spinner shows on a terminal when the scan takes a while.
+    pub fn scan(&self, repo: &Repo) -> anyhow::Result<Scan> {
+        let bar = spinner("scanning code {spinner} {pos} files");
+        let progress = |done: usize| tick(&bar, done);
+        let scan = refs::scan(&self.targets, &self.options(repo, &progress))?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        Ok(scan)
+    }
+
+    /// Scans the code of the commit `rev` (given as `option REV`), read from git.
+    pub fn scan_at(&self, repo: &Repo, option: &str, rev: &str) -> anyhow::Result<BaseScan> {
+        refs::diff::scan_at(option, rev, &self.targets, &self.options(repo, &|_| {}))
+    }
+
+    /// When each flag `scan` found no use of lost its last one, from git history.
+    pub fn last_uses(&self, repo: &Repo, scan: &Scan) -> anyhow::Result<LastUses> {
+        let bar = spinner("reading history {spinner} {pos} commits with changes");
+        let mut progress = |done: usize| tick(&bar, done);
+        let found = refs::history::last_uses(
+            scan,
+            &self.targets,
+            &self.options(repo, &|_| {}),
+            &mut progress,
+        );
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        found
+    }
+}
+
+/// A spinner for stderr on a terminal, shown only once the work takes a while.
+fn spinner(template: &str) -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::hidden();
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar
+    })
+}
+
+fn tick(bar: &Option<indicatif::ProgressBar>, done: usize) {
+    if let Some(bar) = bar {
+        if bar.is_hidden() && bar.elapsed() > Duration::from_millis(300) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_position(done as u64);
+    }
+}
+
+/// Scans the work tree for references to every flag of `repo`, in `paths` when given,
+/// else in `[refs] paths` (for the commands that read code: `report`, `archive --ready`).
+pub fn scan(repo: &Repo, paths: &[PathBuf], parse: bool) -> anyhow::Result<Scan> {
+    let mut plan = Plan::new(repo, paths)?;
+    plan.parse = parse;
+    plan.scan(repo)
 }

@@ -87,6 +87,7 @@ fn empty_report(ctx: &Ctx) -> Report<'static> {
         as_of: ctx.today,
         files: &[],
         config: None,
+        code: &[],
         findings: &[],
         notes: &[],
         failure: None,
@@ -165,8 +166,28 @@ pub fn findings_in_detail(
     notes: &[String],
     detail: Detail,
 ) -> anyhow::Result<()> {
+    // Code findings (`audit --refs`) quote their line when people read them.
+    let code: Vec<SourceFile> = if ctx.format() == Format::Human {
+        let mut paths: Vec<&str> = findings
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|path| !repo.files.iter().any(|file| file.source.path == *path))
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let text = flagctl::repo::confine::read_text(&repo.root, path).ok()??;
+                Some(SourceFile::new(path, text))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let report = Report {
         files: &repo.files,
+        code: &code,
         findings,
         notes,
         ..empty_report(ctx)
@@ -201,8 +222,10 @@ fn write_report_in_detail(ctx: &Ctx, report: &Report, detail: Detail) -> anyhow:
         Format::Github => report::github(&mut out, report)?,
         Format::Sarif => report::sarif(&mut json, report)?,
         Format::Junit => report::junit(&mut out, report)?,
-        Format::Markdown => {
-            anyhow::bail!("findings have no markdown form; use human, json, github, sarif or junit")
+        Format::Markdown | Format::Html => {
+            anyhow::bail!(
+                "findings have no markdown or html form; use human, json, github, sarif or junit"
+            )
         }
         Format::Flagd => {
             anyhow::bail!("findings have no flagd form; use human, json, github, sarif or junit")

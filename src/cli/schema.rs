@@ -7,9 +7,11 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
 use flagctl::create::Created;
-use flagctl::lifecycle::Done;
+use flagctl::lifecycle::{ArchivedFlags, Done, DryRun};
 use flagctl::output::{Envelope, FailureJson};
 use flagctl::report::FindingsJson;
+use flagctl::report::cleanup::CleanupReport;
+use flagctl::report::references::{RefsDiffJson, RefsJson};
 
 use super::cleanup::Cleaned;
 use super::eval::{EvalAll, EvalLine, EvalOne};
@@ -89,6 +91,16 @@ fn document() -> Value {
             enveloped::<FlagHistory>(&mut generator),
         ),
         (
+            "refs",
+            "refs --format json",
+            enveloped::<RefsJson<'static>>(&mut generator),
+        ),
+        (
+            "refs-base",
+            "refs --base REV --format json",
+            enveloped::<RefsDiffJson<'static>>(&mut generator),
+        ),
+        (
             "export",
             "export --format json (-o FILE or --verify N): the report, not the flagd file",
             enveloped::<Exported>(&mut generator),
@@ -107,6 +119,21 @@ fn document() -> Value {
             "lifecycle",
             "expire, extend, review, kill, restore and archive with --format json",
             enveloped::<Done>(&mut generator),
+        ),
+        (
+            "lifecycle-many",
+            "archive KEY… (several keys) and archive --ready with --format json",
+            enveloped::<ArchivedFlags>(&mut generator),
+        ),
+        (
+            "dry-run",
+            "expire, extend, review, kill, restore and archive with --dry-run --format json",
+            enveloped::<DryRun>(&mut generator),
+        ),
+        (
+            "report",
+            "report --format json",
+            enveloped::<CleanupReport>(&mut generator),
         ),
         (
             "cleanup",

@@ -10,12 +10,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::eval::{Source, context_line};
+use super::eval::{PIECE_BYTES, Source, context_line, read_lines_file};
 use super::output::{Output, emit};
 use super::{Ctx, Format, Outcome, render, require_format};
 use flagctl::eval::{
-    Action, ContextGenerator, Draw, RolloutSplit, Simulation, Targeting, numbered_lines,
-    parse_attribute, simulate,
+    Action, ContextGenerator, ContextReader, Draw, Reads, RolloutSplit, Simulation, Targeting,
+    parse_attribute, pieces, simulate, simulate_read,
 };
 
 /// Below this p-value a rollout's split is reported as departing from its weights.
@@ -79,13 +79,22 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     let flag = set.get(&args.key).expect("keys() checked it");
     let (simulation, seed) = match (&args.contexts, args.sample) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let lines = numbered_lines(&text);
-            let contexts = lines
-                .par_iter()
-                .map(|&(number, line)| context_line(path, number, line));
-            (simulate(set, &args.key, contexts)?, None)
+            let text = read_lines_file(path)?;
+            // Each line is read only as far as the flag needs it.
+            let reads = Reads::of(set, [args.key.as_str()]);
+            let simulation = simulate_read(
+                set,
+                &args.key,
+                pieces(&text, PIECE_BYTES).into_par_iter(),
+                || ContextReader::new(&reads),
+                |reader, piece, each| {
+                    for (number, line) in piece.lines() {
+                        each(context_line(path, number, line, reader)?);
+                    }
+                    Ok(())
+                },
+            )?;
+            (simulation, None)
         }
         (None, Some(count)) => {
             let mut attributes: Vec<(String, Draw)> = args
@@ -105,9 +114,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             }
             let generator = ContextGenerator::new(attributes, 0.0);
             let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
+            // At most MAX_SAMPLE: a usize everywhere.
+            let count = usize::try_from(count)?;
             let contexts = (0..count)
                 .into_par_iter()
-                .map(|index| Ok(generator.context(seed, index)));
+                .map(|index| Ok(generator.context(seed, index as u64)));
             (simulate(set, &args.key, contexts)?, Some(seed))
         }
         (None, None) => bail!("give --contexts FILE or --sample N"),

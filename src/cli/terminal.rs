@@ -25,6 +25,9 @@ pub struct Safe<W: Write> {
     /// Bytes of an incomplete character or escape sequence, held for the next write.
     pending: Vec<u8>,
     at_line_start: bool,
+    /// What is written next, kept from write to write: a fresh buffer for each large
+    /// write would have the system zero its pages again every time.
+    out: Vec<u8>,
 }
 
 /// The longest escape sequence held back while waiting for its end.
@@ -38,17 +41,40 @@ impl<W: Write> Safe<W> {
             guard_commands,
             pending: Vec::new(),
             at_line_start: true,
+            out: Vec::new(),
         }
     }
 
     /// Sanitises `bytes` (after what is pending); with `last`, nothing is held back.
     fn process(&mut self, bytes: &[u8], last: bool) -> std::io::Result<()> {
-        let mut data = std::mem::take(&mut self.pending);
-        data.extend_from_slice(bytes);
-        let mut out = Vec::with_capacity(data.len() + 16);
+        let mut held = std::mem::take(&mut self.pending);
+        let data = if held.is_empty() {
+            bytes
+        } else {
+            held.extend_from_slice(bytes);
+            &held
+        };
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        out.reserve(data.len() + 16);
         let mut i = 0;
         while i < data.len() {
             let byte = data[i];
+            // Printable ASCII, most of any output, passes as it is (but what may start a
+            // workflow command at the start of a line), and so do line breaks.
+            if is_printable(byte) && !(self.at_line_start && matches!(byte, b':' | b' ')) {
+                let run = printable_run(&data[i..]);
+                out.extend_from_slice(&data[i..i + run]);
+                i += run;
+                self.at_line_start = false;
+                continue;
+            }
+            if byte == b'\n' {
+                out.push(b'\n');
+                self.at_line_start = true;
+                i += 1;
+                continue;
+            }
             if byte == 0x1b {
                 match sgr_length(&data[i..]) {
                     Some(len) if self.color => {
@@ -104,7 +130,9 @@ impl<W: Write> Safe<W> {
             }
             i += width;
         }
-        self.inner.write_all(&out)
+        let written = self.inner.write_all(&out);
+        self.out = out;
+        written
     }
 
     fn push(&mut self, c: char, out: &mut Vec<u8>) {
@@ -147,6 +175,26 @@ impl<W: Write> Drop for Safe<W> {
     fn drop(&mut self) {
         let _ = self.flush();
     }
+}
+
+fn is_printable(byte: u8) -> bool {
+    (0x20..0x7f).contains(&byte)
+}
+
+/// How many bytes at the start of `data` are printable ASCII: 32 at a time while they all
+/// are (a loop without early exit, which the compiler vectorises), then one by one.
+fn printable_run(data: &[u8]) -> usize {
+    let mut run = 0;
+    for block in data.chunks_exact(32) {
+        if !block.iter().fold(true, |all, &b| all & is_printable(b)) {
+            break;
+        }
+        run += 32;
+    }
+    run + data[run..]
+        .iter()
+        .position(|&b| !is_printable(b))
+        .unwrap_or(data.len() - run)
 }
 
 /// The length of a UTF-8 sequence from its first byte (1 for a stray byte).
@@ -254,6 +302,29 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn long_text_reads_the_same_whole_or_a_byte_at_a_time() {
+        let text = format!(
+            "{}\n::x {}\u{1b}[2J\n  :: {}\u{85}é\n\t::y\n{}",
+            "a".repeat(70),
+            "b:".repeat(40),
+            "c".repeat(33),
+            "d\r".repeat(20)
+        );
+        let bytes: Vec<&[u8]> = text.as_bytes().chunks(1).collect();
+        for (color, guard) in [(false, true), (true, false)] {
+            assert_eq!(
+                clean(&[text.as_bytes()], color, guard),
+                clean(&bytes, color, guard)
+            );
+        }
+        assert_eq!(printable_run(&[b'x'; 70]), 70);
+        assert_eq!(
+            printable_run(format!("{}\n", "x".repeat(40)).as_bytes()),
+            40
+        );
     }
 
     #[test]

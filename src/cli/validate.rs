@@ -114,6 +114,7 @@ fn finding(
         message,
         help,
         span: offset..(offset + 1).min(source.text.len()),
+        code: None,
     }
 }
 

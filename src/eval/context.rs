@@ -21,11 +21,52 @@ pub fn parse_context(text: &str) -> Result<Context, String> {
 
 /// The lines of a JSON Lines text that are not blank, with their numbers (from 1).
 pub fn numbered_lines(text: &str) -> Vec<(usize, &str)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| (index + 1, line))
-        .collect()
+    Piece {
+        text,
+        first_line: 1,
+    }
+    .lines()
+    .collect()
+}
+
+/// A run of whole lines of a JSON Lines text: what one task reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Piece<'t> {
+    text: &'t str,
+    /// The number of its first line in the whole text (from 1).
+    first_line: usize,
+}
+
+impl<'t> Piece<'t> {
+    /// Its lines that are not blank, with their numbers in the whole text.
+    pub fn lines(&self) -> impl Iterator<Item = (usize, &'t str)> + use<'t> {
+        let first_line = self.first_line;
+        self.text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(move |(index, line)| (first_line + index, line))
+    }
+}
+
+/// A JSON Lines text cut into pieces of about `bytes` bytes each, at line ends, so that
+/// tasks of similar size can read it without a list of its lines.
+pub fn pieces(text: &str, bytes: usize) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::with_capacity(text.len() / bytes.max(1) + 1);
+    let (mut start, mut first_line) = (0, 1);
+    while start < text.len() {
+        let cut = (start + bytes.max(1)).min(text.len());
+        let end =
+            memchr::memchr(b'\n', &text.as_bytes()[cut - 1..]).map_or(text.len(), |at| cut + at);
+        let piece = &text[start..end];
+        pieces.push(Piece {
+            text: piece,
+            first_line,
+        });
+        first_line += memchr::memchr_iter(b'\n', piece.as_bytes()).count();
+        start = end;
+    }
+    pieces
 }
 
 /// A context attribute as the command line gives it: `k=v` as a string, `k:=JSON` typed.
@@ -153,6 +194,19 @@ mod tests {
         );
         assert!(parse_context("{").unwrap_err().starts_with("not JSON ("));
         assert_eq!(numbered_lines("{}\n \n{}\n"), [(1, "{}"), (3, "{}")]);
+    }
+
+    #[test]
+    fn pieces_number_their_lines_as_the_whole_text_does() {
+        let text = "{\"a\": 1}\r\n\n  \n{\"b\": 22}\n{}\n\n{\"c\": [1, 2, 3]}";
+        for bytes in 1..=text.len() + 1 {
+            let pieces = pieces(text, bytes);
+            let lines: Vec<(usize, &str)> = pieces.iter().flat_map(Piece::lines).collect();
+            assert_eq!(lines, numbered_lines(text), "pieces of {bytes} bytes");
+            let whole: String = pieces.iter().map(|piece| piece.text).collect();
+            assert_eq!(whole, text);
+        }
+        assert!(pieces("", 10).is_empty());
     }
 
     #[test]

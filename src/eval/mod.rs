@@ -19,6 +19,7 @@ mod flagd;
 mod generate;
 mod graph;
 mod js;
+mod lines;
 mod logic;
 mod native;
 mod semver;
@@ -33,15 +34,18 @@ pub use bounds::{
 pub use bucket::{Fractional, MAX_TOTAL_WEIGHT};
 pub use condition::{Condition, Op, Operand};
 pub use context::{
-    Context, TARGETING_KEY, insert_path, numbered_lines, parse_attribute, parse_context,
+    Context, Piece, TARGETING_KEY, insert_path, numbered_lines, parse_attribute, parse_context,
+    pieces,
 };
 pub use flag::{Action, Flag, Layer, Native, Prerequisite, Rollout, Rule, State, Targeting};
 pub use generate::{ContextGenerator, Draw};
 pub use graph::{Analysis, Below, Reach, cycle_text};
+pub use lines::{ContextReader, Reads};
 pub use logic::Logic;
 pub use set::{Bucket, ErrorCode, EvalError, FlagSet, Reason, Resolution};
 pub use simulate::{
     ChiSquare, Outcome, RolloutEntry, RolloutSplit, Simulation, VariantCount, simulate,
+    simulate_read,
 };
 pub use trace::{ConditionCheck, CumulativeWeight, Step};
 pub use typed::{FlagType, TypedResolution};

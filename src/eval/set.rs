@@ -23,7 +23,7 @@ use super::typed::FlagType;
 /// Flags by key plus the flag set's metadata: what one flagd file or one repository holds.
 #[derive(Debug, Clone, Default)]
 pub struct FlagSet {
-    flags: IndexMap<String, Flag>,
+    flags: IndexMap<String, Flag, foldhash::fast::RandomState>,
     metadata: Map<String, Value>,
     timestamp: i64,
     /// The bucketing of `fractional`, rollouts and layers.

@@ -2,6 +2,8 @@
 //! each rollout the observed split next to its weights with a chi-square goodness-of-fit
 //! test (`flagctl simulate`).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anyhow::{Result, bail};
 use rayon::prelude::*;
 use schemars::JsonSchema;
@@ -137,10 +139,39 @@ impl ChiSquare {
 }
 
 /// Evaluates `key` for every context and counts. Contexts come as results so that a
-/// reader can report a bad one; the first error stops the simulation.
+/// reader can report a bad one; the first bad one in the iterator's order stops the
+/// simulation, and is the error.
 pub fn simulate<I>(set: &FlagSet, key: &str, contexts: I) -> Result<Simulation>
 where
-    I: ParallelIterator<Item = Result<Context>>,
+    I: IndexedParallelIterator<Item = Result<Context>>,
+{
+    simulate_read(
+        set,
+        key,
+        contexts,
+        || (),
+        |(), context, each| {
+            each(&context?);
+            Ok(())
+        },
+    )
+}
+
+/// [`simulate`] over items that `read` turns into contexts (any number of them per item),
+/// passing each to `each`, with a reader state of its own (made by `reader`) in each
+/// thread. When items fail to read, the first one that fails (in the iterator's order)
+/// is the error: items after a failure already seen are not read.
+pub fn simulate_read<I, S, R>(
+    set: &FlagSet,
+    key: &str,
+    items: I,
+    reader: impl Fn() -> S + Sync + Send,
+    read: R,
+) -> Result<Simulation>
+where
+    I: IndexedParallelIterator,
+    S: Send,
+    R: Fn(&mut S, I::Item, &mut dyn FnMut(&Context)) -> Result<()> + Sync,
 {
     let Some(flag) = set.get(key) else {
         bail!("no flag \"{key}\"");
@@ -153,15 +184,37 @@ where
         );
     }
     let shape = Shape::of(flag);
-    let tally = contexts
-        .try_fold(
-            || Tally::new(&shape),
-            |mut tally, context| {
-                tally.add(&shape, &set.evaluate(key, &context?));
-                Ok::<_, anyhow::Error>(tally)
+    let first_failure = AtomicUsize::new(usize::MAX);
+    let (tally, failure) = items
+        .enumerate()
+        .fold(
+            || (Tally::new(&shape), reader(), None),
+            |(mut tally, mut state, mut failure), (index, item)| {
+                if failure.is_none() && index < first_failure.load(Ordering::Relaxed) {
+                    let mut each =
+                        |context: &Context| tally.add(&shape, &set.evaluate(key, context));
+                    if let Err(error) = read(&mut state, item, &mut each) {
+                        first_failure.fetch_min(index, Ordering::Relaxed);
+                        failure = Some((index, error));
+                    }
+                }
+                (tally, state, failure)
             },
         )
-        .try_reduce(|| Tally::new(&shape), |a, b| Ok(a.merge(b)))?;
+        .map(|(tally, _, failure)| (tally, failure))
+        .reduce(
+            || (Tally::new(&shape), None),
+            |(a, a_failure), (b, b_failure)| {
+                let failure = match (a_failure, b_failure) {
+                    (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+                    (a, b) => a.or(b),
+                };
+                (a.merge(b), failure)
+            },
+        );
+    if let Some((_, error)) = failure {
+        return Err(error);
+    }
     Ok(tally.into_simulation(flag, &shape))
 }
 
@@ -422,9 +475,9 @@ mod tests {
             )],
             0.0,
         );
-        let contexts = (0..20_000u64)
+        let contexts = (0..20_000usize)
             .into_par_iter()
-            .map(|i| Ok(generator.context(5, i)));
+            .map(|i| Ok(generator.context(5, i as u64)));
         let simulation = simulate(&set, "ranker", contexts).unwrap();
         assert_eq!(simulation.contexts, 20_000);
         let total: u64 = simulation.variants.iter().map(|v| v.count).sum();
@@ -471,7 +524,7 @@ mod tests {
     #[test]
     fn bad_contexts_stop_the_simulation() {
         let set = ranker();
-        let contexts = (0..10u64).into_par_iter().map(|i| {
+        let contexts = (0..10usize).into_par_iter().map(|i| {
             if i == 7 {
                 bail!("line 8 is not a JSON object")
             } else {
@@ -480,6 +533,18 @@ mod tests {
         });
         let err = simulate(&set, "ranker", contexts).unwrap_err();
         assert!(err.to_string().contains("line 8"), "{err}");
+        // Of many bad contexts, the first is the error, whichever thread met it first.
+        for _ in 0..20 {
+            let contexts = (0..100_000usize).into_par_iter().map(|i| {
+                if i % 7_919 == 7_918 {
+                    bail!("context {i} is bad")
+                } else {
+                    Ok(Context::new())
+                }
+            });
+            let err = simulate(&set, "ranker", contexts).unwrap_err();
+            assert_eq!(err.to_string(), "context 7918 is bad");
+        }
         assert!(simulate(&set, "nope", rayon::iter::empty()).is_err());
     }
 

@@ -7,10 +7,13 @@
 //! changes it made; the merge is credited only with what it changed itself (a conflict
 //! resolution).
 
+pub mod code;
 mod fields;
 mod objects;
+mod targeting;
 
 pub use fields::{FieldChange, field_changes};
+pub use targeting::{Targeting, TargetingChange};
 
 use std::collections::{HashMap, HashSet};
 
@@ -155,6 +158,15 @@ pub enum Unavailable {
 }
 
 impl Unavailable {
+    /// Why there is no history, in a few words.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unavailable::NotGit => "not a git repository",
+            Unavailable::NoCommits => "no commits yet",
+            Unavailable::Shallow => "a shallow clone (fetch with --unshallow)",
+        }
+    }
+
     /// What a command that skips its history checks notes.
     pub fn note(self) -> &'static str {
         match self {
@@ -222,11 +234,7 @@ pub fn build(
     prefix: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<History> {
-    // Objects come from git's own database; re-hashing each one on read doubles the cost.
-    git2::opts::strict_hash_verification(false);
-    // libgit2's object cache grows with every object read and costs more than it saves
-    // here; the trees worth keeping (the previous commit's) are kept by `Objects`.
-    git2::opts::enable_caching(false);
+    let _fast = objects::FastReads::new();
     let objects = Objects::new(git)?;
     // The first-parent chain, each commit read once.
     let mut chain = Vec::new();
@@ -254,8 +262,6 @@ pub fn build(
         pass.first_parent(commit)?;
     }
     progress(total, total);
-    git2::opts::strict_hash_verification(true);
-    git2::opts::enable_caching(true);
     Ok(pass.history)
 }
 
@@ -492,36 +498,14 @@ fn diff_trees(
     prefix: &str,
     out: &mut Vec<FileDelta>,
 ) -> anyhow::Result<()> {
-    use std::cmp::Ordering;
     let (old, new) = (
         old.map(|id| objects.tree(id)).transpose()?,
         new.map(|id| objects.tree(id)).transpose()?,
     );
-    let mut left = old
-        .as_ref()
-        .map(|t| t.entries())
-        .into_iter()
-        .flatten()
-        .peekable();
-    let mut right = new
-        .as_ref()
-        .map(|t| t.entries())
-        .into_iter()
-        .flatten()
-        .peekable();
+    let left = old.iter().flat_map(|t| t.entries());
+    let right = new.iter().flat_map(|t| t.entries());
     let mut subtrees = Vec::new();
-    loop {
-        // Both sides are in git's order, so one merge pass pairs them.
-        let (a, b) = match (left.peek(), right.peek()) {
-            (None, None) => break,
-            (Some(a), Some(b)) => match a.cmp_git(b) {
-                Ordering::Less => (left.next(), None),
-                Ordering::Greater => (None, right.next()),
-                Ordering::Equal => (left.next(), right.next()),
-            },
-            (Some(_), None) => (left.next(), None),
-            (None, Some(_)) => (None, right.next()),
-        };
+    for (a, b) in objects::pair_entries(left, right) {
         if let (Some(a), Some(b)) = (&a, &b)
             && a.raw_id == b.raw_id
         {
@@ -688,7 +672,7 @@ pub struct LogEntry {
 }
 
 /// A time as RFC 3339 with its numeric offset (`+00:00`, never `Z`), as git shows it.
-fn rfc3339<S: serde::Serializer>(
+pub(crate) fn rfc3339<S: serde::Serializer>(
     time: &Option<DateTime<FixedOffset>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

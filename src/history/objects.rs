@@ -19,6 +19,8 @@ pub(super) struct Entry<'t> {
     pub is_tree: bool,
     /// A symlink: its blob holds the target path.
     pub is_link: bool,
+    /// A submodule: the id is a commit of another repository.
+    pub is_module: bool,
     pub name: &'t [u8],
     /// The raw id: compared as bytes, made an [`Oid`] only where it is needed.
     pub raw_id: &'t [u8],
@@ -42,6 +44,28 @@ impl Entry<'_> {
     }
 }
 
+/// The entries of two trees paired by name: both are in git's order, so one merge pass
+/// pairs them.
+pub(super) fn pair_entries<'t>(
+    old: impl Iterator<Item = Entry<'t>>,
+    new: impl Iterator<Item = Entry<'t>>,
+) -> impl Iterator<Item = (Option<Entry<'t>>, Option<Entry<'t>>)> {
+    use std::cmp::Ordering;
+    let (mut left, mut right) = (old.peekable(), new.peekable());
+    std::iter::from_fn(move || {
+        Some(match (left.peek(), right.peek()) {
+            (None, None) => return None,
+            (Some(a), Some(b)) => match a.cmp_git(b) {
+                Ordering::Less => (left.next(), None),
+                Ordering::Greater => (None, right.next()),
+                Ordering::Equal => (left.next(), right.next()),
+            },
+            (Some(_), None) => (left.next(), None),
+            (None, Some(_)) => (None, right.next()),
+        })
+    })
+}
+
 /// A tree object's raw bytes.
 pub(super) struct RawTree {
     data: Vec<u8>,
@@ -58,6 +82,7 @@ impl RawTree {
             let entry = Entry {
                 is_tree: &rest[..space] == b"40000",
                 is_link: &rest[..space] == b"120000",
+                is_module: &rest[..space] == b"160000",
                 name: &rest[space + 1..nul],
                 raw_id,
             };
@@ -120,14 +145,47 @@ impl<'r> Objects<'r> {
         })
     }
 
+    /// A commit or tree, whole: in a pack libgit2 inflates it before its size is known.
     fn read(&self, id: Oid, kind: ObjectType) -> anyhow::Result<Vec<u8>> {
+        self.read_within(id, kind, MAX_OBJECT_BYTES, false)?
+            .map_err(|size| {
+                anyhow::anyhow!(
+                    "git object {id} is {} MiB, larger than the {} MiB flagctl reads of one",
+                    size >> 20,
+                    MAX_OBJECT_BYTES >> 20
+                )
+            })
+    }
+
+    /// An object's bytes, or its size when it is larger than `max` bytes. With
+    /// `size_first`, a packed object's size is read before the object, so that nothing
+    /// more is inflated of one too large (for blobs, which can be of any size).
+    fn read_within(
+        &self,
+        id: Oid,
+        kind: ObjectType,
+        max: u64,
+        size_first: bool,
+    ) -> anyhow::Result<Result<Vec<u8>, u64>> {
         if self.loose_ids.contains(&id) {
             let hex = id.to_string();
             match std::fs::read(self.loose.join(&hex[..2]).join(&hex[2..])) {
-                Ok(compressed) => return inflate_loose(&hex, &compressed, kind),
+                Ok(compressed) => return inflate_loose(&hex, &compressed, kind, max),
                 // Packed since it was listed (a `git gc` meanwhile): libgit2 finds it.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).with_context(|| format!("cannot read git object {id}")),
+            }
+        }
+        if size_first {
+            let (size, stored) = self
+                .odb
+                .read_header(id)
+                .with_context(|| format!("cannot read git object {id}"))?;
+            if stored != kind {
+                bail!("git object {id} is a {stored}, not a {kind}");
+            }
+            if size as u64 > max {
+                return Ok(Err(size as u64));
             }
         }
         let object: OdbObject = self
@@ -137,7 +195,10 @@ impl<'r> Objects<'r> {
         if object.kind() != kind {
             bail!("git object {id} is a {}, not a {}", object.kind(), kind);
         }
-        Ok(object.data().to_vec())
+        if object.len() as u64 > max {
+            return Ok(Err(object.len() as u64));
+        }
+        Ok(Ok(object.data().to_vec()))
     }
 
     /// A tree, kept for the next commit's comparison.
@@ -225,9 +286,37 @@ impl<'r> Objects<'r> {
         self.read(id, ObjectType::Blob)
     }
 
+    /// A blob's bytes, or its size when it is larger than `max` bytes.
+    pub fn blob_bounded(&self, id: Oid, max: u64) -> anyhow::Result<Result<Vec<u8>, u64>> {
+        self.read_within(id, ObjectType::Blob, max.min(MAX_OBJECT_BYTES), true)
+    }
+
     pub fn commit(&self, id: Oid) -> anyhow::Result<RawCommit> {
         let data = self.read(id, ObjectType::Commit)?;
         parse_commit(id, &data).with_context(|| format!("cannot parse commit {id}"))
+    }
+}
+
+/// libgit2's settings for a pass that reads many objects, restored when dropped.
+pub(super) struct FastReads;
+
+impl FastReads {
+    pub fn new() -> FastReads {
+        // Objects come from git's own database; re-hashing each one on read doubles the
+        // cost.
+        git2::opts::strict_hash_verification(false);
+        // libgit2's object cache grows with every object read and costs more than it
+        // saves here; the trees worth keeping (the previous commit's) are kept by
+        // `Objects`.
+        git2::opts::enable_caching(false);
+        FastReads
+    }
+}
+
+impl Drop for FastReads {
+    fn drop(&mut self) {
+        git2::opts::strict_hash_verification(true);
+        git2::opts::enable_caching(true);
     }
 }
 
@@ -259,30 +348,49 @@ fn loose_ids(objects: &std::path::Path) -> std::collections::HashSet<Oid> {
     ids
 }
 
-/// A loose object's content: zlib over `<type> <size>\0<content>`. A truncated or
-/// corrupt object is an error, never a loop.
-fn inflate_loose(hex: &str, compressed: &[u8], kind: ObjectType) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
+/// The longest header of a loose object: `<type> <size>\0`.
+const MAX_HEADER_BYTES: u64 = 32;
+
+/// A loose object's content: zlib over `<type> <size>\0<content>`; its size when the
+/// header says it is larger than `max` bytes (only the header is inflated then). A
+/// truncated or corrupt object is an error, never a loop.
+fn inflate_loose(
+    hex: &str,
+    compressed: &[u8],
+    kind: ObjectType,
+    max: u64,
+) -> anyhow::Result<Result<Vec<u8>, u64>> {
+    use std::io::{BufRead, Read};
     let corrupt = || format!("git object {hex} is corrupt (run `git fsck`)");
-    let mut data = Vec::new();
-    flate2::read::ZlibDecoder::new(compressed)
-        .take(MAX_OBJECT_BYTES)
-        .read_to_end(&mut data)
+    let mut reader = std::io::BufReader::new(flate2::read::ZlibDecoder::new(compressed));
+    let mut header = Vec::new();
+    reader
+        .by_ref()
+        .take(MAX_HEADER_BYTES)
+        .read_until(0, &mut header)
         .with_context(corrupt)?;
-    let nul = data.iter().position(|&b| b == 0).with_context(corrupt)?;
-    let header = std::str::from_utf8(&data[..nul])
-        .ok()
-        .with_context(corrupt)?;
-    let (name, size) = header.split_once(' ').with_context(corrupt)?;
-    let size: usize = size.parse().ok().with_context(corrupt)?;
-    if size != data.len() - nul - 1 {
+    if header.pop() != Some(0) {
         bail!("{}", corrupt());
     }
+    let header = std::str::from_utf8(&header).ok().with_context(corrupt)?;
+    let (name, size) = header.split_once(' ').with_context(corrupt)?;
+    let size: u64 = size.parse().ok().with_context(corrupt)?;
     if name != kind.str() {
         bail!("git object {hex} is a {name}, not a {kind}");
     }
-    data.drain(..=nul);
-    Ok(data)
+    if size > max {
+        return Ok(Err(size));
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    // One byte more than promised tells a longer object from a whole one.
+    reader
+        .take(size + 1)
+        .read_to_end(&mut data)
+        .with_context(corrupt)?;
+    if data.len() as u64 != size {
+        bail!("{}", corrupt());
+    }
+    Ok(Ok(data))
 }
 
 /// The parts of a `/`-separated path, without empty and `.` parts.
@@ -469,13 +577,15 @@ mod tests {
             flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(b"blob 5\0hello").unwrap();
         let whole = encoder.finish().unwrap();
+        let inflate = |bytes: &[u8], kind, max| inflate_loose("ab", bytes, kind, max);
         assert_eq!(
-            inflate_loose("ab", &whole, ObjectType::Blob).unwrap(),
+            inflate(&whole, ObjectType::Blob, 5).unwrap().unwrap(),
             b"hello"
         );
-        assert!(inflate_loose("ab", &whole, ObjectType::Tree).is_err());
+        assert_eq!(inflate(&whole, ObjectType::Blob, 4).unwrap(), Err(5));
+        assert!(inflate(&whole, ObjectType::Tree, 5).is_err());
         for cut in [0, 2, 10, whole.len() - 1] {
-            let error = inflate_loose("ab", &whole[..cut], ObjectType::Blob).unwrap_err();
+            let error = inflate(&whole[..cut], ObjectType::Blob, 5).unwrap_err();
             assert!(error.to_string().contains("corrupt"), "{cut}: {error}");
         }
     }

@@ -13,7 +13,8 @@ pub(crate) fn parse_conditions(
     raw: &[RawCondition],
     problems: &mut Vec<super::Problem>,
 ) -> Vec<Condition> {
-    raw.iter()
+    let mut conditions: Vec<Condition> = raw
+        .iter()
         .filter_map(|condition| match parse_condition(condition) {
             Ok(condition) => Some(condition),
             Err(problem) => {
@@ -21,7 +22,10 @@ pub(crate) fn parse_conditions(
                 None
             }
         })
-        .collect()
+        .collect();
+    // Held for every rule of the repository: no room for conditions that are not there.
+    conditions.shrink_to_fit();
+    conditions
 }
 
 fn parse_condition(raw: &RawCondition) -> Result<Condition, super::Problem> {

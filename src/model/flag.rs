@@ -318,7 +318,7 @@ impl Flag {
             .layer
             .as_ref()
             .and_then(|l| parse_layer(l, &mut problems));
-        let rules = raw
+        let mut rules: Vec<Rule> = raw
             .rules
             .iter()
             .filter_map(|rule| {
@@ -327,6 +327,8 @@ impl Flag {
                 })
             })
             .collect();
+        // Held for every flag of the repository: no room for rules that are not there.
+        rules.shrink_to_fit();
         let requires = raw
             .requires
             .iter()
@@ -355,7 +357,11 @@ impl Flag {
             requires,
             layer,
             default: raw.default,
-            variants,
+            variants: {
+                let mut variants = variants;
+                variants.shrink_to_fit();
+                variants
+            },
             rules,
             conclusion,
             archived,

@@ -3,31 +3,28 @@
 use std::ops::Range;
 
 /// A text file of the repository, by its path relative to the repository root (with `/`).
+/// Lines are found when a position is asked for: a repository holds many files, and
+/// positions are asked only of those with findings.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
     pub text: String,
-    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         SourceFile {
             path: path.into(),
-            text,
-            line_starts,
+            text: text.into(),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
-        let start = self.line_starts[line];
+        let before = &self.text.as_bytes()[..offset];
+        let line = memchr::memchr_iter(b'\n', before).count();
+        let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
         let column = self
             .text
             .get(start..offset)
@@ -37,11 +34,12 @@ impl SourceFile {
 
     /// The byte range of a 1-based line, without its line break.
     pub fn line_span(&self, line: usize) -> Range<usize> {
-        let start = self
-            .line_starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(0);
+        let start = match line {
+            0 | 1 => 0,
+            _ => memchr::memchr_iter(b'\n', self.text.as_bytes())
+                .nth(line - 2)
+                .map_or(0, |i| i + 1),
+        };
         let end = self.text[start..]
             .find('\n')
             .map_or(self.text.len(), |i| start + i);
@@ -61,5 +59,12 @@ mod tests {
         assert_eq!(file.line_col(7), (2, 4));
         assert_eq!(file.line_col(8), (3, 1));
         assert_eq!(file.line_span(2), 3..7);
+        assert_eq!(file.line_span(1), 0..2);
+        assert_eq!(file.line_span(0), 0..2);
+        assert_eq!(file.line_span(3), 8..9);
+        // Past the last line: the first, as an index of line starts had it.
+        assert_eq!(file.line_span(9), 0..2);
+        assert_eq!(file.line_col(99), (3, 2));
+        assert_eq!(SourceFile::new("e", "").line_col(0), (1, 1));
     }
 }

@@ -67,7 +67,9 @@ pub(super) struct Matcher {
 }
 
 impl Matcher {
-    pub fn new(targets: &[Target], config: &RefsConfig) -> anyhow::Result<Matcher> {
+    /// With `parse`, SDK method names and accessor spellings are looked for too, to
+    /// tell which files are worth parsing.
+    pub fn new(targets: &[Target], config: &RefsConfig, parse: bool) -> anyhow::Result<Matcher> {
         let mut needles: Vec<(String, Needle)> = Vec::new();
         let keys: HashMap<String, usize> = targets
             .iter()
@@ -92,15 +94,31 @@ impl Matcher {
             for alias in config.aliases.get(&target.key).into_iter().flatten() {
                 needles.push((alias.clone(), Needle::Alias(index)));
             }
-            // An accessor's name only makes the file worth parsing: the parser says
-            // whether it is the generated accessor (`solo()` may be any function).
-            for name in super::syntax::accessor_names(&target.key) {
-                accessors.insert(name.clone(), target.key.clone());
-                needles.push((name, Needle::Method));
+            if parse {
+                // A generated accessor's name only makes the file worth parsing: the
+                // parser says whether it is the accessor (`solo()` may be any function).
+                // The prefilter looks for the key's core spellings, which every accessor
+                // name contains (`useRankerV2`, `ranker_v2_details`), not for each name.
+                let names = super::syntax::accessor_names(&target.key);
+                let cores = core_spellings(&target.key);
+                for name in &names {
+                    accessors.insert(name.clone(), target.key.clone());
+                    match cores.iter().find(|core| name.contains(core.as_str())) {
+                        Some(core) => needles.push((core.clone(), Needle::Method)),
+                        None => needles.push((name.clone(), Needle::Method)),
+                    }
+                }
             }
         }
-        for method in super::syntax::sdk_method_names() {
-            needles.push((method.to_string(), Needle::Method));
+        if parse {
+            // Go's short forms (`client.String(ctx, key, …)`) are words of every Go file:
+            // a misspelt key in one of them is found only in a file with another hit.
+            for method in super::syntax::sdk_method_names()
+                .iter()
+                .filter(|m| !GO_SHORT_FORMS.contains(m))
+            {
+                needles.push((method.to_string(), Needle::Method));
+            }
         }
         let mut strings: Vec<String> = Vec::new();
         let mut grouped: Vec<Vec<Needle>> = Vec::new();
@@ -175,7 +193,7 @@ impl Matcher {
                     target,
                     how,
                 });
-            } else if needles.contains(&Needle::Method) && identifier() {
+            } else if needles.contains(&Needle::Method) {
                 found.method = true;
             }
         }
@@ -218,6 +236,34 @@ impl Matcher {
     }
 }
 
+/// The SDK methods of Go that are bare type names.
+const GO_SHORT_FORMS: [&str; 5] = ["Boolean", "String", "Int", "Float", "Object"];
+
+/// The spellings of a key that generated accessor names are built from: snake_case,
+/// UPPER_SNAKE, camelCase and PascalCase, whatever the number of words.
+fn core_spellings(key: &str) -> Vec<String> {
+    let words: Vec<&str> = key
+        .split(['-', '_', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let capital = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().map_or(String::new(), |c| {
+            c.to_ascii_uppercase().to_string() + chars.as_str()
+        })
+    };
+    let pascal: String = words.iter().map(|w| capital(w)).collect();
+    let camel = words.first().map_or(String::new(), |first| {
+        first.to_string() + &words[1..].iter().map(|w| capital(w)).collect::<String>()
+    });
+    let snake = words.join("_");
+    let mut forms = vec![snake.to_ascii_uppercase(), snake, camel, pascal];
+    forms.retain(|f| !f.is_empty());
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
 fn is_identifier_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
@@ -247,7 +293,7 @@ mod tests {
 
     fn hits(config: &RefsConfig, keys: &[&str], text: &str) -> Vec<(String, How)> {
         let targets = targets(keys);
-        let matcher = Matcher::new(&targets, config).unwrap();
+        let matcher = Matcher::new(&targets, config, true).unwrap();
         matcher
             .find(text.as_bytes())
             .hits
@@ -308,7 +354,7 @@ mod tests {
             ..RefsConfig::default()
         };
         let targets = targets(&["ranker-v2"]);
-        let matcher = Matcher::new(&targets, &config).unwrap();
+        let matcher = Matcher::new(&targets, &config, true).unwrap();
         let found = matcher.find(b"flag(ranker-v2) flag(rankr-v2) get(\"ranker-v2\")");
         assert_eq!(found.hits.len(), 2);
         assert_eq!(found.hits[0].how, How::Pattern);
@@ -320,7 +366,7 @@ mod tests {
     fn non_utf8_bytes_do_not_stop_the_match() {
         let config = RefsConfig::default();
         let targets = targets(&["ranker-v2"]);
-        let matcher = Matcher::new(&targets, &config).unwrap();
+        let matcher = Matcher::new(&targets, &config, true).unwrap();
         let found = matcher.find(b"\xff\xfe get(\"ranker-v2\") \xc3");
         assert_eq!(found.hits.len(), 1);
     }

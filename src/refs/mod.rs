@@ -6,9 +6,14 @@
 //! it; only files with a hit in a language flagctl has a parser for are parsed, and
 //! the parser says whether each hit is an SDK evaluation call, a typed accessor, a
 //! string or a comment. Other files count a key between delimiters.
+//!
+//! The same matcher and classifier read the code of a commit, to compare it with the
+//! work tree (`diff`), and the files each commit of the history changed, to find when a
+//! flag lost its last use (`history`).
 
 mod classify;
-
+pub mod diff;
+pub mod history;
 mod matcher;
 pub mod syntax;
 mod walk;
@@ -189,7 +194,7 @@ pub struct Options<'a> {
 
 /// Scans the source trees for every target.
 pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
-    let matcher = matcher::Matcher::new(targets, options.config)?;
+    let matcher = matcher::Matcher::new(targets, options.config, options.parse)?;
     let (read, files) = walk::walk(options, &|path, bytes| {
         classify::file(&matcher, targets, path, bytes, options.parse)
     })?;
@@ -202,7 +207,7 @@ pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
 /// occurs in it (no search for calls with misspelt keys), so a scan for a few flags, as
 /// `cleanup` makes, costs the files that name them.
 pub fn scan_only(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
-    let matcher = matcher::Matcher::new(targets, options.config)?;
+    let matcher = matcher::Matcher::new(targets, options.config, options.parse)?;
     let (read, files) = walk::walk(options, &|path, bytes| {
         if matcher.find(bytes).hits.is_empty() {
             return None;
@@ -220,19 +225,156 @@ pub fn scan_texts(
     config: &RefsConfig,
     files: &[(&str, &str)],
 ) -> anyhow::Result<Scan> {
-    let matcher = matcher::Matcher::new(targets, config)?;
-    let files_len = files.len();
-    let mut files: Vec<(String, walk::Visit<classify::FileRefs>)> = files
-        .iter()
-        .filter_map(|(path, text)| {
-            classify::file(&matcher, targets, path, text.as_bytes(), true)
-                .map(|refs| (path.to_string(), walk::Visit::Read(refs)))
+    let mut scan = TextScan::new(targets, config)?;
+    for (path, text) in files {
+        scan.add(path.to_string(), text.as_bytes().to_vec());
+    }
+    Ok(scan.finish())
+}
+
+/// Files handed over one at a time (a tree read from git), classified in batches on
+/// every core, as the walk of the work tree classifies them.
+pub(crate) struct TextScan<'t> {
+    matcher: matcher::Matcher,
+    targets: &'t [Target],
+    batch: Vec<(String, Vec<u8>)>,
+    batch_bytes: usize,
+    files: walk::Visited<classify::FileRefs>,
+    read: usize,
+}
+
+impl<'t> TextScan<'t> {
+    /// How many bytes of files wait to be classified together: enough for every core,
+    /// little enough that a large tree is never held whole.
+    const BATCH_BYTES: usize = 32 << 20;
+
+    pub(crate) fn new(targets: &'t [Target], config: &RefsConfig) -> anyhow::Result<Self> {
+        Ok(TextScan {
+            matcher: matcher::Matcher::new(targets, config, true)?,
+            targets,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            files: Vec::new(),
+            read: 0,
         })
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut scan = classify::collect(targets, files);
-    scan.files = scan.files.max(files_len);
-    Ok(scan)
+    }
+
+    /// A file's bytes; a binary file is left out, as the walk leaves it out.
+    pub(crate) fn add(&mut self, path: String, bytes: Vec<u8>) {
+        if walk::is_binary(&bytes) {
+            return;
+        }
+        self.read += 1;
+        self.batch_bytes += bytes.len();
+        self.batch.push((path, bytes));
+        if self.batch_bytes >= Self::BATCH_BYTES {
+            self.classify();
+        }
+    }
+
+    /// A file left out of the scan, and why.
+    pub(crate) fn skip(&mut self, skipped: Skipped) {
+        self.files
+            .push((skipped.path.clone(), walk::Visit::Skipped(skipped)));
+    }
+
+    fn classify(&mut self) {
+        use rayon::prelude::*;
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        let (matcher, targets) = (&self.matcher, self.targets);
+        let classified: Vec<_> = batch
+            .into_par_iter()
+            .filter_map(|(path, bytes)| {
+                classify::file(matcher, targets, &path, &bytes, true)
+                    .map(|refs| (path, walk::Visit::Read(refs)))
+            })
+            .collect();
+        self.files.extend(classified);
+    }
+
+    pub(crate) fn finish(mut self) -> Scan {
+        self.classify();
+        let mut files = self.files;
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut scan = classify::collect(self.targets, files);
+        scan.files = self.read;
+        scan
+    }
+}
+
+/// Counts the uses of some of the flags in files, with the scan's own matcher and
+/// classifier: what the history of references compares, commit by commit.
+pub(crate) struct UseCounter<'t> {
+    matcher: matcher::Matcher,
+    targets: &'t [Target],
+    /// The targets counted. The others are matched all the same, so that a text is read
+    /// exactly as the scan reads it.
+    counted: Vec<bool>,
+    /// The counted keys as plain text, by target: a file that holds none of them, nor
+    /// a hit of one, holds no use of one.
+    keys: aho_corasick::AhoCorasick,
+    key_targets: Vec<usize>,
+}
+
+impl<'t> UseCounter<'t> {
+    pub(crate) fn new(
+        targets: &'t [Target],
+        config: &RefsConfig,
+        counted: &[usize],
+    ) -> anyhow::Result<Self> {
+        let mut is_counted = vec![false; targets.len()];
+        for &target in counted {
+            is_counted[target] = true;
+        }
+        Ok(UseCounter {
+            matcher: matcher::Matcher::new(targets, config, true)?,
+            targets,
+            counted: is_counted,
+            keys: aho_corasick::AhoCorasick::new(counted.iter().map(|&t| &targets[t].key))?,
+            key_targets: counted.to_vec(),
+        })
+    }
+
+    /// Stops counting a target (its answer is known).
+    pub(crate) fn stop(&mut self, target: usize) {
+        self.counted[target] = false;
+    }
+
+    /// The uses of each counted target in one file, as (target, uses), for those it uses.
+    pub(crate) fn uses(&self, path: &str, bytes: &[u8]) -> Vec<(usize, usize)> {
+        if walk::is_binary(bytes) {
+            return Vec::new();
+        }
+        let found = self.matcher.find(bytes);
+        let hit = found.hits.iter().any(|h| self.counted[h.target]);
+        // An SDK call can name a key between other delimiters than `[refs]` has: a file
+        // with an SDK method and a counted key is classified too.
+        let named = || {
+            found.method
+                && self
+                    .keys
+                    .find_overlapping_iter(bytes)
+                    .any(|m| self.counted[self.key_targets[m.pattern().as_usize()]])
+        };
+        if !hit && !named() {
+            return Vec::new();
+        }
+        let Some(refs) = classify::file(&self.matcher, self.targets, path, bytes, true) else {
+            return Vec::new();
+        };
+        let scan = classify::collect(
+            self.targets,
+            vec![(path.to_string(), walk::Visit::Read(refs))],
+        );
+        scan.flags
+            .iter()
+            .enumerate()
+            .filter(|(target, _)| self.counted[*target])
+            .map(|(target, flag)| (target, flag.uses().count()))
+            .filter(|(_, uses)| *uses > 0)
+            .collect()
+    }
 }
 
 /// The line of `bytes` holding `offset`, trimmed and shortened, for display.

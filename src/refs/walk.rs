@@ -73,6 +73,55 @@ fn normal(path: &str) -> String {
     }
 }
 
+/// Which paths a scan reads: the scanned paths, without the skipped folders (the flags
+/// folder) and the `exclude` globs of `[refs]`. Paths are relative to the repository
+/// root, with `/`.
+pub(crate) struct Scope {
+    scanned: Vec<String>,
+    skip: Vec<String>,
+    excludes: globset::GlobSet,
+}
+
+impl Scope {
+    pub fn new(options: &Options) -> anyhow::Result<Scope> {
+        let scanned: Vec<String> = options.paths.iter().map(|p| normal(p)).collect();
+        for path in &scanned {
+            if Path::new(path)
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+            {
+                anyhow::bail!("{path}: not a path inside the repository");
+            }
+        }
+        Ok(Scope {
+            scanned,
+            skip: options.skip.iter().map(|p| normal(p)).collect(),
+            excludes: crate::model::config::compile_excludes(&options.config.exclude)
+                .map_err(|why| anyhow::anyhow!("[refs] exclude: {why}"))?,
+        })
+    }
+
+    /// Whether the file (or, with `is_dir`, the folder) at `rel` is read or entered.
+    pub fn wants(&self, rel: &str, is_dir: bool) -> bool {
+        if rel.is_empty() {
+            return true;
+        }
+        if self.skip.iter().any(|s| s != "." && within(rel, s)) || self.excludes.is_match(rel) {
+            return false;
+        }
+        // A folder on the way to a scanned path is entered; files only inside one.
+        self.scanned
+            .iter()
+            .any(|p| within(rel, p) || (is_dir && (p.starts_with(&format!("{rel}/")))))
+    }
+
+    /// As [`Scope::wants`], for a path of a tree read from git: hidden files and folders
+    /// are left out too, as the walk of the work tree leaves them out.
+    pub fn wants_committed(&self, rel: &str, is_dir: bool) -> bool {
+        !rel.split('/').any(|part| part.starts_with('.')) && self.wants(rel, is_dir)
+    }
+}
+
 /// Walks the scanned paths and calls `read` with each text file's path and bytes, on
 /// every core. Returns how many files were read, and the results sorted by path.
 pub(super) fn walk<T: Send>(
@@ -80,18 +129,7 @@ pub(super) fn walk<T: Send>(
     read: &(dyn Fn(&str, &[u8]) -> Option<T> + Sync),
 ) -> anyhow::Result<(usize, Visited<T>)> {
     let root = options.root.canonicalize()?;
-    let scanned: Vec<String> = options.paths.iter().map(|p| normal(p)).collect();
-    for path in &scanned {
-        if Path::new(path)
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            anyhow::bail!("{path}: not a path inside the repository");
-        }
-    }
-    let skip: Vec<String> = options.skip.iter().map(|p| normal(p)).collect();
-    let excludes = crate::model::config::compile_excludes(&options.config.exclude)
-        .map_err(|why| anyhow::anyhow!("[refs] exclude: {why}"))?;
+    let scope = Scope::new(options)?;
     let results = Mutex::new(Vec::new());
     let count = AtomicUsize::new(0);
     let relative = |path: &Path| -> Option<String> {
@@ -102,18 +140,7 @@ pub(super) fn walk<T: Send>(
             .collect();
         Some(parts.join("/"))
     };
-    let wanted = |rel: &str, is_dir: bool| -> bool {
-        if rel.is_empty() {
-            return true;
-        }
-        if skip.iter().any(|s| s != "." && within(rel, s)) || excludes.is_match(rel) {
-            return false;
-        }
-        // A folder on the way to a scanned path is entered; files only inside one.
-        scanned
-            .iter()
-            .any(|p| within(rel, p) || (is_dir && (p.starts_with(&format!("{rel}/")))))
-    };
+    let wanted = |rel: &str, is_dir: bool| scope.wants(rel, is_dir);
     let walker = ignore::WalkBuilder::new(&root)
         .follow_links(false)
         .parents(false)
@@ -125,6 +152,7 @@ pub(super) fn walk<T: Send>(
         let count = &count;
         let relative = &relative;
         let wanted = &wanted;
+        let mut buffer = Vec::new();
         Box::new(move |entry| {
             let Ok(entry) = entry else {
                 return ignore::WalkState::Continue;
@@ -146,15 +174,15 @@ pub(super) fn walk<T: Send>(
             if !file_type.is_file() || !wanted(&rel, false) {
                 return ignore::WalkState::Continue;
             }
-            let visit = match read_source(entry.path()) {
-                Ok(Some(bytes)) => {
+            let visit = match read_source(entry.path(), &mut buffer) {
+                Ok(true) => {
                     let done = count.fetch_add(1, Ordering::Relaxed) + 1;
                     if done.is_multiple_of(256) {
                         (options.progress)(done);
                     }
-                    read(&rel, &bytes).map(Visit::Read)
+                    read(&rel, &buffer).map(Visit::Read)
                 }
-                Ok(None) => None,
+                Ok(false) => None,
                 Err(reason) => Some(Visit::Skipped(Skipped {
                     path: rel.clone(),
                     reason,
@@ -176,29 +204,37 @@ pub(super) fn walk<T: Send>(
     Ok((count, results))
 }
 
-/// A file's bytes; `None` for a binary file; `Err` with the reason for one too large or
-/// unreadable.
-fn read_source(path: &Path) -> Result<Option<Vec<u8>>, String> {
+/// Why a file of `size` bytes is left out.
+pub(super) fn too_large(size: u64) -> String {
+    format!(
+        "it is {} MiB, more than the {} MiB flagctl reads of one source file",
+        size >> 20,
+        MAX_SOURCE_BYTES >> 20
+    )
+}
+
+/// Whether a file is binary: a NUL byte near its start, as git and ripgrep tell.
+pub(super) fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(BINARY_PROBE)].contains(&0)
+}
+
+/// Reads a file into `bytes` (a buffer each thread reuses); `false` for a binary file;
+/// `Err` with the reason for one too large or unreadable.
+fn read_source(path: &Path, bytes: &mut Vec<u8>) -> Result<bool, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
     let metadata = file
         .metadata()
         .map_err(|e| format!("cannot read it: {e}"))?;
     if !metadata.is_file() {
-        return Ok(None);
+        return Ok(false);
     }
     if metadata.len() > MAX_SOURCE_BYTES {
-        return Err(format!(
-            "it is {} MiB, more than the {} MiB flagctl reads of one source file",
-            metadata.len() >> 20,
-            MAX_SOURCE_BYTES >> 20
-        ));
+        return Err(too_large(metadata.len()));
     }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    bytes.clear();
+    bytes.reserve(metadata.len() as usize + 1);
     file.take(MAX_SOURCE_BYTES)
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| format!("cannot read it: {e}"))?;
-    if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
-        return Ok(None);
-    }
-    Ok(Some(bytes))
+    Ok(!is_binary(bytes))
 }

@@ -23,8 +23,12 @@ const MAX_MESSAGE: usize = 400;
 
 pub fn render(out: &mut dyn Write, report: &Report, color: bool) -> std::io::Result<()> {
     let mut files = SimpleFiles::new();
+    // Only the files findings point into: each added file has its lines indexed.
+    let cited: std::collections::HashSet<&str> =
+        report.findings.iter().map(|f| f.path.as_str()).collect();
     let sources: std::collections::HashMap<&str, (usize, &str)> = report
         .sources()
+        .filter(|source| cited.contains(source.path.as_str()))
         .map(|source| {
             (
                 source.path.as_str(),

@@ -1,6 +1,7 @@
 //! Renderers of findings: one finding model, one renderer per format. They write to any
 //! `io::Write`; the binary decides where.
 
+pub mod cleanup;
 mod github;
 mod human;
 mod json;
@@ -32,6 +33,8 @@ pub struct Report<'a> {
     /// `flagctl.toml`, when findings point into it (`invalid-config`), or the flagd file
     /// that `validate --flagd` checks.
     pub config: Option<&'a SourceFile>,
+    /// The source files code findings point into (`audit --refs`), when readable.
+    pub code: &'a [SourceFile],
     pub findings: &'a [Finding],
     /// Notes for the reader (such as checks that were skipped or what `--base` left
     /// out), rendered in each format's place for them.
@@ -67,12 +70,13 @@ impl Report<'_> {
                 .any(|finding| finding.rule == RuleId::InvalidConfig)
     }
 
-    /// Every file findings can point into: the flag files, then `flagctl.toml`.
+    /// Every file findings can point into: the flag files, `flagctl.toml`, then code.
     pub fn sources(&self) -> impl Iterator<Item = &SourceFile> {
         self.files
             .iter()
             .map(|file| &file.source)
             .chain(self.config)
+            .chain(self.code)
     }
 }
 
