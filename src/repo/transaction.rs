@@ -22,7 +22,7 @@ use git2::{IndexEntry, IndexTime, Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use super::{confine, git};
-use crate::fsio::write_atomic;
+use crate::fsio::{replace_atomic, write_atomic};
 
 /// One file a command changes, by its path relative to the flag repository root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +82,29 @@ struct Journal {
     old: Option<String>,
     /// The new commit, once it exists.
     new: Option<String>,
+    /// Whether `files` name the texts by their blob ids in git's object database (the
+    /// texts themselves in a journal an older flagctl left).
+    #[serde(default)]
+    blobs: bool,
     files: Vec<FileChange>,
+}
+
+impl Journal {
+    /// The text `held` stands for: itself, or the blob it names.
+    fn text(&self, git: &Repository, held: Option<&str>) -> anyhow::Result<Option<String>> {
+        let Some(held) = held else {
+            return Ok(None);
+        };
+        if !self.blobs {
+            return Ok(Some(held.to_string()));
+        }
+        let blob = Oid::from_str(held)
+            .and_then(|id| git.find_blob(id))
+            .with_context(|| format!("the journal names blob {held}, which git does not have"))?;
+        String::from_utf8(blob.content().to_vec())
+            .map(Some)
+            .with_context(|| format!("blob {held} of the journal is not UTF-8"))
+    }
 }
 
 const JOURNAL: &str = "flagctl-journal.json";
@@ -158,7 +180,7 @@ impl Transaction {
                 } else {
                     "not a git repository: not committed".into()
                 });
-                self.write_files(changes).map_err(nothing_changed)?;
+                self.write_files(changes, true).map_err(nothing_changed)?;
                 return Ok(applied);
             }
         };
@@ -183,10 +205,12 @@ impl Transaction {
         Ok(())
     }
 
-    /// Writes every file, or none: a failure puts back the ones already written.
-    fn write_files(&self, changes: &[FileChange]) -> anyhow::Result<()> {
+    /// Writes every file, or none: a failure puts back the ones already written. `durable`
+    /// waits for each file to reach the disk before it replaces the old one; a commit does
+    /// without, as both texts are in git's object database and the journal names them.
+    fn write_files(&self, changes: &[FileChange], durable: bool) -> anyhow::Result<()> {
         for (done, change) in changes.iter().enumerate() {
-            if let Err(e) = write_file(&self.root, &change.path, change.after.as_deref()) {
+            if let Err(e) = write_file(&self.root, &change.path, change.after.as_deref(), durable) {
                 restore_files(&self.root, &changes[..done]);
                 return Err(e);
             }
@@ -224,7 +248,8 @@ impl Transaction {
         let finished = journal.new.is_some() && current == journal.new;
         if finished {
             for change in &journal.files {
-                write_file(&self.root, &change.path, change.after.as_deref())?;
+                let after = journal.text(git, change.after.as_deref())?;
+                write_file(&self.root, &change.path, after.as_deref(), true)?;
             }
             let private = dir.join(PRIVATE_INDEX);
             if private.exists() {
@@ -240,9 +265,10 @@ impl Transaction {
             let mut kept = Vec::new();
             for change in &journal.files {
                 let now = confine::read_text(&self.root, &change.path).ok().flatten();
-                if now == change.after {
-                    write_file(&self.root, &change.path, change.before.as_deref())?;
-                } else if now != change.before {
+                let before = journal.text(git, change.before.as_deref())?;
+                if now == journal.text(git, change.after.as_deref())? {
+                    write_file(&self.root, &change.path, before.as_deref(), true)?;
+                } else if now != before {
                     kept.push(change.path.clone());
                 }
             }
@@ -288,11 +314,13 @@ fn nothing_changed(error: anyhow::Error) -> anyhow::Error {
 }
 
 /// Writes (or, for `None`, deletes) one file of the work tree atomically; never through a
-/// symlink, never outside the repository.
-fn write_file(root: &Path, rel: &str, text: Option<&str>) -> anyhow::Result<()> {
+/// symlink, never outside the repository. `durable`: synced to the disk before it replaces
+/// the old file.
+fn write_file(root: &Path, rel: &str, text: Option<&str>, durable: bool) -> anyhow::Result<()> {
     let path = confine::resolve(root, rel, true).map_err(|why| anyhow::anyhow!("{why}"))?;
     match text {
-        Some(text) => write_atomic(&path, text, true),
+        Some(text) if durable => write_atomic(&path, text, true),
+        Some(text) => replace_atomic(&path, text),
         None => match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove {rel}"))
@@ -305,7 +333,7 @@ fn write_file(root: &Path, rel: &str, text: Option<&str>) -> anyhow::Result<()> 
 /// Puts files back as they were read; best effort, on the way out of a failure.
 fn restore_files(root: &Path, changes: &[FileChange]) {
     for change in changes.iter().rev() {
-        let _ = write_file(root, &change.path, change.before.as_deref());
+        let _ = write_file(root, &change.path, change.before.as_deref(), true);
     }
 }
 
@@ -322,6 +350,9 @@ struct Commit<'c> {
     head: Head,
     /// Each change's path relative to the git work tree.
     git_paths: Vec<String>,
+    /// Each change's texts as blobs in git's object database: what the journal names, and
+    /// (`after`) what the index and the commit take.
+    blobs: Vec<(Option<Oid>, Option<Oid>)>,
     dir: PathBuf,
     workdir: PathBuf,
     hooks: PathBuf,
@@ -341,9 +372,10 @@ impl<'c> Commit<'c> {
             .iter()
             .map(|c| git::git_path(git, &tx.root, &c.path))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        git::ensure_nothing_else_staged(git, &git_paths)?;
+        let uncommitted = git::Uncommitted::read(git)?;
+        uncommitted.ensure_nothing_else_staged(&git_paths)?;
         for (change, path) in changes.iter().zip(&git_paths) {
-            if git::is_dirty(git, path)? {
+            if uncommitted.is_dirty(path) {
                 bail!(
                     "{} has uncommitted changes; flagctl commits only its own edit\n\
                      help: commit or stash them first, or pass --no-commit",
@@ -355,11 +387,24 @@ impl<'c> Commit<'c> {
             .workdir()
             .context("the git repository has no work tree")?
             .to_path_buf();
+        // Objects no commit reaches yet are invisible, and `git gc` prunes them if the
+        // commit never comes.
+        let blob = |text: &Option<String>| -> anyhow::Result<Option<Oid>> {
+            text.as_ref()
+                .map(|t| git.blob(t.as_bytes()))
+                .transpose()
+                .context("cannot write to git's object database")
+        };
+        let blobs = changes
+            .iter()
+            .map(|c| Ok((blob(&c.before)?, blob(&c.after)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Commit {
             changes,
             message: message.to_string(),
             head,
             git_paths,
+            blobs,
             dir: git.path().to_path_buf(),
             hooks: hooks_dir(git, &workdir),
             workdir,
@@ -388,7 +433,17 @@ impl<'c> Commit<'c> {
             reference: self.head.reference.clone(),
             old: self.head.old.map(|id| id.to_string()),
             new: None,
-            files: self.changes.to_vec(),
+            blobs: true,
+            files: self
+                .changes
+                .iter()
+                .zip(&self.blobs)
+                .map(|(change, (before, after))| FileChange {
+                    path: change.path.clone(),
+                    before: before.map(|id| id.to_string()),
+                    after: after.map(|id| id.to_string()),
+                })
+                .collect(),
         };
         let mut undo = Undo {
             tx,
@@ -398,9 +453,9 @@ impl<'c> Commit<'c> {
         };
         let result = (|| -> anyhow::Result<Oid> {
             self.write_journal(&journal)?;
-            tx.write_files(self.changes)?;
+            tx.write_files(self.changes, false)?;
             undo.files_written = true;
-            let private = self.stage(git)?;
+            let private = self.stage()?;
             #[cfg(test)]
             tx.fail(Step::Index)?;
             let message = if tx.options.no_verify {
@@ -460,7 +515,7 @@ impl<'c> Commit<'c> {
 
     /// A copy of the index with the changed paths staged; the real index is replaced by
     /// it only once the branch has moved.
-    fn stage(&self, git: &Repository) -> anyhow::Result<PathBuf> {
+    fn stage(&self) -> anyhow::Result<PathBuf> {
         let private = self.dir.join(PRIVATE_INDEX);
         let _ = std::fs::remove_file(&private);
         match std::fs::copy(self.dir.join("index"), &private) {
@@ -469,18 +524,20 @@ impl<'c> Commit<'c> {
             Err(e) => return Err(e).context("cannot copy the git index"),
         }
         let mut index = git2::Index::open(&private).context("cannot read the git index")?;
-        self.put(git, &mut index)?;
+        self.put(&mut index)?;
         index.write().context("cannot write the git index")?;
         Ok(private)
     }
 
     /// Puts every change into `index`: the new blob of a written file, with its stat data,
     /// or the removal of a deleted one.
-    fn put(&self, git: &Repository, index: &mut git2::Index) -> anyhow::Result<()> {
-        for (change, path) in self.changes.iter().zip(&self.git_paths) {
-            match &change.after {
-                Some(text) => {
-                    let blob = git.blob(text.as_bytes())?;
+    fn put(&self, index: &mut git2::Index) -> anyhow::Result<()> {
+        for ((change, path), (_, after)) in
+            self.changes.iter().zip(&self.git_paths).zip(&self.blobs)
+        {
+            match after {
+                Some(blob) => {
+                    let blob = *blob;
                     let metadata = std::fs::metadata(self.workdir.join(path))
                         .with_context(|| format!("cannot read {}", change.path))?;
                     index.add(&entry(path, blob, &metadata))?;
@@ -498,7 +555,7 @@ impl<'c> Commit<'c> {
         if let Some(old) = self.head.old {
             index.read_tree(&git.find_commit(old)?.tree()?)?;
         }
-        self.put(git, &mut index)?;
+        self.put(&mut index)?;
         Ok(index.write_tree_to(git)?)
     }
 
@@ -897,6 +954,67 @@ mod tests {
                 assert_eq!(after, before, "after a crash at {step:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_journal_names_blobs_and_an_older_journal_of_texts_is_still_undone() {
+        let (dir, git) = repository();
+        let before = state(dir.path());
+        let mut tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        tx.fail_at = Some((Step::Hooks, true));
+        tx.apply(&change(), "flagctl kill: a\n").unwrap_err();
+        let text = std::fs::read_to_string(git.path().join(JOURNAL)).unwrap();
+        assert!(!text.contains(AFTER.trim()), "{text}");
+        let journal: Journal = serde_json::from_str(&text).unwrap();
+        assert!(journal.blobs);
+        assert_eq!(
+            journal.files[0].after,
+            Some(git.blob(AFTER.as_bytes()).unwrap().to_string())
+        );
+        // A journal an older flagctl wrote holds the texts themselves.
+        let older = serde_json::json!({
+            "subject": "flagctl kill: a",
+            "reference": journal.reference,
+            "old": journal.old,
+            "new": null,
+            "files": [{"path": "flags/s/a.toml", "before": BEFORE, "after": AFTER}],
+        });
+        std::fs::write(git.path().join(JOURNAL), older.to_string()).unwrap();
+        let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        assert!(tx.recovered.join("; ").contains("was undone"));
+        assert_eq!(state(dir.path()), before);
+    }
+
+    #[test]
+    fn refuses_uncommitted_changes_to_its_paths_and_other_staged_changes() {
+        let (dir, git) = repository();
+        let refused = |changes: &[FileChange], what: &str| {
+            let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+            let error = format!("{:#}", tx.apply(changes, "flagctl kill: a\n").unwrap_err());
+            assert!(error.contains(what), "{error}");
+        };
+        // An untracked file of the same text is not committed work.
+        std::fs::write(dir.path().join("flags/s/b.toml"), BEFORE).unwrap();
+        let untracked = FileChange {
+            path: "flags/s/b.toml".into(),
+            before: Some(BEFORE.into()),
+            after: Some(AFTER.into()),
+        };
+        refused(&[untracked], "uncommitted changes");
+        // Another staged file is someone else's work.
+        let mut index = git.index().unwrap();
+        index.add_path(Path::new("flags/s/b.toml")).unwrap();
+        index.write().unwrap();
+        refused(&change(), "other staged changes (flags/s/b.toml)");
+        index.remove_path(Path::new("flags/s/b.toml")).unwrap();
+        index.write().unwrap();
+        std::fs::remove_file(dir.path().join("flags/s/b.toml")).unwrap();
+        // The file itself changed in the index.
+        std::fs::write(dir.path().join("flags/s/a.toml"), "a = 5\n").unwrap();
+        index.add_path(Path::new("flags/s/a.toml")).unwrap();
+        index.write().unwrap();
+        std::fs::write(dir.path().join("flags/s/a.toml"), BEFORE).unwrap();
+        refused(&change(), "flags/s/a.toml has uncommitted changes");
     }
 
     #[test]
