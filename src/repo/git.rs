@@ -130,6 +130,13 @@ impl Uncommitted {
         Ok(())
     }
 
+    /// The blob the index holds at `path`.
+    pub fn blob(&self, path: &str) -> Option<git2::Oid> {
+        self.index
+            .get_path(Path::new(path), 0)
+            .map(|entry| entry.id)
+    }
+
     /// Whether `path` has changes in the work tree or index that are not committed: a
     /// tracked file that differs, or a file git does not track (untracked or ignored).
     pub fn is_dirty(&self, path: &str) -> bool {

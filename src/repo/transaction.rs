@@ -80,7 +80,9 @@ struct Journal {
     /// The reference that moves: a branch, or `HEAD` when detached.
     reference: String,
     old: Option<String>,
-    /// The new commit, once it exists.
+    /// The new commit (in a journal an older flagctl left; this one tells its commit by
+    /// its parent and blobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     new: Option<String>,
     /// Whether `files` name the texts by their blob ids in git's object database (the
     /// texts themselves in a journal an older flagctl left).
@@ -245,7 +247,10 @@ impl Transaction {
             .refname_to_id(&journal.reference)
             .ok()
             .map(|id| id.to_string());
-        let finished = journal.new.is_some() && current == journal.new;
+        let finished = match &journal.new {
+            Some(new) => current.as_ref() == Some(new),
+            None => current != journal.old && self.committed(git, &journal, current.as_deref()),
+        };
         if finished {
             for change in &journal.files {
                 let after = journal.text(git, change.after.as_deref())?;
@@ -259,7 +264,7 @@ impl Transaction {
             self.recovered.push(format!(
                 "an interrupted `{}` was finished: it is commit {}",
                 journal.subject,
-                super::short_id(journal.new.as_deref().unwrap_or_default())
+                super::short_id(current.as_deref().unwrap_or_default())
             ));
         } else {
             let mut kept = Vec::new();
@@ -290,6 +295,35 @@ impl Transaction {
         std::fs::remove_file(&journal_path)
             .with_context(|| format!("cannot remove {}", journal_path.display()))?;
         Ok(())
+    }
+
+    /// Whether `current` is the commit the journal's transaction made: its one parent is
+    /// the journal's old commit, and each of its paths holds the journal's new blob (or is
+    /// gone).
+    fn committed(&self, git: &Repository, journal: &Journal, current: Option<&str>) -> bool {
+        let Some(commit) = current
+            .and_then(|id| Oid::from_str(id).ok())
+            .and_then(|id| git.find_commit(id).ok())
+        else {
+            return false;
+        };
+        let parents: Vec<String> = commit.parent_ids().map(|id| id.to_string()).collect();
+        if !journal.blobs || parents != journal.old.iter().cloned().collect::<Vec<_>>() {
+            return false;
+        }
+        let Ok(tree) = commit.tree() else {
+            return false;
+        };
+        journal.files.iter().all(|change| {
+            let Ok(path) = git::git_path(git, &self.root, &change.path) else {
+                return false;
+            };
+            let held = tree
+                .get_path(Path::new(&path))
+                .ok()
+                .map(|e| e.id().to_string());
+            held == change.after
+        })
     }
 
     #[cfg(test)]
@@ -395,9 +429,18 @@ impl<'c> Commit<'c> {
                 .transpose()
                 .context("cannot write to git's object database")
         };
+        // A text that was read is what the index holds (its path is clean): its blob is
+        // there already.
         let blobs = changes
             .iter()
-            .map(|c| Ok((blob(&c.before)?, blob(&c.after)?)))
+            .zip(&git_paths)
+            .map(|(c, path)| {
+                let before = match uncommitted.blob(path) {
+                    Some(id) if c.before.is_some() => Some(id),
+                    _ => blob(&c.before)?,
+                };
+                Ok((before, blob(&c.after)?))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Commit {
             changes,
@@ -428,7 +471,7 @@ impl<'c> Commit<'c> {
             }
             return Err(e).with_context(|| format!("cannot create {}", index_lock.display()));
         }
-        let mut journal = Journal {
+        let journal = Journal {
             subject: self.message.lines().next().unwrap_or_default().to_string(),
             reference: self.head.reference.clone(),
             old: self.head.old.map(|id| id.to_string()),
@@ -467,8 +510,8 @@ impl<'c> Commit<'c> {
             tx.fail(Step::Hooks)?;
             let tree = self.tree(git)?;
             let id = self.create(git, tree, &message)?;
-            journal.new = Some(id.to_string());
-            self.write_journal(&journal)?;
+            // The journal is not written again: a commit on `old` with exactly the
+            // journal's blobs at its paths says the branch moved (see `recover`).
             #[cfg(test)]
             tx.fail(Step::Commit)?;
             self.move_ref(git, id, &message)?;
