@@ -5,13 +5,14 @@
 //! changing or none of them.
 //!
 //! The steps, in order: take `index.lock` as git does (so no git command runs alongside),
-//! write a journal, write the files, stage them into a private copy of the index, run the
+//! write a journal (each path with the blob ids of its texts), write the files, stage them into a private copy of the index, run the
 //! user's `pre-commit`, `prepare-commit-msg` and `commit-msg` hooks against that index,
 //! create the commit (through `git commit-tree` when `commit.gpgsign` is set, so it is
 //! signed as the user's own commits are), move the branch with a compare-and-swap, install
 //! the index, and drop the lock and the journal. A failure undoes every step already
 //! taken. A process killed between steps leaves its journal behind; the next transaction
-//! finishes the step when the branch already moved, and undoes it when it did not.
+//! finishes the step when the branch already moved to a commit on the old one holding the
+//! journal's blobs, and undoes it when it did not.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
