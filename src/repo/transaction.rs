@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
-use git2::{IndexEntry, IndexTime, Oid, Repository};
+use git2::{IndexEntry, IndexTime, ObjectType, Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use super::{confine, git};
@@ -430,15 +430,23 @@ impl<'c> Commit<'c> {
                 .transpose()
                 .context("cannot write to git's object database")
         };
-        // A text that was read is what the index holds (its path is clean): its blob is
-        // there already.
+        // A text that was read is, as its path is clean, usually the index's own blob,
+        // which need not be written again; not when a filter (line endings, LFS) stands
+        // between the work tree and git.
         let blobs = changes
             .iter()
             .zip(&git_paths)
             .map(|(c, path)| {
-                let before = match uncommitted.blob(path) {
-                    Some(id) if c.before.is_some() => Some(id),
-                    _ => blob(&c.before)?,
+                let before = match &c.before {
+                    Some(text) => {
+                        let id = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
+                        if uncommitted.blob(path) == Some(id) {
+                            Some(id)
+                        } else {
+                            blob(&c.before)?
+                        }
+                    }
+                    None => None,
                 };
                 Ok((before, blob(&c.after)?))
             })
@@ -1027,6 +1035,48 @@ mod tests {
         let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
         assert!(tx.recovered.join("; ").contains("was undone"));
         assert_eq!(state(dir.path()), before);
+    }
+
+    #[test]
+    fn an_interrupted_step_puts_back_the_text_that_was_read_also_through_a_line_ending_filter() {
+        let (dir, git) = repository();
+        git.config()
+            .unwrap()
+            .set_bool("core.autocrlf", true)
+            .unwrap();
+        let crlf = "a = 1\r\n";
+        std::fs::write(dir.path().join("flags/s/a.toml"), crlf).unwrap();
+        let mut index = git.index().unwrap();
+        index.add_path(Path::new("flags/s/a.toml")).unwrap();
+        index.write().unwrap();
+        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git.signature().unwrap();
+        let parent = git.head().unwrap().peel_to_commit().unwrap();
+        git.commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            "crlf",
+            &tree,
+            &[&parent],
+        )
+        .unwrap();
+        // git holds `a = 1\n`: the work tree is clean through the filter.
+        let staged = index.get_path(Path::new("flags/s/a.toml"), 0).unwrap().id;
+        assert_eq!(staged, git.blob(b"a = 1\n").unwrap());
+        assert!(git.statuses(None).unwrap().is_empty());
+        let changes = vec![FileChange {
+            path: "flags/s/a.toml".into(),
+            before: Some(crlf.into()),
+            after: Some("a = 2\r\n".into()),
+        }];
+        let mut tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        tx.fail_at = Some((Step::Hooks, true));
+        tx.apply(&changes, "flagctl kill: a\n").unwrap_err();
+        let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        assert!(tx.recovered.join("; ").contains("was undone"));
+        let text = std::fs::read_to_string(dir.path().join("flags/s/a.toml")).unwrap();
+        assert_eq!(text, crlf);
     }
 
     #[test]
