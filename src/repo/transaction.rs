@@ -20,6 +20,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 use git2::{IndexEntry, IndexTime, ObjectType, Oid, Repository};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{confine, git};
@@ -212,11 +213,21 @@ impl Transaction {
     /// waits for each file to reach the disk before it replaces the old one; a commit does
     /// without, as both texts are in git's object database and the journal names them.
     fn write_files(&self, changes: &[FileChange], durable: bool) -> anyhow::Result<()> {
-        for (done, change) in changes.iter().enumerate() {
-            if let Err(e) = write_file(&self.root, &change.path, change.after.as_deref(), durable) {
-                restore_files(&self.root, &changes[..done]);
-                return Err(e);
-            }
+        // On every core: each file is its own.
+        let root = self.root.as_path();
+        let mut results: Vec<anyhow::Result<()>> = changes
+            .par_iter()
+            .map(|change| write_file(root, &change.path, change.after.as_deref(), durable))
+            .collect();
+        if let Some(failed) = results.iter().position(Result::is_err) {
+            let written: Vec<FileChange> = changes
+                .iter()
+                .zip(&results)
+                .filter(|(_, result)| result.is_ok())
+                .map(|(change, _)| change.clone())
+                .collect();
+            restore_files(&self.root, &written);
+            return results.swap_remove(failed);
         }
         #[cfg(test)]
         self.fail(Step::Write)
@@ -423,32 +434,33 @@ impl<'c> Commit<'c> {
             .context("the git repository has no work tree")?
             .to_path_buf();
         // Objects no commit reaches yet are invisible, and `git gc` prunes them if the
-        // commit never comes.
-        let blob = |text: &Option<String>| -> anyhow::Result<Option<Oid>> {
-            text.as_ref()
-                .map(|t| git.blob(t.as_bytes()))
-                .transpose()
+        // commit never comes. Written on every core: git's object database takes writes
+        // from several threads.
+        let odb = git.odb().context("cannot open git's object database")?;
+        let write = |text: &str| -> anyhow::Result<Oid> {
+            odb.write(ObjectType::Blob, text.as_bytes())
                 .context("cannot write to git's object database")
         };
         // A text that was read is, as its path is clean, usually the index's own blob,
         // which need not be written again; not when a filter (line endings, LFS) stands
         // between the work tree and git.
+        let indexed: Vec<Option<Oid>> = git_paths.iter().map(|p| uncommitted.blob(p)).collect();
         let blobs = changes
-            .iter()
-            .zip(&git_paths)
-            .map(|(c, path)| {
+            .par_iter()
+            .zip(&indexed)
+            .map(|(c, indexed)| {
                 let before = match &c.before {
                     Some(text) => {
                         let id = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
-                        if uncommitted.blob(path) == Some(id) {
+                        if *indexed == Some(id) {
                             Some(id)
                         } else {
-                            blob(&c.before)?
+                            Some(write(text)?)
                         }
                     }
                     None => None,
                 };
-                Ok((before, blob(&c.after)?))
+                Ok((before, c.after.as_deref().map(write).transpose()?))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Commit {
