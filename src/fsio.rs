@@ -19,6 +19,23 @@ fn default_permissions() -> Option<std::fs::Permissions> {
 /// Writes `contents` to `path` through a temporary file in the same folder. With
 /// `overwrite = false`, fails rather than replace an existing file.
 pub fn write_atomic(path: &Path, contents: &str, overwrite: bool) -> anyhow::Result<()> {
+    write_through_temporary(path, contents, overwrite, true)
+}
+
+/// Replaces `path` with `contents` through a temporary file in the same folder, as
+/// [`write_atomic`] does, without waiting for the disk: a reader, or a process killed
+/// half-way, still sees the old file or the new one, but the new text must be kept
+/// elsewhere too (a commit's blob) to outlive a power cut.
+pub fn replace_atomic(path: &Path, contents: &str) -> anyhow::Result<()> {
+    write_through_temporary(path, contents, true, false)
+}
+
+fn write_through_temporary(
+    path: &Path,
+    contents: &str,
+    overwrite: bool,
+    sync: bool,
+) -> anyhow::Result<()> {
     let dir = path.parent().context("a file path has a parent folder")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // A replaced file keeps its mode; a new one gets the usual 0644 (less the umask),
@@ -39,7 +56,13 @@ pub fn write_atomic(path: &Path, contents: &str, overwrite: bool) -> anyhow::Res
             .with_context(|| format!("cannot set the mode of {}", path.display()))?;
     }
     temp.write_all(contents.as_bytes())
-        .and_then(|()| temp.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                temp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .with_context(|| format!("cannot write {}", path.display()))?;
     let result = if overwrite {
         temp.persist(path).map(drop)

@@ -29,10 +29,23 @@ fn repo() -> TestRepo {
     repo.write("services/feed/feed.ts", FEED_TS);
     repo.write("services/ranking/helpers.go", HELPERS_GO);
     repo.write(
+        "services/feed/Feed.kt",
+        "fun feed(client: Client) = client.getBooleanValue(\"new-feed\", false)\n",
+    );
+    repo.write(
         "services/README.md",
         "The ranker is behind `ranker-v2` until the sprint ends.\n",
     );
     repo.commit_all_at("flags and code", "2026-11-01");
+    repo
+}
+
+/// [`repo`] with `key` concluded on `winner`.
+fn concluded(key: &str, winner: &str) -> TestRepo {
+    let repo = repo();
+    repo.flagctl(&["expire", key, "--winner", winner])
+        .assert()
+        .success();
     repo
 }
 
@@ -51,10 +64,7 @@ fn json(repo: &TestRepo, args: &[&str]) -> Value {
 
 #[test]
 fn expire_dry_run_cleanup_audit_archive() {
-    let repo = repo();
-    repo.flagctl(&["expire", "ranker-v2", "--winner", "candidate"])
-        .assert()
-        .success();
+    let repo = concluded("ranker-v2", "candidate");
     let commits = repo.commit_count();
 
     // The diff and the table; nothing is written.
@@ -70,7 +80,7 @@ fn expire_dry_run_cleanup_audit_archive() {
     );
     assert!(stdout.contains("-    if model == \"v2\":\n"), "{stdout}");
     assert!(
-        stdout.contains("ranker-v2: 1 of 3 uses rewritten to `candidate` (\"v2\"), 2 skipped"),
+        stdout.contains("ranker-v2: 1 of 3 uses rewritten to `candidate` (\"v2\"), 2 skipped; 1 file, +1 −4 lines"),
         "{stdout}"
     );
     assert!(
@@ -149,10 +159,7 @@ fn expire_dry_run_cleanup_audit_archive() {
 
 #[test]
 fn an_archived_flag_is_cleaned_up_with_its_winner_and_json_gives_the_table() {
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     repo.flagctl(&["archive", "new-feed"]).assert().success();
     let report = json(&repo, &["cleanup", "new-feed", "services", "--dry-run"]);
     assert_eq!(report["schema"], 1);
@@ -161,9 +168,15 @@ fn an_archived_flag_is_cleaned_up_with_its_winner_and_json_gives_the_table() {
     assert_eq!(report["flags"][0]["variant"], "on");
     assert_eq!(report["flags"][0]["value"], true);
     assert_eq!(report["flags"][0]["rewritten"], 1);
-    assert_eq!(report["uses"][0]["path"], "services/feed/feed.ts");
-    assert_eq!(report["uses"][0]["outcome"], "rewritten");
-    assert_eq!(report["uses"][0]["method"], "getBooleanValue");
+    assert_eq!(report["uses"][0]["path"], "services/feed/Feed.kt");
+    assert_eq!(report["uses"][0]["outcome"], "skipped");
+    assert_eq!(
+        report["uses"][0]["reason"],
+        "cleanup does not rewrite Kotlin files"
+    );
+    assert_eq!(report["uses"][1]["path"], "services/feed/feed.ts");
+    assert_eq!(report["uses"][1]["outcome"], "rewritten");
+    assert_eq!(report["uses"][1]["method"], "getBooleanValue");
     let diff = report["files"][0]["diff"].as_str().unwrap();
     assert!(diff.contains("+  return 2;\n"), "{diff}");
     assert!(report["commit"].is_null(), "{report}");
@@ -197,10 +210,7 @@ fn a_live_flag_is_refused_naming_expire() {
 
 #[test]
 fn uncommitted_source_changes_are_refused_and_the_walk_follows_no_symlink() {
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     let edited = FEED_TS.replace("// the new feed", "// edited");
     repo.write("services/feed/feed.ts", &edited);
     let out = repo.flagctl(&["cleanup", "new-feed"]).output().unwrap();
@@ -224,7 +234,12 @@ fn uncommitted_source_changes_are_refused_and_the_walk_follows_no_symlink() {
         &repo,
         &["cleanup", "new-feed", "--dry-run", "services", "elsewhere"],
     );
-    let uses = report["uses"].as_array().unwrap();
+    let uses: Vec<&Value> = report["uses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["path"] != "services/feed/Feed.kt")
+        .collect();
     // The walk never follows the symlink; the file it leads to is rewritten in place.
     assert_eq!(uses.len(), 1, "{report}");
     assert_eq!(uses[0]["path"], "elsewhere/feed.ts");
@@ -233,10 +248,7 @@ fn uncommitted_source_changes_are_refused_and_the_walk_follows_no_symlink() {
 
 #[test]
 fn a_path_through_a_symlinked_folder_is_cleaned_up_where_the_file_is() {
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     std::fs::create_dir_all(repo.path().join("real")).unwrap();
     std::fs::rename(
         repo.path().join("services/feed"),
@@ -262,10 +274,7 @@ fn a_symlinked_source_file_is_never_rewritten() {
     use flagctl::cleanup::{Outcome, plan, winner};
     use flagctl::refs::{FlagRefs, RefKind, Reference, Scan};
 
-    let repo = repo();
-    repo.flagctl(&["expire", "new-feed", "--winner", "on"])
-        .assert()
-        .success();
+    let repo = concluded("new-feed", "on");
     std::fs::rename(
         repo.path().join("services/feed/feed.ts"),
         repo.path().join("services/feed/real.ts"),
@@ -362,11 +371,26 @@ fn in_house_wrappers_from_flagctl_toml_are_rewritten() {
 }
 
 #[test]
-fn nothing_to_rewrite_commits_nothing() {
-    let repo = repo();
-    repo.flagctl(&["expire", "ranker-v2", "--winner", "candidate"])
+fn no_commit_only_writes() {
+    let repo = concluded("new-feed", "on");
+    let commits = repo.commit_count();
+    repo.flagctl(&["cleanup", "new-feed", "--no-commit"])
         .assert()
         .success();
+    assert_eq!(repo.commit_count(), commits);
+    assert!(
+        repo.read("services/feed/feed.ts")
+            .contains("  return 2;\n}\n")
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain"]),
+        " M services/feed/feed.ts\n"
+    );
+}
+
+#[test]
+fn nothing_to_rewrite_commits_nothing() {
+    let repo = concluded("ranker-v2", "candidate");
     let commits = repo.commit_count();
     let out = repo
         .flagctl(&["cleanup", "ranker-v2", "services/ranking/helpers.go"])

@@ -516,3 +516,28 @@ fn list_is_plain_text_when_piped_and_filters() {
     assert_eq!(text.lines().count(), 5, "{text}");
     assert!(text.lines().skip(1).all(|l| l.contains("fraud")), "{text}");
 }
+
+#[test]
+fn json_into_a_pipe_its_reader_closed_ends_quietly() {
+    // `flagctl list --format json | head -1`: the reader goes away before the document,
+    // larger than any buffer on the way, is written.
+    let repo = TestRepo::initialised();
+    for n in 0..300 {
+        repo.write(
+            &format!("flags/s/flag-{n}.toml"),
+            &experiment("me@example.com", "2026-11-01", "2026-12-20"),
+        );
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flagctl"))
+        .args(["--as-of", "2026-11-25", "list", "--format", "json"])
+        .current_dir(repo.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert!(out.status.success(), "{:?}", out.status);
+}

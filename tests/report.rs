@@ -788,3 +788,106 @@ fn repository_text_shows_as_text_in_the_html_report() {
         "{markdown}"
     );
 }
+
+/// A concluded experiment whose winner `candidate` is the string "v2".
+const CONCLUDED: &str = "description = \"ranker v2\"\nkind = \"experiment\"\nowner = \"team-a\"\n\
+created = 2026-09-01\nexpires = 2026-10-30\ndefault = \"baseline\"\n\n[variants]\nbaseline = \"v1\"\ncandidate = \"v2\"\n\n\
+[conclusion]\ndate = 2026-10-01\nwinner = \"candidate\"\nremove_by = 2026-12-20\n";
+
+/// A release rolled out to everyone and not concluded: launched.
+const LAUNCHED: &str = "description = \"new feed\"\nkind = \"release\"\nowner = \"team-b\"\n\
+created = 2026-09-01\nexpires = 2026-12-30\ndefault = \"off\"\n\n[variants]\noff = false\non = true\n\n\
+[[rules]]\nname = \"everyone\"\nrollout = [{ variant = \"on\", weight = 100 }]\n";
+
+const RANK_PY: &str = "def rank(client, items):\n    model = client.get_string_value(\"ranker-v2\", \"v1\")\n    if model == \"v2\":  # <img src=x onerror=alert(2)>\n        return rank_v2(items)\n    return rank_v1(items)\n";
+
+const HELPERS_GO: &str = "package svc\n\nfunc helper(client *Client) {\n\tuse(client.String(ctx, \"ranker-v2\", \"v1\", ec))\n}\n";
+
+#[test]
+fn the_report_shows_what_cleanup_would_change_for_each_flag_ready_for_code_removal() {
+    let repo = TestRepo::new();
+    repo.write("flagctl.toml", CONFIG);
+    repo.write("flags/ranking/ranker-v2.toml", CONCLUDED);
+    repo.write("flags/feed/new-feed.toml", LAUNCHED);
+    repo.write("services/ranking/rank.py", RANK_PY);
+    repo.write("services/ranking/helpers.go", HELPERS_GO);
+    repo.write(
+        "services/feed/feed.ts",
+        "export const on = await client.getBooleanValue(\"new-feed\", false);\n",
+    );
+    repo.commit_all_at("flags and code", "2026-10-01");
+
+    let report = json(&repo, &["report", "--refs", "--format", "json"]);
+    let previews = report["cleanup"].as_array().unwrap();
+    let keys: Vec<&str> = previews
+        .iter()
+        .map(|p| p["flag"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["new-feed", "ranker-v2"], "{report:#}");
+    let ranker = &previews[1];
+    assert_eq!(ranker["owner"], "team-a");
+    assert_eq!(ranker["variant"], "candidate");
+    assert_eq!(ranker["value"], "v2");
+    assert_eq!(ranker["refused"], Value::Null);
+    assert_eq!(
+        (&ranker["uses"], &ranker["rewritten"], &ranker["skipped"]),
+        (&Value::from(2), &Value::from(1), &Value::from(1))
+    );
+    assert_eq!(
+        ranker["files"],
+        serde_json::json!([{"path": "services/ranking/rank.py", "lines_added": 1, "lines_removed": 4}])
+    );
+    let changes = ranker["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["path"], "services/ranking/helpers.go");
+    assert_eq!(changes[0]["outcome"], "skipped");
+    assert!(
+        changes[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("function call"),
+        "{ranker:#}"
+    );
+    assert_eq!(changes[1]["path"], "services/ranking/rank.py");
+    assert_eq!(changes[1]["line"], 2);
+    assert_eq!(changes[1]["outcome"], "rewritten");
+    // A launched flag keeps its variant, but cleanup needs a conclusion first.
+    let feed = &previews[0];
+    assert!(
+        feed["refused"]
+            .as_str()
+            .unwrap()
+            .contains("flagctl expire new-feed --winner VARIANT"),
+        "{feed:#}"
+    );
+    assert_eq!(feed["changes"], serde_json::json!([]));
+
+    let markdown = stdout(&repo, &["report", "--refs", "--format", "markdown"]);
+    for expected in [
+        "## What `flagctl cleanup` would change",
+        "### `ranker-v2`",
+        "keeps `candidate` (`\"v2\"`) · 1 of 2 uses rewritten, 1 skipped · 1 file, +1 −4 lines",
+        "- services/ranking/helpers.go:4 `use(client.String(ctx, \"ranker-v2\", \"v1\", ec))` — skipped: the value flows into a function call",
+        "- services/ranking/rank.py:2 `model = client.get_string_value(\"ranker-v2\", \"v1\")` — rewritten\n",
+        "```diff\n--- a/services/ranking/rank.py\n+++ b/services/ranking/rank.py\n",
+        "\n-    model = client.get_string_value(\"ranker-v2\", \"v1\")\n",
+        "\n+    return rank_v2(items)\n",
+        "### `new-feed`",
+        "cleanup cannot rewrite it: `new-feed` is live",
+    ] {
+        assert!(markdown.contains(expected), "{expected}\n{markdown}");
+    }
+
+    let html = stdout(&repo, &["report", "--refs", "--format", "html"]);
+    assert!(!html.contains("<img"), "{html}");
+    for expected in [
+        "<h2 id=\"cleanup\">What <code>flagctl cleanup</code> would change</h2>",
+        "<span class=\"del\">-    if model == &quot;v2&quot;:  # &lt;img src=x onerror=alert(2)&gt;</span>",
+        "<span class=\"add\">+    return rank_v2(items)</span>",
+        "<td><code>services/ranking/helpers.go:4</code></td><td><span class=\"skipped\">skipped</span>: the value flows into a function call",
+    ] {
+        assert!(html.contains(expected), "{expected}\n{html}");
+    }
+    // Nothing was written.
+    assert_eq!(repo.read("services/ranking/rank.py"), RANK_PY);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use ast_grep_core::AstGrep;
-use ast_grep_core::tree_sitter::StrDoc;
+use ast_grep_core::tree_sitter::{LanguageExt, StrDoc};
 use ast_grep_language::SupportLang;
 use serde_json::Value;
 
@@ -17,8 +17,8 @@ use super::Winner;
 use super::literal::{self, Refusal};
 use super::rules::{Action, Branch, Context, Env, Fold, Part, Rules, Template, multi_range};
 use super::text::{
-    Constant, Edit, Piece, alone_on_its_lines, apply, common_prefix, constant_at, disjoint,
-    holds_constant, indentation, line_start, next_line_start,
+    Applied, Constant, Edit, Piece, alone_on_its_lines, apply, common_prefix, constant_at,
+    disjoint, holds_constant, indentation, line_start, next_line_start,
 };
 use crate::refs::ValueType;
 use crate::refs::syntax::{self, Node, SdkCall, literal_value};
@@ -38,10 +38,22 @@ const MAX_PURE_NODES: usize = 1_000;
 pub(crate) struct Site {
     pub key_span: Range<usize>,
     pub key: String,
-    /// The SDK method, or the name of the `[[cleanup.rules]]` wrapper rule.
+    pub kind: SiteKind,
+    /// The SDK method, the generated accessor, or the name of the wrapper rule.
     pub method: String,
     /// `Err` says why the use was left as it is.
     pub outcome: Result<(), String>,
+}
+
+/// What a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SiteKind {
+    /// An SDK evaluation call.
+    Call,
+    /// An accessor the OpenFeature CLI generates: left for a person.
+    Accessor,
+    /// A match of a `[[cleanup.rules]]` wrapper.
+    Wrapper,
 }
 
 /// What the rewrite of a file did.
@@ -50,6 +62,8 @@ pub(crate) struct Rewrite {
     /// The new text, when it differs from the old.
     pub text: Option<String>,
     pub sites: Vec<Site>,
+    /// The comments of the file as it was (a key there is no use).
+    pub comments: Vec<Range<usize>>,
     /// Said when simplification stopped before it was done.
     pub note: Option<String>,
 }
@@ -82,20 +96,23 @@ pub(crate) fn rewrite(
         src,
         constants: &[],
     };
-    let (mut edits, sites) = tree.seeds(&root, winners);
+    let (mut edits, sites, comments) = tree.seeds(&root, winners);
     tree.fill_emptied_blocks(&root, &mut edits);
     if edits.is_empty() {
         return Ok(Rewrite {
             text: None,
             sites,
+            comments,
             note: None,
         });
     }
-    let (mut text, mut constants) = apply(src, &[], edits);
+    let applied = apply(src, &[], edits);
+    let mut now = reparse(&root, src, &applied, rules)?;
+    let (mut text, mut constants) = (applied.text, applied.constants);
     let mut note = None;
     for round in 0.. {
-        let root = parse(&text, lang)?;
-        if let Some(line) = error_line(&root) {
+        // tree-sitter's incremental parse gives the tree a parse from scratch would.
+        if let Some(line) = error_line(&now) {
             return Err(format!(
                 "the rewritten file would not parse (line {line}); it is left as it is"
             ));
@@ -111,31 +128,111 @@ pub(crate) fn rewrite(
             src: &text,
             constants: &constants,
         };
-        let mut edits = tree.simplify(&root);
+        let mut edits = tree.simplify(&now);
         if edits.is_empty() {
             break;
         }
-        tree.fill_emptied_blocks(&root, &mut edits);
-        (text, constants) = apply(&text, &constants, edits);
+        tree.fill_emptied_blocks(&now, &mut edits);
+        let applied = apply(&text, &constants, edits);
+        // Simplification shrinks code; a rule of flagctl.toml that copies what it matches
+        // could double it each round.
+        if applied.text.len() > 4 * src.len() + (256 << 10) {
+            return Err(
+                "the rewrite keeps growing the file (a [[cleanup.rules]] rule?); it is left as it is"
+                    .to_string(),
+            );
+        }
+        now = reparse(&now, &text, &applied, rules)?;
+        (text, constants) = (applied.text, applied.constants);
     }
     if rules.syntax.unread.is_some() {
-        text = super::unread::tidy(rules, src, text)?;
+        text = super::unread::tidy(rules, (src, &root), (text, &now))?;
     }
     Ok(Rewrite {
         text: (text != src).then_some(text),
         sites,
+        comments,
         note,
     })
 }
 
+thread_local! {
+    /// One incremental parser a language on each thread.
+    static PARSERS: std::cell::RefCell<HashMap<usize, tree_sitter::Parser>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// The tree of `applied.text`, parsed incrementally: `old`'s tree of `old_text` is told
+/// where the text changed, and tree-sitter parses again only around the changes.
+fn reparse(
+    old: &Root,
+    old_text: &str,
+    applied: &Applied,
+    rules: &Rules,
+) -> Result<Root, FileRefusal> {
+    use tree_sitter::{InputEdit, Point};
+    let mut tree = old.root().get_doc().tree.clone();
+    let mut lines = vec![0];
+    lines.extend(old_text.match_indices('\n').map(|(i, _)| i + 1));
+    let point = |offset: usize| {
+        let row = lines.partition_point(|&start| start <= offset) - 1;
+        Point::new(row, offset - lines[row])
+    };
+    let mut shift = 0isize;
+    let mut inputs = Vec::with_capacity(applied.changed.len());
+    for (range, len) in &applied.changed {
+        let new_start = range.start.saturating_add_signed(shift);
+        let inserted = applied
+            .text
+            .get(new_start..new_start + len)
+            .unwrap_or_default();
+        let start = point(range.start);
+        let new_end = match inserted.rfind('\n') {
+            Some(last) => Point::new(
+                start.row + inserted.matches('\n').count(),
+                inserted.len() - last - 1,
+            ),
+            None => Point::new(start.row, start.column + inserted.len()),
+        };
+        inputs.push(InputEdit {
+            start_byte: range.start,
+            old_end_byte: range.end,
+            new_end_byte: range.start + len,
+            start_position: start,
+            old_end_position: point(range.end),
+            new_end_position: new_end,
+        });
+        shift += *len as isize - range.len() as isize;
+    }
+    // From the last change to the first: the offsets before each are still the old ones.
+    for input in inputs.iter().rev() {
+        tree.edit(input);
+    }
+    let lang = rules.language.support_lang();
+    let parsed = PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let parser = match parsers.entry(rules.language as usize) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let mut parser = tree_sitter::Parser::new();
+                parser.set_language(&lang.get_ts_language()).ok()?;
+                entry.insert(parser)
+            }
+        };
+        parser.parse(applied.text.as_bytes(), Some(&tree))
+    });
+    let tree = parsed.ok_or_else(|| "tree-sitter cannot parse the rewritten file".to_string())?;
+    Ok(AstGrep::doc(StrDoc {
+        src: applied.text.clone(),
+        lang,
+        tree,
+    }))
+}
+
 /// Why each use at `spans` that is no SDK call is left as it is: a key held in a name (a
 /// dynamic key), the argument of a function cleanup does not know (a wrapper), another
-/// string, or an alias.
-pub(crate) fn describe(
-    rules: &Rules,
-    src: &str,
-    spans: &[Range<usize>],
-) -> Vec<(Range<usize>, String)> {
+/// string, or an alias; and whether it is in a string.
+pub(crate) fn describe(rules: &Rules, src: &str, spans: &[Range<usize>]) -> Vec<(bool, String)> {
     if spans.is_empty() {
         return Vec::new();
     }
@@ -149,6 +246,7 @@ pub(crate) fn describe(
                     .rev()
                     .find(|n| is_string_kind(&n.kind()))
             });
+            let in_string = string.is_some();
             let why = match string {
                 None => "an alias or a case form of the key, not an SDK call: edit it by hand"
                     .to_string(),
@@ -177,7 +275,7 @@ pub(crate) fn describe(
                     }
                 }
             };
-            (span.clone(), why)
+            (in_string, why)
         })
         .collect()
 }
@@ -422,9 +520,18 @@ impl<'a> Tree<'a> {
     // ------------------------------------------------------------------------------------
     // Seeds: the evaluations of the flags.
 
-    /// The edits that write the winning values, and what became of every use.
-    fn seeds(&self, root: &Root, winners: &[Winner]) -> (Vec<Edit>, Vec<Site>) {
-        let syntax = syntax::read(self.rules.language, self.src, &HashMap::new());
+    /// The edits that write the winning values, what became of every use, and where the
+    /// comments are.
+    fn seeds(&self, root: &Root, winners: &[Winner]) -> (Vec<Edit>, Vec<Site>, Vec<Range<usize>>) {
+        let accessors: HashMap<String, String> = winners
+            .iter()
+            .flat_map(|w| {
+                syntax::accessor_names(&w.key)
+                    .into_iter()
+                    .map(|name| (name, w.key.clone()))
+            })
+            .collect();
+        let syntax = syntax::read_parsed(self.rules.language, root, self.src, &accessors);
         let spans: Vec<Range<usize>> = syntax
             .calls
             .iter()
@@ -439,21 +546,21 @@ impl<'a> Tree<'a> {
         let located = locate(root, &spans);
         let mut edits: Vec<Edit> = Vec::new();
         let mut sites = Vec::new();
-        let mut accept = |group: Result<Vec<Edit>, String>, site: Site, edits: &mut Vec<Edit>| {
-            let outcome = match group {
-                Ok(group) if disjoint(edits, &group) => {
+        // Each use offers its edits, best first (a variable inlined at once, else the value
+        // in place of the call): the first that overlaps no other use's is taken.
+        let mut accept =
+            |groups: Result<Vec<Vec<Edit>>, String>, site: Site, edits: &mut Vec<Edit>| {
+                let outcome = groups.and_then(|groups| {
+                    let group = groups
+                        .into_iter()
+                        .find(|group| disjoint(edits, group))
+                        .ok_or("it overlaps another use of a flag that is rewritten")?;
                     edits.extend(group);
                     Ok(())
-                }
-                Ok(_) => Err("it overlaps another use of a flag that is rewritten".to_string()),
-                Err(why) => Err(why),
+                });
+                sites.push(Site { outcome, ..site });
             };
-            sites.push(Site { outcome, ..site });
-        };
         for call in &syntax.calls {
-            if call.accessor {
-                continue;
-            }
             let Some(key) = &call.key else { continue };
             let Some(winner) = winners.iter().find(|w| &w.key == key) else {
                 continue;
@@ -461,9 +568,22 @@ impl<'a> Tree<'a> {
             let site = Site {
                 key_span: call.key_span.clone(),
                 key: key.clone(),
+                kind: if call.accessor {
+                    SiteKind::Accessor
+                } else {
+                    SiteKind::Call
+                },
                 method: call.method.clone(),
                 outcome: Ok(()),
             };
+            if call.accessor {
+                let why = format!(
+                    "a generated accessor (`{}`): generate the client again without the flag (`openfeature generate`), then remove its uses",
+                    call.method
+                );
+                accept(Err(why), site, &mut edits);
+                continue;
+            }
             let group = match located.get(&call.span) {
                 Some((node, ancestors)) => self.seed(node, ancestors, call, winner),
                 None => Err("the call could not be found again".to_string()),
@@ -489,6 +609,7 @@ impl<'a> Tree<'a> {
                 let site = Site {
                     key_span: key_node.range(),
                     key,
+                    kind: SiteKind::Wrapper,
                     method: rule.name.clone(),
                     outcome: Ok(()),
                 };
@@ -496,10 +617,10 @@ impl<'a> Tree<'a> {
                     continue;
                 };
                 let group = self.wrapper(&node, &env, key_node, template, winner);
-                accept(group, site, &mut edits);
+                accept(group.map(|g| vec![g]), site, &mut edits);
             }
         }
-        (edits, sites)
+        (edits, sites, syntax.comments)
     }
 
     /// The edit that writes `winner`'s value in place of `call`, or why it cannot.
@@ -509,7 +630,7 @@ impl<'a> Tree<'a> {
         ancestors: &[Node<'r>],
         call: &SdkCall,
         winner: &Winner,
-    ) -> Result<Vec<Edit>, String> {
+    ) -> Result<Vec<Vec<Edit>>, String> {
         let results = self.rules.results_of(&call.method);
         if let Some(skip) = results.and_then(|r| r.skip.as_ref()) {
             return Err(skip.clone());
@@ -537,6 +658,9 @@ impl<'a> Tree<'a> {
         {
             return Err(skip.clone());
         }
+        // What the value is decides first: a default matters only when it can be rewritten.
+        let single = self.src[call.key_span.clone()].starts_with('\'');
+        let literal = self.literal(winner, call.value_type, single, &call.method)?;
         if let Some(default) = &call.default_text
             && call.default.is_none()
         {
@@ -551,8 +675,6 @@ impl<'a> Tree<'a> {
         {
             self.check_default(Some(default), self.text(default))?;
         }
-        let single = self.src[call.key_span.clone()].starts_with('\'');
-        let literal = self.literal(winner, call.value_type, single, &call.method)?;
         let (at, template, env) = match &shape {
             Some((at, candidate, env)) => (*at, candidate.rewrite.as_ref(), Some(env)),
             None => (0, None, None),
@@ -561,10 +683,32 @@ impl<'a> Tree<'a> {
         let parents = &ancestors[at..];
         self.check_destination(parents)?;
         if let (Some(template), Some(env)) = (template, env) {
+            let mut groups = Vec::new();
+            // `v, _ := <evaluation>`: the shape declares `$V`, inlined now when it can be.
+            if let Some((_, candidate, _)) = &shape
+                && let Some(declared) = candidate.declares.as_deref().and_then(|v| env.get_match(v))
+            {
+                groups.extend(self.inline_name(
+                    target,
+                    declared,
+                    literal.clone(),
+                    winner.value.clone(),
+                ));
+            }
             let pieces = self.fill(template, env, Some((&literal, &winner.value)));
-            return Ok(vec![Edit::new(target.range(), pieces)]);
+            groups.push(vec![Edit::new(target.range(), pieces)]);
+            return Ok(groups);
         }
-        Ok(vec![self.place(target, parents, literal, &winner.value)?])
+        let mut groups = Vec::new();
+        // `x = <evaluation>` with x read only in conditions: inlined now, not a round later.
+        for declaration in parents.iter().take(2) {
+            let inlined = self.inline_as(declaration, |value| {
+                (value.range() == target.range()).then(|| (literal.clone(), winner.value.clone()))
+            });
+            groups.extend(inlined);
+        }
+        groups.push(vec![self.place(target, parents, literal, &winner.value)?]);
+        Ok(groups)
     }
 
     /// The edit for a match of a `[[cleanup.rules]]` wrapper.
@@ -601,8 +745,11 @@ impl<'a> Tree<'a> {
         literal::render(self.rules.language, &winner.value, read, single_quotes).map_err(|refusal| {
             match refusal {
                 Refusal::Mismatch { read } => format!(
-                    "`{method}` reads {}, and the winner `{}` is {}: the code gets its default; fix the call by hand",
-                    type_name(read),
+                    "`{method}` reads {} values, and the winner `{}` is {}: the code gets its default; fix the call by hand",
+                    serde_json::to_value(read)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
                     winner.variant,
                     value_kind(&winner.value)
                 ),
@@ -1071,19 +1218,43 @@ impl<'a> Tree<'a> {
     /// A local variable that holds a constant and is read only in conditions: its reads
     /// become the constant, and its declaration goes.
     fn inline(&self, node: &Node<'_>) -> Option<Vec<Edit>> {
-        let syntax = &self.rules.syntax;
+        self.inline_as(node, |value| {
+            let constant = constant_at(self.constants, &value.range())?;
+            Some((self.text(value).to_string(), constant.value.clone()))
+        })
+    }
+
+    /// [`Tree::inline`] of the declaration `node` when `constant` says its value is one
+    /// (its literal and value).
+    fn inline_as(
+        &self,
+        node: &Node<'_>,
+        constant: impl Fn(&Node<'_>) -> Option<(String, Value)>,
+    ) -> Option<Vec<Edit>> {
         let env = self
             .rules
             .declarations
             .iter()
             .find_map(|d| d.matches(node, self.src))?;
+        let (literal, value) = constant(env.get_match("VALUE")?)?;
+        self.inline_name(node, env.get_match("NAME")?, literal, value)
+    }
+
+    /// Inlines the variable `name` that `node` declares holding `literal` (worth `value`),
+    /// when every read of it is a condition.
+    fn inline_name(
+        &self,
+        node: &Node<'_>,
+        name: &Node<'_>,
+        literal: String,
+        value: Value,
+    ) -> Option<Vec<Edit>> {
+        let syntax = &self.rules.syntax;
         // Go's `$NAME := …` captures the expression list around the name.
-        let name = &innermost(env.get_match("NAME")?);
+        let name = &innermost(name);
         if !self.is(&syntax.identifiers, name) {
             return None;
         }
-        let value = env.get_match("VALUE")?;
-        let constant = constant_at(self.constants, &value.range())?;
         let statement = match node.parent() {
             Some(p) if self.is(&syntax.expression_statements, &p) => p,
             _ => node.clone(),
@@ -1096,38 +1267,42 @@ impl<'a> Tree<'a> {
         }
         let scope = node.ancestors().find(|a| self.is(&syntax.functions, a))?;
         let wanted = self.text(name);
+        // Every occurrence of the name as a word in the scope: an identifier read in a
+        // condition, or a comment; anything else (a read in a macro's format string, a
+        // write, a read elsewhere) keeps the variable.
+        let base = scope.range().start;
         let mut reads = Vec::new();
-        let mut seen_in_code = 1; // the declaration's own name
-        for (count, n) in scope.dfs().enumerate() {
-            if count > MAX_SCOPE_NODES {
-                return None;
-            }
-            if n.range() == name.range() {
+        for (at, _) in self.text(&scope).match_indices(wanted) {
+            let range = base + at..base + at + wanted.len();
+            if !is_word(self.src, &range) || range == name.range() {
                 continue;
             }
-            let kind = n.kind();
-            if kind.contains("comment") {
-                seen_in_code += words(self.text(&n), wanted);
-            } else if self.is(&syntax.identifiers, &n) && self.text(&n) == wanted {
-                seen_in_code += 1;
-                if n.range().start < statement.range().end || !self.read_as_condition(&n) {
-                    return None;
-                }
-                reads.push(n.range());
+            let path = path_down(scope.clone(), &range, false);
+            let found = path.last()?;
+            if path.iter().any(|n| n.kind().contains("comment")) {
+                continue;
+            }
+            if found.range() != range
+                || !self.is(&syntax.identifiers, found)
+                || range.start < statement.range().end
+                || !self.read_as_condition(found)
+            {
+                return None;
+            }
+            reads.push(range);
+            if reads.len() > MAX_SCOPE_NODES {
+                return None;
             }
         }
-        // A name read where the parser sees no identifier (a format string of a macro).
-        if reads.is_empty() || words(self.text(&scope), wanted) != seen_in_code {
+        if reads.is_empty() {
             return None;
         }
-        let literal = self.text(value).to_string();
         let mut edits = vec![self.remove(&statement)?];
-        edits.extend(reads.into_iter().map(|range| {
-            Edit::new(
-                range,
-                vec![Piece::Constant(literal.clone(), constant.value.clone())],
-            )
-        }));
+        edits.extend(
+            reads.into_iter().map(|range| {
+                Edit::new(range, vec![Piece::Constant(literal.clone(), value.clone())])
+            }),
+        );
         Some(edits)
     }
 
@@ -1355,16 +1530,12 @@ fn push_text(pieces: &mut Vec<Piece>, text: &str) {
     }
 }
 
-/// How often `word` occurs in `text` as a whole identifier.
-fn words(text: &str, word: &str) -> usize {
+/// Whether `range` of `text` is a whole identifier-like word.
+fn is_word(text: &str, range: &Range<usize>) -> bool {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    text.match_indices(word)
-        .filter(|(at, _)| {
-            let before = text[..*at].chars().next_back();
-            let after = text[at + word.len()..].chars().next();
-            !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-        })
-        .count()
+    let before = text[..range.start].chars().next_back();
+    let after = text[range.end..].chars().next();
+    !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
 }
 
 /// Whether two literal values are equal; None when their types differ (then the language
@@ -1376,17 +1547,6 @@ fn same(a: &Value, b: &Value) -> Option<bool> {
         (Value::Bool(x), Value::Bool(y)) => Some(x == y),
         (Value::Null, Value::Null) => Some(true),
         _ => None,
-    }
-}
-
-fn type_name(read: ValueType) -> &'static str {
-    match read {
-        ValueType::Boolean => "a boolean",
-        ValueType::String => "a string",
-        ValueType::Integer => "an integer",
-        ValueType::Float => "a float",
-        ValueType::Number => "a number",
-        ValueType::Object => "an object",
     }
 }
 
@@ -1440,6 +1600,27 @@ mod tests {
             .unwrap();
         let why = rewrite(&rules, "x = feature_on(\"new-ranker\")\n", &winners()).unwrap_err();
         assert!(why.contains("would not parse"), "{why}");
+    }
+
+    #[test]
+    fn a_rule_that_grows_the_file_is_stopped() {
+        // Each round, every `(True, …)` becomes two of them: 2^64 without a bound.
+        let doubling = [CleanupRule {
+            name: None,
+            language: "python".into(),
+            pattern: "(True, $Y)".into(),
+            rewrite: Some("(($Y, $Y), ($Y, $Y))".into()),
+        }];
+        let rules = Rules::with_config(Language::Python, &doubling)
+            .unwrap()
+            .unwrap();
+        let src = "x = (client.get_boolean_value(\"new-ranker\", False), True)\n";
+        let outcome = rewrite(&rules, src, &winners());
+        let why = outcome
+            .clone()
+            .err()
+            .unwrap_or_else(|| format!("{outcome:?}"));
+        assert!(why.contains("keeps growing"), "{why}");
     }
 
     #[test]

@@ -28,7 +28,6 @@ use serde_json::Value;
 use crate::model::config::CleanupRule;
 use crate::refs::{Language, RefKind, Reference, Scan};
 use crate::repo::{FileChange, Repo, confine};
-pub use rules::family;
 
 /// The largest source file cleanup rewrites: what the commit transaction reads back.
 pub const MAX_SOURCE_BYTES: u64 = confine::MAX_FILE_BYTES;
@@ -128,6 +127,8 @@ pub struct FileRewrite {
     pub path: String,
     pub before: String,
     pub after: String,
+    pub lines_added: usize,
+    pub lines_removed: usize,
 }
 
 impl FileRewrite {
@@ -140,18 +141,23 @@ impl FileRewrite {
             .to_string()
     }
 
-    /// Lines added and removed.
-    pub fn counts(&self) -> (usize, usize) {
-        let diff = similar::TextDiff::from_lines(&self.before, &self.after);
-        let mut counts = (0, 0);
+    fn new(path: &str, before: String, after: String) -> FileRewrite {
+        let diff = similar::TextDiff::from_lines(&before, &after);
+        let (mut lines_added, mut lines_removed) = (0, 0);
         for change in diff.iter_all_changes() {
             match change.tag() {
-                similar::ChangeTag::Insert => counts.0 += 1,
-                similar::ChangeTag::Delete => counts.1 += 1,
+                similar::ChangeTag::Insert => lines_added += 1,
+                similar::ChangeTag::Delete => lines_removed += 1,
                 similar::ChangeTag::Equal => {}
             }
         }
-        counts
+        FileRewrite {
+            path: path.to_string(),
+            before,
+            after,
+            lines_added,
+            lines_removed,
+        }
     }
 }
 
@@ -185,7 +191,6 @@ pub struct Plan {
 impl Plan {
     /// The numbers of each flag.
     pub fn summaries(&self) -> Vec<Summary> {
-        let counts: Vec<(usize, usize)> = self.files.iter().map(FileRewrite::counts).collect();
         self.flags
             .iter()
             .map(|winner| {
@@ -210,8 +215,8 @@ impl Plan {
                     rewritten,
                     skipped: uses.len() - rewritten,
                     files: touched.len(),
-                    lines_added: touched.iter().map(|&i| counts[i].0).sum(),
-                    lines_removed: touched.iter().map(|&i| counts[i].1).sum(),
+                    lines_added: touched.iter().map(|&i| self.files[i].lines_added).sum(),
+                    lines_removed: touched.iter().map(|&i| self.files[i].lines_removed).sum(),
                 }
             })
             .collect()
@@ -352,7 +357,14 @@ fn file(
     };
     let Some(rules) = rules else {
         let why = match language {
-            Some(language) => format!("cleanup does not rewrite {} files", language.name()),
+            Some(language) => {
+                let name = language.name();
+                let (first, rest) = name.split_at(1);
+                format!(
+                    "cleanup does not rewrite {}{rest} files",
+                    first.to_uppercase()
+                )
+            }
             None => "the key in a file no parser reads: edit it by hand".to_string(),
         };
         return (all_skipped(&why), None, None);
@@ -365,50 +377,106 @@ fn file(
         Ok(rewrite) => rewrite,
         Err(why) => return (all_skipped(&why), None, None),
     };
-    let others: Vec<Range<usize>> = refs
-        .iter()
-        .filter(|(_, r)| r.kind != RefKind::Call)
-        .map(|(_, r)| r.span.clone())
-        .collect();
-    let described = engine::describe(rules, &text, &others);
-    let uses = refs
-        .iter()
-        .map(|(flag, r)| {
-            let site = rewrite.sites.iter().find(|s| {
-                s.key == *flag
-                    && if r.kind == RefKind::Call {
-                        s.key_span == r.span
-                    } else {
-                        s.key_span.start <= r.span.start && r.span.end <= s.key_span.end
-                    }
-            });
-            let outcome = match (site, r.kind) {
-                (Some(site), _) => site.outcome.clone().map(|()| Some(site.method.clone())),
-                (None, RefKind::Accessor) => Err(format!(
-                    "a generated accessor (`{}`): generate the client again without the flag (`openfeature generate`), then remove its uses",
-                    r.method.as_deref().unwrap_or_default()
-                )),
-                (None, RefKind::Call) => Err("the parser did not read it as an evaluation".into()),
-                (None, _) => Err(described
-                    .iter()
-                    .find(|(span, _)| *span == r.span)
-                    .map(|(_, why)| why.clone())
-                    .unwrap_or_default()),
-            };
-            let mut made = make_use(flag, r, outcome.clone().map(drop));
-            if let Ok(Some(method)) = outcome {
-                made.method = Some(method);
+    // A scan with or without the parsers: a reference is one of the file's sites (an
+    // evaluation, an accessor, a wrapper), a comment, or some other text.
+    let lines = LineIndex::new(&text);
+    let mut claimed = vec![false; rewrite.sites.len()];
+    let mut uses = Vec::new();
+    let mut others: Vec<(&str, &Reference)> = Vec::new();
+    for &(flag, r) in refs {
+        let site = rewrite.sites.iter().position(|s| {
+            s.key == flag && s.key_span.start <= r.span.start && r.span.end <= s.key_span.end
+        });
+        match site {
+            Some(i) if claimed[i] => {}
+            Some(i) => {
+                claimed[i] = true;
+                uses.push(site_use(
+                    &rewrite.sites[i],
+                    Some(r.kind),
+                    &lines,
+                    &text,
+                    path,
+                ));
             }
-            made
-        })
-        .collect();
+            None if in_ranges(&rewrite.comments, &r.span) => {}
+            None => others.push((flag, r)),
+        }
+    }
+    for (site, _) in rewrite.sites.iter().zip(&claimed).filter(|(_, c)| !**c) {
+        uses.push(site_use(site, None, &lines, &text, path));
+    }
+    let spans: Vec<Range<usize>> = others.iter().map(|(_, r)| r.span.clone()).collect();
+    for ((flag, r), (in_string, why)) in others.iter().zip(engine::describe(rules, &text, &spans)) {
+        let mut made = make_use(flag, r, Err(why));
+        if in_string && r.kind == RefKind::Text {
+            made.kind = RefKind::String;
+        }
+        uses.push(made);
+    }
     let note = rewrite.note.map(|note| format!("{path}: {note}"));
-    let rewritten = rewrite.text.map(|after| FileRewrite {
-        path: path.to_string(),
-        before: text,
-        after,
-    });
+    let rewritten = rewrite
+        .text
+        .map(|after| FileRewrite::new(path, text, after));
     (uses, rewritten, note)
+}
+
+/// The use of a site: at its key, with its method.
+fn site_use(
+    site: &engine::Site,
+    scanned: Option<RefKind>,
+    lines: &LineIndex,
+    text: &str,
+    path: &str,
+) -> Use {
+    let (line, column) = lines.at(text, site.key_span.start);
+    let kind = match (site.kind, scanned) {
+        (engine::SiteKind::Call, _) => RefKind::Call,
+        (engine::SiteKind::Accessor, _) => RefKind::Accessor,
+        (engine::SiteKind::Wrapper, Some(RefKind::Pattern)) => RefKind::Pattern,
+        (engine::SiteKind::Wrapper, _) => RefKind::String,
+    };
+    Use {
+        flag: site.key.clone(),
+        path: path.to_string(),
+        line,
+        column,
+        kind,
+        method: Some(site.method.clone()),
+        outcome: if site.outcome.is_ok() {
+            Outcome::Rewritten
+        } else {
+            Outcome::Skipped
+        },
+        reason: site.outcome.clone().err(),
+        text: crate::refs::line_text(text.as_bytes(), site.key_span.start),
+    }
+}
+
+/// Whether one of `ranges` (sorted, disjoint) holds `span`.
+fn in_ranges(ranges: &[Range<usize>], span: &Range<usize>) -> bool {
+    let after = ranges.partition_point(|r| r.start <= span.start);
+    after > 0 && span.end <= ranges[after - 1].end
+}
+
+/// Line and column (1-based, in characters) of offsets in a text.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    fn at(&self, text: &str, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let column = text.get(start..offset).map_or(0, |t| t.chars().count());
+        (line + 1, column + 1)
+    }
 }
 
 fn make_use(flag: &str, reference: &Reference, outcome: Result<(), String>) -> Use {

@@ -171,6 +171,8 @@ struct ShapeSpec {
     #[serde(default)]
     rewrite: Option<String>,
     #[serde(default)]
+    declares: Option<String>,
+    #[serde(default)]
     skip: Option<String>,
 }
 
@@ -367,6 +369,8 @@ pub(crate) struct Results {
 pub(crate) struct Shape {
     pub pattern: Pat,
     pub rewrite: Option<Template>,
+    /// The metavariable the rewritten shape declares a local variable with (`$V := …`).
+    pub declares: Option<String>,
     pub skip: Option<String>,
 }
 
@@ -498,6 +502,7 @@ fn compile(language: Language, text: &str) -> Result<Rules, String> {
                     Some(Shape {
                         pattern: pat(&shape.pattern)?,
                         rewrite: shape.rewrite.as_deref().map(Template::parse),
+                        declares: shape.declares.clone(),
                         skip: shape.skip.clone(),
                     })
                 })

@@ -56,13 +56,16 @@ pub(crate) fn disjoint(edits: &[Edit], more: &[Edit]) -> bool {
     })
 }
 
-/// Applies `edits` (disjoint) to `text`; returns the new text and where the constants are in
-/// it (sorted by start).
-pub(crate) fn apply(
-    text: &str,
-    constants: &[Constant],
-    mut edits: Vec<Edit>,
-) -> (String, Vec<Constant>) {
+/// What [`apply`] made: the new text, where the constants are in it (sorted by start), and
+/// each edit's range in the old text with the length of what replaced it (by start).
+pub(crate) struct Applied {
+    pub text: String,
+    pub constants: Vec<Constant>,
+    pub changed: Vec<(Range<usize>, usize)>,
+}
+
+/// Applies `edits` (disjoint) to `text`.
+pub(crate) fn apply(text: &str, constants: &[Constant], mut edits: Vec<Edit>) -> Applied {
     edits.sort_by_key(|e| (e.range.start, e.range.end));
     let mut out = Output {
         text: String::with_capacity(text.len()),
@@ -71,8 +74,10 @@ pub(crate) fn apply(
         old: constants,
     };
     let mut at = 0;
+    let mut changed = Vec::with_capacity(edits.len());
     for edit in edits {
         out.copy(at..edit.range.start);
+        let inserted_at = out.text.len();
         for piece in edit.pieces {
             match piece {
                 Piece::Text(t) => out.text.push_str(&t),
@@ -87,13 +92,18 @@ pub(crate) fn apply(
                 Piece::Copy(range) => out.copy(range),
             }
         }
+        changed.push((edit.range.clone(), out.text.len() - inserted_at));
         at = at.max(edit.range.end);
     }
     out.copy(at..text.len());
     let mut constants = out.constants;
     constants.sort_by_key(|c| (c.range.start, c.range.end));
     constants.dedup_by(|a, b| a.range == b.range);
-    (out.text, constants)
+    Applied {
+        text: out.text,
+        constants,
+        changed,
+    }
 }
 
 struct Output<'a> {
@@ -211,7 +221,8 @@ mod tests {
                 vec![Piece::Text("bb = ".into()), Piece::Copy(16..17)],
             ),
         ];
-        let (out, moved) = apply(text, &constants, edits);
+        let applied = apply(text, &constants, edits);
+        let (out, moved) = (applied.text, applied.constants);
         assert_eq!(out, "a = y\nbb = X\n");
         assert_eq!(moved.len(), 1, "the first constant was dropped");
         assert_eq!(&out[moved[0].range.clone()], "X");
@@ -220,7 +231,7 @@ mod tests {
 
     #[test]
     fn written_constants_are_recorded() {
-        let (out, constants) = apply(
+        let applied = apply(
             "if f():\n",
             &[],
             vec![Edit::new(
@@ -228,6 +239,8 @@ mod tests {
                 vec![Piece::Constant("True".into(), json!(true))],
             )],
         );
+        assert_eq!(applied.changed, vec![(3..6, 4)]);
+        let (out, constants) = (applied.text, applied.constants);
         assert_eq!(out, "if True:\n");
         assert_eq!(constants[0].range, 3..7);
         assert!(holds_constant(&constants, &(0..9)));

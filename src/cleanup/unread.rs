@@ -14,22 +14,27 @@ use crate::refs::syntax::Node;
 /// The most rounds of removal: each can leave another declaration unread.
 const MAX_ROUNDS: usize = 8;
 
-/// `after` without the locals and imports the rewrite of `before` left unread.
-pub(super) fn tidy(rules: &Rules, before: &str, mut after: String) -> Result<String, String> {
+/// `after` without the locals and imports the rewrite of `before` left unread (each text
+/// with its tree).
+pub(super) fn tidy(
+    rules: &Rules,
+    (before, old): (&str, &Root),
+    (mut after, parsed): (String, &Root),
+) -> Result<String, String> {
     let lang = rules.language.support_lang();
-    let old = parse(before, lang)?;
     let old_tree = Tree {
         rules,
         src: before,
         constants: &[],
     };
     let mut unread_before: HashMap<String, usize> = HashMap::new();
-    for (statement, _, _) in unread_locals(&old_tree, &old) {
+    for (statement, _, _) in unread_locals(&old_tree, old) {
         *unread_before.entry(statement).or_default() += 1;
     }
-    let imports_before = unused_imports(&old_tree, &old);
+    let imports_before = unused_imports(&old_tree, old);
+    let mut reparsed: Option<Root> = None;
     for _ in 0..MAX_ROUNDS {
-        let root = parse(&after, lang)?;
+        let root = reparsed.as_ref().unwrap_or(parsed);
         let tree = Tree {
             rules,
             src: &after,
@@ -37,7 +42,7 @@ pub(super) fn tidy(rules: &Rules, before: &str, mut after: String) -> Result<Str
         };
         let mut edits = Vec::new();
         let mut allowed = unread_before.clone();
-        for (text, name, (statement, value)) in unread_locals(&tree, &root) {
+        for (text, name, (statement, value)) in unread_locals(&tree, root) {
             if let Some(left) = allowed.get_mut(&text).filter(|n| **n > 0) {
                 *left -= 1;
                 continue;
@@ -49,7 +54,7 @@ pub(super) fn tidy(rules: &Rules, before: &str, mut after: String) -> Result<Str
             }
             edits.extend(tree.remove(&statement));
         }
-        for (spec, name) in unused_imports(&tree, &root) {
+        for (spec, name) in unused_imports(&tree, root) {
             if imports_before.iter().any(|(_, n)| *n == name) {
                 continue;
             }
@@ -58,7 +63,8 @@ pub(super) fn tidy(rules: &Rules, before: &str, mut after: String) -> Result<Str
         if edits.is_empty() {
             return Ok(after);
         }
-        after = apply(&after, &[], edits).0;
+        after = apply(&after, &[], edits).text;
+        reparsed = Some(parse(&after, lang)?);
     }
     Ok(after)
 }

@@ -23,7 +23,7 @@ use flagctl::repo::{Applied, Repo, Transaction, short_id};
 pub struct Args {
     /// The finished flags (concluded or archived) to remove from the code, then the folders
     /// and files to rewrite (default: `paths` of [refs] in flagctl.toml)
-    #[arg(value_name = "KEY… [PATHS…]", required = true)]
+    #[arg(value_name = "KEY|PATH", required = true)]
     args: Vec<String>,
     /// `--dry-run` prints the diff and the table of uses, and writes nothing
     #[command(flatten)]
@@ -83,10 +83,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         tell!("note: {} left out: {}", skipped.path, skipped.reason);
     }
     let plan = cleanup::plan(&repo, winners, &scan)?;
-    for note in &plan.notes {
-        tell!("note: {note}");
-    }
-    let applied = match transaction {
+    let mut applied = match transaction {
         Some(transaction) if !plan.files.is_empty() => {
             transaction.apply(&plan.changes(), &plan.message())?
         }
@@ -99,6 +96,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
             ..Applied::default()
         },
     };
+    applied.notes.extend(plan.notes.iter().cloned());
     if ctx.format() == Format::Human {
         for note in &applied.notes {
             tell!("note: {note}");
@@ -131,8 +129,9 @@ fn keys_and_paths(repo: &Repo, args: &[String]) -> anyhow::Result<(Vec<String>, 
     Ok((keys, paths))
 }
 
-/// The references to `keys` in `paths` (else `[refs] paths`), parsing only the files that
-/// name one of them.
+/// The references to `keys` in `paths` (else `[refs] paths`): the files that name one of
+/// them, by text alone (cleanup parses each file it rewrites once, and tells SDK calls,
+/// comments and strings apart itself).
 fn scan(repo: &Repo, keys: &[String], paths: &[PathBuf]) -> anyhow::Result<refs::Scan> {
     let paths = if paths.is_empty() {
         repo.config.refs.paths.clone()
@@ -158,7 +157,7 @@ fn scan(repo: &Repo, keys: &[String], paths: &[PathBuf]) -> anyhow::Result<refs:
             config: &repo.config.refs,
             paths: &paths,
             skip: &skip,
-            parse: true,
+            parse: false,
             progress: &|_| {},
         },
     )
@@ -169,23 +168,16 @@ fn cleaned(plan: Plan, applied: Applied, dry_run: bool) -> Cleaned {
     let files = plan
         .files
         .iter()
-        .map(|file| {
-            let (lines_added, lines_removed) = file.counts();
-            FileCleaned {
-                path: file.path.clone(),
-                lines_added,
-                lines_removed,
-                diff: dry_run.then(|| file.diff()),
-            }
+        .map(|file| FileCleaned {
+            path: file.path.clone(),
+            lines_added: file.lines_added,
+            lines_removed: file.lines_removed,
+            diff: dry_run.then(|| file.diff()),
         })
-        .collect();
+        .collect::<Vec<_>>();
     Cleaned {
         dry_run,
-        diff: if dry_run {
-            plan.files.iter().map(|f| f.diff()).collect()
-        } else {
-            Vec::new()
-        },
+        diff: files.iter().filter_map(|f| f.diff.clone()).collect(),
         flags: plan
             .flags
             .into_iter()

@@ -279,11 +279,22 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Whether the reader of the output went away (`flagctl … | head -1`): an io error of that
+/// kind anywhere in the chain, also inside the errors that wrap one (serde_json's, an io
+/// error carrying another).
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    error.chain().any(broken_pipe)
+}
+
+fn broken_pipe(error: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        return io.kind() == std::io::ErrorKind::BrokenPipe
+            || io.get_ref().is_some_and(|inner| broken_pipe(inner));
+    }
+    if let Some(json) = error.downcast_ref::<serde_json::Error>() {
+        return json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe);
+    }
+    error.source().is_some_and(broken_pipe)
 }
 
 /// Refuses formats a command does not render.
@@ -299,4 +310,37 @@ pub fn require_format(ctx: &Ctx, command: &str, allowed: &[Format]) -> anyhow::R
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_broken_pipe;
+    use anyhow::Context;
+
+    /// A reader that went away.
+    struct Closed;
+
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_broken_pipe_is_found_inside_the_errors_that_wrap_it() {
+        let json = serde_json::to_writer(Closed, &vec!["a"; 10]).unwrap_err();
+        assert!(is_broken_pipe(&anyhow::Error::new(json)));
+        let json = serde_json::to_writer(Closed, &1).unwrap_err();
+        assert!(is_broken_pipe(
+            &Err::<(), _>(json).context("cannot print").unwrap_err()
+        ));
+        let wrapped = std::io::Error::other(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&anyhow::Error::new(wrapped)));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("no such flag")));
+        let eof = serde_json::from_str::<u8>("").unwrap_err();
+        assert!(!is_broken_pipe(&anyhow::Error::new(eof)));
+    }
 }

@@ -1,5 +1,6 @@
 //! Committing exactly the files a command touched, and refusing when others are staged.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -59,41 +60,89 @@ pub fn git_path(repo: &Repository, root: &Path, rel: &str) -> anyhow::Result<Str
     Ok(super::walk::relative(&workdir, &full))
 }
 
-/// Fails when the index holds staged changes to paths other than `allowed`, so that a
-/// commit of ours never carries someone else's work.
-pub fn ensure_nothing_else_staged(repo: &Repository, allowed: &[String]) -> anyhow::Result<()> {
-    let mut options = StatusOptions::new();
-    options.include_untracked(false).include_ignored(false);
-    let statuses = repo
-        .statuses(Some(&mut options))
-        .context("cannot read git status")?;
-    let staged = Status::INDEX_NEW
-        | Status::INDEX_MODIFIED
-        | Status::INDEX_DELETED
-        | Status::INDEX_RENAMED
-        | Status::INDEX_TYPECHANGE;
-    let others: Vec<String> = statuses
-        .iter()
-        .filter(|s| s.status().intersects(staged))
-        .filter_map(|s| s.path().ok().map(str::to_string))
-        .filter(|p| !allowed.contains(p))
-        .collect();
-    if !others.is_empty() {
-        bail!(
-            "the git index holds other staged changes ({}); flagctl commits only the files it touches\n\
-             help: commit or unstage them first (`git restore --staged <file>`), or pass --no-commit",
-            others.join(", ")
-        );
-    }
-    Ok(())
+/// What a commit of some paths must not carry along: the paths whose index or work tree
+/// differs from HEAD, read in one status pass over the repository (a status per path would
+/// read the index and walk the tree once each).
+pub struct Uncommitted {
+    /// Paths with staged changes.
+    staged: HashSet<String>,
+    /// Paths with any change, staged or not (tracked files only).
+    changed: HashSet<String>,
+    /// The paths the index tracks at stage 0, to tell untracked files apart.
+    index: git2::Index,
+    workdir: std::path::PathBuf,
 }
 
-/// Whether `path` has changes in the work tree or index that are not committed.
-pub fn is_dirty(repo: &Repository, path: &str) -> anyhow::Result<bool> {
-    match repo.status_file(Path::new(path)) {
-        Ok(status) => Ok(!(status.is_empty() || status == Status::CURRENT)),
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
-        Err(e) => Err(e).with_context(|| format!("cannot read git status of {path}")),
+impl Uncommitted {
+    pub fn read(repo: &Repository) -> anyhow::Result<Uncommitted> {
+        let mut options = StatusOptions::new();
+        options.include_untracked(false).include_ignored(false);
+        let statuses = repo
+            .statuses(Some(&mut options))
+            .context("cannot read git status")?;
+        let staged_bits = Status::INDEX_NEW
+            | Status::INDEX_MODIFIED
+            | Status::INDEX_DELETED
+            | Status::INDEX_RENAMED
+            | Status::INDEX_TYPECHANGE;
+        let mut staged = HashSet::new();
+        let mut changed = HashSet::new();
+        for entry in statuses.iter() {
+            let status = entry.status();
+            if status.is_empty() || status == Status::CURRENT {
+                continue;
+            }
+            let Ok(path) = entry.path() else { continue };
+            if status.intersects(staged_bits) {
+                staged.insert(path.to_string());
+            }
+            changed.insert(path.to_string());
+        }
+        Ok(Uncommitted {
+            staged,
+            changed,
+            index: repo.index().context("cannot read the git index")?,
+            workdir: repo
+                .workdir()
+                .context("the git repository has no work tree")?
+                .to_path_buf(),
+        })
+    }
+
+    /// Fails when the index holds staged changes to paths other than `allowed`, so that a
+    /// commit of ours never carries someone else's work.
+    pub fn ensure_nothing_else_staged(&self, allowed: &[String]) -> anyhow::Result<()> {
+        let allowed: HashSet<&str> = allowed.iter().map(String::as_str).collect();
+        let mut others: Vec<&str> = self
+            .staged
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !allowed.contains(p))
+            .collect();
+        if !others.is_empty() {
+            others.sort_unstable();
+            bail!(
+                "the git index holds other staged changes ({}); flagctl commits only the files it touches\n\
+                 help: commit or unstage them first (`git restore --staged <file>`), or pass --no-commit",
+                others.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    /// The blob the index holds at `path`.
+    pub fn blob(&self, path: &str) -> Option<git2::Oid> {
+        self.index
+            .get_path(Path::new(path), 0)
+            .map(|entry| entry.id)
+    }
+
+    /// Whether `path` has changes in the work tree or index that are not committed: a
+    /// tracked file that differs, or a file git does not track (untracked or ignored).
+    pub fn is_dirty(&self, path: &str) -> bool {
+        self.changed.contains(path)
+            || (self.index.get_path(Path::new(path), 0).is_none()
+                && std::fs::symlink_metadata(self.workdir.join(path)).is_ok())
     }
 }
 

@@ -5,24 +5,26 @@
 //! changing or none of them.
 //!
 //! The steps, in order: take `index.lock` as git does (so no git command runs alongside),
-//! write a journal, write the files, stage them into a private copy of the index, run the
+//! write a journal (each path with the blob ids of its texts), write the files, stage them into a private copy of the index, run the
 //! user's `pre-commit`, `prepare-commit-msg` and `commit-msg` hooks against that index,
 //! create the commit (through `git commit-tree` when `commit.gpgsign` is set, so it is
 //! signed as the user's own commits are), move the branch with a compare-and-swap, install
 //! the index, and drop the lock and the journal. A failure undoes every step already
 //! taken. A process killed between steps leaves its journal behind; the next transaction
-//! finishes the step when the branch already moved, and undoes it when it did not.
+//! finishes the step when the branch already moved to a commit on the old one holding the
+//! journal's blobs, and undoes it when it did not.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
-use git2::{IndexEntry, IndexTime, Oid, Repository};
+use git2::{IndexEntry, IndexTime, ObjectType, Oid, Repository};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{confine, git};
-use crate::fsio::write_atomic;
+use crate::fsio::{replace_atomic, write_atomic};
 
 /// One file a command changes, by its path relative to the flag repository root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,9 +82,33 @@ struct Journal {
     /// The reference that moves: a branch, or `HEAD` when detached.
     reference: String,
     old: Option<String>,
-    /// The new commit, once it exists.
+    /// The new commit (in a journal an older flagctl left; this one tells its commit by
+    /// its parent and blobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     new: Option<String>,
+    /// Whether `files` name the texts by their blob ids in git's object database (the
+    /// texts themselves in a journal an older flagctl left).
+    #[serde(default)]
+    blobs: bool,
     files: Vec<FileChange>,
+}
+
+impl Journal {
+    /// The text `held` stands for: itself, or the blob it names.
+    fn text(&self, git: &Repository, held: Option<&str>) -> anyhow::Result<Option<String>> {
+        let Some(held) = held else {
+            return Ok(None);
+        };
+        if !self.blobs {
+            return Ok(Some(held.to_string()));
+        }
+        let blob = Oid::from_str(held)
+            .and_then(|id| git.find_blob(id))
+            .with_context(|| format!("the journal names blob {held}, which git does not have"))?;
+        String::from_utf8(blob.content().to_vec())
+            .map(Some)
+            .with_context(|| format!("blob {held} of the journal is not UTF-8"))
+    }
 }
 
 const JOURNAL: &str = "flagctl-journal.json";
@@ -158,7 +184,7 @@ impl Transaction {
                 } else {
                     "not a git repository: not committed".into()
                 });
-                self.write_files(changes).map_err(nothing_changed)?;
+                self.write_files(changes, true).map_err(nothing_changed)?;
                 return Ok(applied);
             }
         };
@@ -183,13 +209,25 @@ impl Transaction {
         Ok(())
     }
 
-    /// Writes every file, or none: a failure puts back the ones already written.
-    fn write_files(&self, changes: &[FileChange]) -> anyhow::Result<()> {
-        for (done, change) in changes.iter().enumerate() {
-            if let Err(e) = write_file(&self.root, &change.path, change.after.as_deref()) {
-                restore_files(&self.root, &changes[..done]);
-                return Err(e);
-            }
+    /// Writes every file, or none: a failure puts back the ones already written. `durable`
+    /// waits for each file to reach the disk before it replaces the old one; a commit does
+    /// without, as both texts are in git's object database and the journal names them.
+    fn write_files(&self, changes: &[FileChange], durable: bool) -> anyhow::Result<()> {
+        // On every core: each file is its own.
+        let root = self.root.as_path();
+        let mut results: Vec<anyhow::Result<()>> = changes
+            .par_iter()
+            .map(|change| write_file(root, &change.path, change.after.as_deref(), durable))
+            .collect();
+        if let Some(failed) = results.iter().position(Result::is_err) {
+            let written: Vec<FileChange> = changes
+                .iter()
+                .zip(&results)
+                .filter(|(_, result)| result.is_ok())
+                .map(|(change, _)| change.clone())
+                .collect();
+            restore_files(&self.root, &written);
+            return results.swap_remove(failed);
         }
         #[cfg(test)]
         self.fail(Step::Write)
@@ -221,10 +259,14 @@ impl Transaction {
             .refname_to_id(&journal.reference)
             .ok()
             .map(|id| id.to_string());
-        let finished = journal.new.is_some() && current == journal.new;
+        let finished = match &journal.new {
+            Some(new) => current.as_ref() == Some(new),
+            None => current != journal.old && self.committed(git, &journal, current.as_deref()),
+        };
         if finished {
             for change in &journal.files {
-                write_file(&self.root, &change.path, change.after.as_deref())?;
+                let after = journal.text(git, change.after.as_deref())?;
+                write_file(&self.root, &change.path, after.as_deref(), true)?;
             }
             let private = dir.join(PRIVATE_INDEX);
             if private.exists() {
@@ -234,15 +276,16 @@ impl Transaction {
             self.recovered.push(format!(
                 "an interrupted `{}` was finished: it is commit {}",
                 journal.subject,
-                super::short_id(journal.new.as_deref().unwrap_or_default())
+                super::short_id(current.as_deref().unwrap_or_default())
             ));
         } else {
             let mut kept = Vec::new();
             for change in &journal.files {
                 let now = confine::read_text(&self.root, &change.path).ok().flatten();
-                if now == change.after {
-                    write_file(&self.root, &change.path, change.before.as_deref())?;
-                } else if now != change.before {
+                let before = journal.text(git, change.before.as_deref())?;
+                if now == journal.text(git, change.after.as_deref())? {
+                    write_file(&self.root, &change.path, before.as_deref(), true)?;
+                } else if now != before {
                     kept.push(change.path.clone());
                 }
             }
@@ -264,6 +307,35 @@ impl Transaction {
         std::fs::remove_file(&journal_path)
             .with_context(|| format!("cannot remove {}", journal_path.display()))?;
         Ok(())
+    }
+
+    /// Whether `current` is the commit the journal's transaction made: its one parent is
+    /// the journal's old commit, and each of its paths holds the journal's new blob (or is
+    /// gone).
+    fn committed(&self, git: &Repository, journal: &Journal, current: Option<&str>) -> bool {
+        let Some(commit) = current
+            .and_then(|id| Oid::from_str(id).ok())
+            .and_then(|id| git.find_commit(id).ok())
+        else {
+            return false;
+        };
+        let parents: Vec<String> = commit.parent_ids().map(|id| id.to_string()).collect();
+        if !journal.blobs || parents != journal.old.iter().cloned().collect::<Vec<_>>() {
+            return false;
+        }
+        let Ok(tree) = commit.tree() else {
+            return false;
+        };
+        journal.files.iter().all(|change| {
+            let Ok(path) = git::git_path(git, &self.root, &change.path) else {
+                return false;
+            };
+            let held = tree
+                .get_path(Path::new(&path))
+                .ok()
+                .map(|e| e.id().to_string());
+            held == change.after
+        })
     }
 
     #[cfg(test)]
@@ -288,11 +360,13 @@ fn nothing_changed(error: anyhow::Error) -> anyhow::Error {
 }
 
 /// Writes (or, for `None`, deletes) one file of the work tree atomically; never through a
-/// symlink, never outside the repository.
-fn write_file(root: &Path, rel: &str, text: Option<&str>) -> anyhow::Result<()> {
+/// symlink, never outside the repository. `durable`: synced to the disk before it replaces
+/// the old file.
+fn write_file(root: &Path, rel: &str, text: Option<&str>, durable: bool) -> anyhow::Result<()> {
     let path = confine::resolve(root, rel, true).map_err(|why| anyhow::anyhow!("{why}"))?;
     match text {
-        Some(text) => write_atomic(&path, text, true),
+        Some(text) if durable => write_atomic(&path, text, true),
+        Some(text) => replace_atomic(&path, text),
         None => match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove {rel}"))
@@ -305,7 +379,7 @@ fn write_file(root: &Path, rel: &str, text: Option<&str>) -> anyhow::Result<()> 
 /// Puts files back as they were read; best effort, on the way out of a failure.
 fn restore_files(root: &Path, changes: &[FileChange]) {
     for change in changes.iter().rev() {
-        let _ = write_file(root, &change.path, change.before.as_deref());
+        let _ = write_file(root, &change.path, change.before.as_deref(), true);
     }
 }
 
@@ -322,6 +396,9 @@ struct Commit<'c> {
     head: Head,
     /// Each change's path relative to the git work tree.
     git_paths: Vec<String>,
+    /// Each change's texts as blobs in git's object database: what the journal names, and
+    /// (`after`) what the index and the commit take.
+    blobs: Vec<(Option<Oid>, Option<Oid>)>,
     dir: PathBuf,
     workdir: PathBuf,
     hooks: PathBuf,
@@ -341,9 +418,10 @@ impl<'c> Commit<'c> {
             .iter()
             .map(|c| git::git_path(git, &tx.root, &c.path))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        git::ensure_nothing_else_staged(git, &git_paths)?;
+        let uncommitted = git::Uncommitted::read(git)?;
+        uncommitted.ensure_nothing_else_staged(&git_paths)?;
         for (change, path) in changes.iter().zip(&git_paths) {
-            if git::is_dirty(git, path)? {
+            if uncommitted.is_dirty(path) {
                 bail!(
                     "{} has uncommitted changes; flagctl commits only its own edit\n\
                      help: commit or stash them first, or pass --no-commit",
@@ -355,11 +433,42 @@ impl<'c> Commit<'c> {
             .workdir()
             .context("the git repository has no work tree")?
             .to_path_buf();
+        // Objects no commit reaches yet are invisible, and `git gc` prunes them if the
+        // commit never comes. Written on every core: git's object database takes writes
+        // from several threads.
+        let odb = git.odb().context("cannot open git's object database")?;
+        let write = |text: &str| -> anyhow::Result<Oid> {
+            odb.write(ObjectType::Blob, text.as_bytes())
+                .context("cannot write to git's object database")
+        };
+        // A text that was read is, as its path is clean, usually the index's own blob,
+        // which need not be written again; not when a filter (line endings, LFS) stands
+        // between the work tree and git.
+        let indexed: Vec<Option<Oid>> = git_paths.iter().map(|p| uncommitted.blob(p)).collect();
+        let blobs = changes
+            .par_iter()
+            .zip(&indexed)
+            .map(|(c, indexed)| {
+                let before = match &c.before {
+                    Some(text) => {
+                        let id = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
+                        if *indexed == Some(id) {
+                            Some(id)
+                        } else {
+                            Some(write(text)?)
+                        }
+                    }
+                    None => None,
+                };
+                Ok((before, c.after.as_deref().map(write).transpose()?))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Commit {
             changes,
             message: message.to_string(),
             head,
             git_paths,
+            blobs,
             dir: git.path().to_path_buf(),
             hooks: hooks_dir(git, &workdir),
             workdir,
@@ -383,12 +492,22 @@ impl<'c> Commit<'c> {
             }
             return Err(e).with_context(|| format!("cannot create {}", index_lock.display()));
         }
-        let mut journal = Journal {
+        let journal = Journal {
             subject: self.message.lines().next().unwrap_or_default().to_string(),
             reference: self.head.reference.clone(),
             old: self.head.old.map(|id| id.to_string()),
             new: None,
-            files: self.changes.to_vec(),
+            blobs: true,
+            files: self
+                .changes
+                .iter()
+                .zip(&self.blobs)
+                .map(|(change, (before, after))| FileChange {
+                    path: change.path.clone(),
+                    before: before.map(|id| id.to_string()),
+                    after: after.map(|id| id.to_string()),
+                })
+                .collect(),
         };
         let mut undo = Undo {
             tx,
@@ -398,9 +517,9 @@ impl<'c> Commit<'c> {
         };
         let result = (|| -> anyhow::Result<Oid> {
             self.write_journal(&journal)?;
-            tx.write_files(self.changes)?;
+            tx.write_files(self.changes, false)?;
             undo.files_written = true;
-            let private = self.stage(git)?;
+            let private = self.stage()?;
             #[cfg(test)]
             tx.fail(Step::Index)?;
             let message = if tx.options.no_verify {
@@ -412,8 +531,8 @@ impl<'c> Commit<'c> {
             tx.fail(Step::Hooks)?;
             let tree = self.tree(git)?;
             let id = self.create(git, tree, &message)?;
-            journal.new = Some(id.to_string());
-            self.write_journal(&journal)?;
+            // The journal is not written again: a commit on `old` with exactly the
+            // journal's blobs at its paths says the branch moved (see `recover`).
             #[cfg(test)]
             tx.fail(Step::Commit)?;
             self.move_ref(git, id, &message)?;
@@ -460,7 +579,7 @@ impl<'c> Commit<'c> {
 
     /// A copy of the index with the changed paths staged; the real index is replaced by
     /// it only once the branch has moved.
-    fn stage(&self, git: &Repository) -> anyhow::Result<PathBuf> {
+    fn stage(&self) -> anyhow::Result<PathBuf> {
         let private = self.dir.join(PRIVATE_INDEX);
         let _ = std::fs::remove_file(&private);
         match std::fs::copy(self.dir.join("index"), &private) {
@@ -469,18 +588,20 @@ impl<'c> Commit<'c> {
             Err(e) => return Err(e).context("cannot copy the git index"),
         }
         let mut index = git2::Index::open(&private).context("cannot read the git index")?;
-        self.put(git, &mut index)?;
+        self.put(&mut index)?;
         index.write().context("cannot write the git index")?;
         Ok(private)
     }
 
     /// Puts every change into `index`: the new blob of a written file, with its stat data,
     /// or the removal of a deleted one.
-    fn put(&self, git: &Repository, index: &mut git2::Index) -> anyhow::Result<()> {
-        for (change, path) in self.changes.iter().zip(&self.git_paths) {
-            match &change.after {
-                Some(text) => {
-                    let blob = git.blob(text.as_bytes())?;
+    fn put(&self, index: &mut git2::Index) -> anyhow::Result<()> {
+        for ((change, path), (_, after)) in
+            self.changes.iter().zip(&self.git_paths).zip(&self.blobs)
+        {
+            match after {
+                Some(blob) => {
+                    let blob = *blob;
                     let metadata = std::fs::metadata(self.workdir.join(path))
                         .with_context(|| format!("cannot read {}", change.path))?;
                     index.add(&entry(path, blob, &metadata))?;
@@ -498,7 +619,7 @@ impl<'c> Commit<'c> {
         if let Some(old) = self.head.old {
             index.read_tree(&git.find_commit(old)?.tree()?)?;
         }
-        self.put(git, &mut index)?;
+        self.put(&mut index)?;
         Ok(index.write_tree_to(git)?)
     }
 
@@ -897,6 +1018,109 @@ mod tests {
                 assert_eq!(after, before, "after a crash at {step:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_journal_names_blobs_and_an_older_journal_of_texts_is_still_undone() {
+        let (dir, git) = repository();
+        let before = state(dir.path());
+        let mut tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        tx.fail_at = Some((Step::Hooks, true));
+        tx.apply(&change(), "flagctl kill: a\n").unwrap_err();
+        let text = std::fs::read_to_string(git.path().join(JOURNAL)).unwrap();
+        assert!(!text.contains(AFTER.trim()), "{text}");
+        let journal: Journal = serde_json::from_str(&text).unwrap();
+        assert!(journal.blobs);
+        assert_eq!(
+            journal.files[0].after,
+            Some(git.blob(AFTER.as_bytes()).unwrap().to_string())
+        );
+        // A journal an older flagctl wrote holds the texts themselves.
+        let older = serde_json::json!({
+            "subject": "flagctl kill: a",
+            "reference": journal.reference,
+            "old": journal.old,
+            "new": null,
+            "files": [{"path": "flags/s/a.toml", "before": BEFORE, "after": AFTER}],
+        });
+        std::fs::write(git.path().join(JOURNAL), older.to_string()).unwrap();
+        let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        assert!(tx.recovered.join("; ").contains("was undone"));
+        assert_eq!(state(dir.path()), before);
+    }
+
+    #[test]
+    fn an_interrupted_step_puts_back_the_text_that_was_read_also_through_a_line_ending_filter() {
+        let (dir, git) = repository();
+        git.config()
+            .unwrap()
+            .set_bool("core.autocrlf", true)
+            .unwrap();
+        let crlf = "a = 1\r\n";
+        std::fs::write(dir.path().join("flags/s/a.toml"), crlf).unwrap();
+        let mut index = git.index().unwrap();
+        index.add_path(Path::new("flags/s/a.toml")).unwrap();
+        index.write().unwrap();
+        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git.signature().unwrap();
+        let parent = git.head().unwrap().peel_to_commit().unwrap();
+        git.commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            "crlf",
+            &tree,
+            &[&parent],
+        )
+        .unwrap();
+        // git holds `a = 1\n`: the work tree is clean through the filter.
+        let staged = index.get_path(Path::new("flags/s/a.toml"), 0).unwrap().id;
+        assert_eq!(staged, git.blob(b"a = 1\n").unwrap());
+        assert!(git.statuses(None).unwrap().is_empty());
+        let changes = vec![FileChange {
+            path: "flags/s/a.toml".into(),
+            before: Some(crlf.into()),
+            after: Some("a = 2\r\n".into()),
+        }];
+        let mut tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        tx.fail_at = Some((Step::Hooks, true));
+        tx.apply(&changes, "flagctl kill: a\n").unwrap_err();
+        let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+        assert!(tx.recovered.join("; ").contains("was undone"));
+        let text = std::fs::read_to_string(dir.path().join("flags/s/a.toml")).unwrap();
+        assert_eq!(text, crlf);
+    }
+
+    #[test]
+    fn refuses_uncommitted_changes_to_its_paths_and_other_staged_changes() {
+        let (dir, git) = repository();
+        let refused = |changes: &[FileChange], what: &str| {
+            let tx = Transaction::begin(dir.path(), CommitOptions::default()).unwrap();
+            let error = format!("{:#}", tx.apply(changes, "flagctl kill: a\n").unwrap_err());
+            assert!(error.contains(what), "{error}");
+        };
+        // An untracked file of the same text is not committed work.
+        std::fs::write(dir.path().join("flags/s/b.toml"), BEFORE).unwrap();
+        let untracked = FileChange {
+            path: "flags/s/b.toml".into(),
+            before: Some(BEFORE.into()),
+            after: Some(AFTER.into()),
+        };
+        refused(&[untracked], "uncommitted changes");
+        // Another staged file is someone else's work.
+        let mut index = git.index().unwrap();
+        index.add_path(Path::new("flags/s/b.toml")).unwrap();
+        index.write().unwrap();
+        refused(&change(), "other staged changes (flags/s/b.toml)");
+        index.remove_path(Path::new("flags/s/b.toml")).unwrap();
+        index.write().unwrap();
+        std::fs::remove_file(dir.path().join("flags/s/b.toml")).unwrap();
+        // The file itself changed in the index.
+        std::fs::write(dir.path().join("flags/s/a.toml"), "a = 5\n").unwrap();
+        index.add_path(Path::new("flags/s/a.toml")).unwrap();
+        index.write().unwrap();
+        std::fs::write(dir.path().join("flags/s/a.toml"), BEFORE).unwrap();
+        refused(&change(), "flags/s/a.toml has uncommitted changes");
     }
 
     #[test]

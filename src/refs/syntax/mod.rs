@@ -217,6 +217,17 @@ pub fn read(language: Language, source: &str, accessors: &HashMap<String, String
             ..Syntax::default()
         };
     };
+    read_parsed(language, &root, source, accessors)
+}
+
+/// [`read`] of a file already parsed with `language`'s grammar (`cleanup` parses it once).
+pub fn read_parsed(
+    language: Language,
+    root: &AstGrep<StrDoc<SupportLang>>,
+    source: &str,
+    accessors: &HashMap<String, String>,
+) -> Syntax {
+    let grammar = language.grammar();
     let top = root.root();
     let roles = &ROLES[language as usize];
     let sdk = language.sdk();

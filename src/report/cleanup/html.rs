@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use super::{AGE_BUCKETS, CleanupReport, DueItem, OwnerSection, charts};
+use super::markdown::compact_diff;
+use super::{AGE_BUCKETS, CleanupPreview, CleanupReport, DueItem, OwnerSection, charts};
+use crate::cleanup::Outcome;
 use crate::output::is_hidden;
 use crate::readiness::{CheckName, Readiness, Verdict};
 
@@ -48,6 +50,11 @@ td:first-child code { white-space: nowrap; }
 details { margin: 6px 0 12px; } summary { cursor: pointer; color: var(--accent); }
 ul.refs { margin: 4px 0 12px; padding-left: 20px; } ul.refs li { margin: 2px 0; }
 nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
+pre.diff { font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--bg2);
+  border: 1px solid var(--line); border-radius: 6px; padding: 8px 0; overflow-x: auto; }
+pre.diff span { display: block; padding: 0 10px; white-space: pre; }
+pre.diff .add { background: #dafbe1; } pre.diff .del { background: #ffebe9; } pre.diff .hunk { color: var(--muted); }
+.skipped { color: var(--unknown); font-weight: 600; } .rewritten { color: var(--pass); font-weight: 600; }
 "#;
 
 /// The whole page.
@@ -123,7 +130,12 @@ fn page(out: &mut String, report: &CleanupReport, as_of: NaiveDate) -> std::fmt:
     )?;
     writeln!(
         out,
-        "<nav><a href=\"#trend\">Trend</a><a href=\"#ages\">Age</a><a href=\"#services\">Services</a><a href=\"#owners\">Owners</a><a href=\"#readiness\">Readiness</a></nav>"
+        "<nav><a href=\"#trend\">Trend</a><a href=\"#ages\">Age</a><a href=\"#services\">Services</a><a href=\"#owners\">Owners</a>{}<a href=\"#readiness\">Readiness</a></nav>",
+        if report.cleanup.is_empty() {
+            ""
+        } else {
+            "<a href=\"#cleanup\">Cleanup</a>"
+        }
     )?;
     cards(out, report)?;
     for note in &report.notes {
@@ -136,6 +148,7 @@ fn page(out: &mut String, report: &CleanupReport, as_of: NaiveDate) -> std::fmt:
     for owner in &report.owners {
         owner_section(out, owner, report.within_days)?;
     }
+    cleanup(out, &report.cleanup)?;
     readiness(out, report)?;
     writeln!(out, "</body>\n</html>")
 }
@@ -384,6 +397,122 @@ fn owner_section(out: &mut String, owner: &OwnerSection, within: u32) -> std::fm
         &owner.expiring,
     )?;
     writeln!(out, "</section>")
+}
+
+/// What `flagctl cleanup KEY` would change, flag by flag: the uses and a compact diff.
+fn cleanup(out: &mut String, previews: &[CleanupPreview]) -> std::fmt::Result {
+    if previews.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<h2 id=\"cleanup\">What <code>flagctl cleanup</code> would change</h2>\n<p class=\"muted\">Planned on the work tree, nothing written: <code>flagctl cleanup KEY</code> rewrites the uses and commits them, <code>--dry-run</code> prints the whole diff.</p>"
+    )?;
+    for preview in previews {
+        writeln!(
+            out,
+            "<section class=\"cleanup\">\n<h3><code>{}</code></h3>",
+            escape(&preview.flag)
+        )?;
+        if let Some(why) = &preview.refused {
+            let (what, help) = why.split_once("\nhelp: ").unwrap_or((why, ""));
+            writeln!(
+                out,
+                "<p>Owner: {} · cleanup cannot rewrite it: {}</p>",
+                escape(&preview.owner),
+                rich(&what.replace('\n', " "))
+            )?;
+            if !help.is_empty() {
+                writeln!(out, "<p class=\"muted\">{}</p>", rich(help))?;
+            }
+            writeln!(out, "</section>")?;
+            continue;
+        }
+        writeln!(
+            out,
+            "<p>Owner: {} · keeps <code>{}</code> (<code>{}</code>) · {} of {} use{} rewritten, {} skipped · {} file{}, +{} −{} lines</p>",
+            escape(&preview.owner),
+            escape(preview.variant.as_deref().unwrap_or("—")),
+            escape(
+                &preview
+                    .value
+                    .as_ref()
+                    .map_or("—".to_string(), |v| v.to_string())
+            ),
+            preview.rewritten,
+            preview.uses,
+            if preview.uses == 1 { "" } else { "s" },
+            preview.skipped,
+            preview.files.len(),
+            if preview.files.len() == 1 { "" } else { "s" },
+            preview.lines_added,
+            preview.lines_removed
+        )?;
+        if preview.changes.is_empty() {
+            writeln!(
+                out,
+                "<p class=\"muted\">No SDK evaluation of it to rewrite: the code names it otherwise, see the references above.</p>\n</section>"
+            )?;
+            continue;
+        }
+        writeln!(
+            out,
+            "<table><thead><tr><th>Where</th><th>What cleanup does</th><th>Code</th></tr></thead><tbody>"
+        )?;
+        for change in &preview.changes {
+            let what = match (change.outcome, &change.reason) {
+                (Outcome::Rewritten, _) => "<span class=\"rewritten\">rewritten</span>".to_string(),
+                (Outcome::Skipped, why) => format!(
+                    "<span class=\"skipped\">skipped</span>{}",
+                    why.as_deref()
+                        .map_or(String::new(), |why| format!(": {}", escape(why)))
+                ),
+            };
+            writeln!(
+                out,
+                "<tr><td><code>{}:{}</code></td><td>{what}</td><td><code>{}</code></td></tr>",
+                escape(&change.path),
+                change.line,
+                escape(&change.text)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+        let diff = compact_diff(preview);
+        if !diff.lines.is_empty() {
+            writeln!(
+                out,
+                "<details><summary>Diff (+{} −{} lines)</summary>\n<pre class=\"diff\">",
+                preview.lines_added, preview.lines_removed
+            )?;
+            for line in &diff.lines {
+                let class = if line.starts_with("+++") || line.starts_with("---") {
+                    "hunk"
+                } else if line.starts_with('+') {
+                    "add"
+                } else if line.starts_with('-') {
+                    "del"
+                } else if line.starts_with("@@") {
+                    "hunk"
+                } else {
+                    "ctx"
+                };
+                write!(out, "<span class=\"{class}\">{}</span>", escape(line))?;
+            }
+            writeln!(out, "</pre>")?;
+            if diff.more > 0 {
+                writeln!(
+                    out,
+                    "<p class=\"muted\">… {} more line{}: <code>flagctl cleanup {} --dry-run</code> prints them.</p>",
+                    diff.more,
+                    if diff.more == 1 { "" } else { "s" },
+                    escape(&preview.flag)
+                )?;
+            }
+            writeln!(out, "</details>")?;
+        }
+        writeln!(out, "</section>")?;
+    }
+    Ok(())
 }
 
 fn due_table(out: &mut String, title: &str, items: &[DueItem]) -> std::fmt::Result {

@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use super::{AGE_BUCKETS, CleanupReport, DueItem, OwnerSection, Removal};
+use super::{AGE_BUCKETS, CleanupPreview, CleanupReport, DueItem, OwnerSection, Removal};
+use crate::cleanup::Outcome;
 use crate::readiness::{CheckName, Verdict};
 use crate::refs::Reference;
 use crate::remind::escape_markdown;
@@ -42,6 +43,7 @@ fn write_report(out: &mut String, report: &CleanupReport, as_of: NaiveDate) -> s
     for owner in &report.owners {
         owner_section(out, owner, report.within_days)?;
     }
+    cleanup(out, &report.cleanup)?;
     ages(out, report)?;
     trend(out, report)?;
     readiness(out, report)
@@ -176,6 +178,139 @@ fn reference_line(reference: &Reference) -> String {
         reference.line,
         code_span(&reference.text)
     )
+}
+
+/// The lines of diff shown for one flag; `cleanup KEY --dry-run` shows the rest.
+pub(super) const DIFF_LINES: usize = 60;
+
+/// What `flagctl cleanup KEY` would change, flag by flag.
+fn cleanup(out: &mut String, previews: &[CleanupPreview]) -> std::fmt::Result {
+    if previews.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## What `flagctl cleanup` would change\n")?;
+    writeln!(
+        out,
+        "Planned on the work tree, nothing written: `flagctl cleanup KEY` rewrites the uses and commits them, `--dry-run` prints the whole diff.\n"
+    )?;
+    for preview in previews {
+        writeln!(out, "### {}\n", code(&preview.flag))?;
+        if let Some(why) = &preview.refused {
+            writeln!(
+                out,
+                "Owner: {} · cleanup cannot rewrite it: {}\n",
+                escape_markdown(&preview.owner),
+                escape_markdown(&why.replace("\nhelp: ", "; ").replace('\n', " "))
+            )?;
+            continue;
+        }
+        writeln!(
+            out,
+            "Owner: {} · keeps {} ({}) · {} of {} {} rewritten, {} skipped · {} {}, +{} −{} lines\n",
+            escape_markdown(&preview.owner),
+            preview.variant.as_deref().map_or("—".to_string(), code),
+            preview
+                .value
+                .as_ref()
+                .map_or("—".to_string(), |v| code_span(&v.to_string())),
+            preview.rewritten,
+            preview.uses,
+            plural(preview.uses, "use"),
+            preview.skipped,
+            preview.files.len(),
+            plural(preview.files.len(), "file"),
+            preview.lines_added,
+            preview.lines_removed
+        )?;
+        if preview.changes.is_empty() {
+            writeln!(
+                out,
+                "No SDK evaluation of it to rewrite: the code names it otherwise, see the references above.\n"
+            )?;
+            continue;
+        }
+        for change in &preview.changes {
+            let what = match (change.outcome, &change.reason) {
+                (Outcome::Rewritten, _) => "rewritten".to_string(),
+                (Outcome::Skipped, Some(why)) => format!("skipped: {}", escape_markdown(why)),
+                (Outcome::Skipped, None) => "skipped".to_string(),
+            };
+            writeln!(
+                out,
+                "- {}:{} {} — {what}",
+                escape_markdown(&change.path),
+                change.line,
+                code_span(&change.text)
+            )?;
+        }
+        writeln!(out)?;
+        let diff = compact_diff(preview);
+        if diff.lines.is_empty() {
+            continue;
+        }
+        let fence = "`".repeat(
+            3.max(
+                diff.lines
+                    .iter()
+                    .flat_map(|l| l.split(|c| c != '`'))
+                    .map(str::len)
+                    .max()
+                    .unwrap_or(0)
+                    + 1,
+            ),
+        );
+        writeln!(
+            out,
+            "<details><summary>Diff (+{} −{} lines)</summary>\n",
+            preview.lines_added, preview.lines_removed
+        )?;
+        writeln!(out, "{fence}diff")?;
+        for line in &diff.lines {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out, "{fence}\n")?;
+        if diff.more > 0 {
+            writeln!(
+                out,
+                "… {} more {}: `flagctl cleanup {} --dry-run` prints them.\n",
+                diff.more,
+                plural(diff.more, "line"),
+                preview.flag
+            )?;
+        }
+        writeln!(out, "</details>\n")?;
+    }
+    Ok(())
+}
+
+/// The first [`DIFF_LINES`] lines of a flag's diffs, with nothing in them that would hide
+/// what follows, and how many more there are.
+pub(super) struct CompactDiff {
+    pub lines: Vec<String>,
+    pub more: usize,
+}
+
+pub(super) fn compact_diff(preview: &CleanupPreview) -> CompactDiff {
+    let mut lines = Vec::new();
+    let mut more = 0;
+    for line in preview.files.iter().flat_map(|f| f.diff.lines()) {
+        if lines.len() == DIFF_LINES {
+            more += 1;
+            continue;
+        }
+        lines.push(
+            line.chars()
+                .map(|c| {
+                    if (c.is_control() && c != '\t') || c == '\u{2028}' || c == '\u{2029}' {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
+                .collect(),
+        );
+    }
+    CompactDiff { lines, more }
 }
 
 fn due_table(out: &mut String, title: &str, items: &[DueItem]) -> std::fmt::Result {
@@ -358,7 +493,56 @@ fn code_span(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{code, code_span};
+    use super::{DIFF_LINES, cleanup, code, code_span, compact_diff};
+    use crate::report::cleanup::{CleanupPreview, PreviewFile};
+
+    #[test]
+    fn a_long_diff_is_cut_and_fenced_longer_than_any_backticks_it_holds() {
+        let mut diff = String::from("--- a/x.md\n+++ b/x.md\n@@ -1,70 +1,0 @@\n-````\n");
+        for n in 0..70 {
+            diff.push_str(&format!("-line {n}\u{1b}[2J\n"));
+        }
+        let preview = CleanupPreview {
+            flag: "x".into(),
+            owner: "@me".into(),
+            variant: Some("on".into()),
+            value: Some(serde_json::Value::Bool(true)),
+            refused: None,
+            uses: 1,
+            rewritten: 1,
+            skipped: 0,
+            lines_added: 0,
+            lines_removed: 71,
+            files: vec![PreviewFile {
+                path: "x.md".into(),
+                lines_added: 0,
+                lines_removed: 71,
+                diff,
+            }],
+            changes: Vec::new(),
+        };
+        let compact = compact_diff(&preview);
+        assert_eq!(compact.lines.len(), DIFF_LINES);
+        assert_eq!(compact.more, 74 - DIFF_LINES);
+        assert_eq!(compact.lines[4], "-line 0 [2J");
+        let mut out = String::new();
+        let mut with_a_use = preview.clone();
+        with_a_use.changes = vec![crate::cleanup::Use {
+            flag: "x".into(),
+            path: "x.md".into(),
+            line: 1,
+            column: 1,
+            kind: crate::refs::RefKind::Call,
+            method: None,
+            outcome: crate::cleanup::Outcome::Rewritten,
+            reason: None,
+            text: "flag(x)".into(),
+        }];
+        cleanup(&mut out, &[with_a_use]).unwrap();
+        assert!(out.contains("\n`````diff\n--- a/x.md\n"), "{out}");
+        assert!(out.contains("\n`````\n"), "{out}");
+        assert!(out.contains("… 14 more lines: `flagctl cleanup x --dry-run` prints them."));
+    }
 
     #[test]
     fn repository_text_stays_text() {

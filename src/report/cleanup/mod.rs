@@ -44,6 +44,10 @@ pub struct CleanupReport {
     pub trend: Option<Trend>,
     /// The removal readiness of every active flag, in path order.
     pub readiness: Vec<FlagReadiness>,
+    /// What `flagctl cleanup KEY` would change in the code of each flag ready for code
+    /// removal (and of each archived flag code still reads), by key; empty without a code
+    /// scan of the work tree.
+    pub cleanup: Vec<CleanupPreview>,
     /// What the reader should know: evidence that was missing, files left out.
     pub notes: Vec<String>,
 }
@@ -124,6 +128,41 @@ pub struct Removal {
     pub readiness: Option<Readiness>,
     /// The code that reads it (with a code scan).
     pub references: Vec<Reference>,
+}
+
+/// What `flagctl cleanup KEY` would change, planned and not written.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CleanupPreview {
+    pub flag: String,
+    pub owner: String,
+    /// The variant the code keeps, when cleanup can rewrite the flag.
+    pub variant: Option<String>,
+    /// Its value, which replaces each evaluation.
+    pub value: Option<serde_json::Value>,
+    /// Why cleanup cannot rewrite the flag (yet), and what to do.
+    pub refused: Option<String>,
+    /// Uses in the code (comments are not uses).
+    pub uses: usize,
+    pub rewritten: usize,
+    pub skipped: usize,
+    pub lines_added: usize,
+    pub lines_removed: usize,
+    /// The files cleanup would change.
+    pub files: Vec<PreviewFile>,
+    /// Every use and what would become of it (skipped ones with why), by path and line.
+    pub changes: Vec<crate::cleanup::Use>,
+}
+
+/// A file `cleanup` would change.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PreviewFile {
+    pub path: String,
+    pub lines_added: usize,
+    pub lines_removed: usize,
+    /// The unified diff, for the markdown and HTML renderers (the JSON has the uses).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub diff: String,
 }
 
 /// A flag ready to archive.
@@ -343,6 +382,17 @@ pub fn build(inputs: &Inputs) -> CleanupReport {
             None
         }
     };
+    let cleanup = match inputs.refs {
+        Some(_) if repo.revision.is_some() => {
+            notes.push(
+                "what cleanup would change is planned on the work tree only, not with --rev"
+                    .to_string(),
+            );
+            Vec::new()
+        }
+        Some(scan) => previews(repo, scan, &readiness, &owners),
+        None => Vec::new(),
+    };
     CleanupReport {
         within_days: inputs.within,
         totals,
@@ -355,8 +405,85 @@ pub fn build(inputs: &Inputs) -> CleanupReport {
         ages: ages(&repo.config, &by_path, &readiness, inputs.today),
         trend,
         readiness,
+        cleanup,
         notes,
     }
+}
+
+/// The plan of `flagctl cleanup KEY`, one flag at a time, for each flag ready for code
+/// removal and each archived flag code still reads.
+fn previews(
+    repo: &Repo,
+    scan: &Scan,
+    readiness: &[FlagReadiness],
+    owners: &[OwnerSection],
+) -> Vec<CleanupPreview> {
+    let mut flags: Vec<(&str, &str)> = readiness
+        .iter()
+        .filter(|r| r.readiness == Readiness::ReadyForCodeRemoval)
+        .map(|r| (r.flag.as_str(), r.owner.as_str()))
+        .collect();
+    flags.extend(owners.iter().flat_map(|o| {
+        o.remove
+            .iter()
+            .filter(|r| r.reason == RemovalReason::ArchivedReferenced)
+            .map(|r| (r.flag.as_str(), o.owner.as_str()))
+    }));
+    flags.sort_unstable();
+    flags.dedup();
+    flags
+        .into_iter()
+        .map(|(flag, owner)| preview(repo, scan, flag, owner))
+        .collect()
+}
+
+fn preview(repo: &Repo, scan: &Scan, flag: &str, owner: &str) -> CleanupPreview {
+    let mut preview = CleanupPreview {
+        flag: flag.to_string(),
+        owner: owner.to_string(),
+        variant: None,
+        value: None,
+        refused: None,
+        uses: 0,
+        rewritten: 0,
+        skipped: 0,
+        lines_added: 0,
+        lines_removed: 0,
+        files: Vec::new(),
+        changes: Vec::new(),
+    };
+    let planned = crate::cleanup::winner(repo, flag)
+        .and_then(|winner| crate::cleanup::plan(repo, vec![winner], scan));
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(why) => {
+            preview.refused = Some(format!("{why:#}"));
+            return preview;
+        }
+    };
+    if let Some(winner) = plan.flags.first() {
+        preview.variant = Some(winner.variant.clone());
+        preview.value = Some(winner.value.clone());
+    }
+    if let Some(summary) = plan.summaries().into_iter().next() {
+        preview.uses = summary.uses;
+        preview.rewritten = summary.rewritten;
+        preview.skipped = summary.skipped;
+        preview.lines_added = summary.lines_added;
+        preview.lines_removed = summary.lines_removed;
+    }
+    preview.files = plan
+        .files
+        .iter()
+        .map(|file| PreviewFile {
+            path: file.path.clone(),
+            lines_added: file.lines_added,
+            lines_removed: file.lines_removed,
+            diff: file.diff(),
+        })
+        .collect();
+    preview.changes = plan.uses;
+    preview
 }
 
 /// The section of `owner`, added when it is not there yet.
