@@ -115,14 +115,23 @@ impl Matcher {
                 // A generated accessor's name only makes the file worth parsing: the
                 // parser says whether it is the accessor (`solo()` may be any function).
                 // The prefilter looks for the key's core spellings, which every accessor
-                // name contains (`useRankerV2`, `ranker_v2_details`), not for each name.
+                // name contains (`useRankerV2`, `ranker_v2_details`), not for each name;
+                // a name without one, for the shortest other name it contains
+                // (`model_v_2_details` for `model_v_2`, as strcase splits digits off).
                 let names = super::syntax::accessor_names(&target.key);
                 let cores = core_spellings(&target.key);
                 for name in &names {
-                    match cores.iter().find(|core| name.contains(core.as_str())) {
-                        Some(core) => needles.push((core.clone(), Needle::Method)),
-                        None => needles.push((name.clone(), Needle::Method)),
-                    }
+                    let within = cores
+                        .iter()
+                        .find(|core| name.contains(core.as_str()))
+                        .or_else(|| {
+                            names
+                                .iter()
+                                .filter(|other| other.len() < name.len())
+                                .filter(|other| name.contains(other.as_str()))
+                                .min_by_key(|other| other.len())
+                        });
+                    needles.push((within.unwrap_or(name).clone(), Needle::Method));
                 }
                 (needles, names)
             })
