@@ -109,7 +109,15 @@ fn load_and_scan(ctx: &Ctx, paths: &[PathBuf], parse: bool) -> anyhow::Result<(R
     }
     let root = ctx.root()?;
     let (loaded, early) = std::thread::scope(|threads| {
-        let loading = threads.spawn(|| Repo::open(&root, &source));
+        // The loader reads its files on a pool of its own: on the shared one, the
+        // building of the automaton would wait for the whole load.
+        let loading = threads.spawn(|| match rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+        {
+            Ok(pool) => pool.install(|| Repo::open(&root, &source)),
+            Err(_) => Repo::open(&root, &source),
+        });
         let early = Plan::listed(&root, paths, parse).and_then(|(plan, config)| {
             let scan = plan.scan_with(&root, &config).ok()?;
             Some((plan, config, scan))

@@ -246,6 +246,9 @@ pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
     let (read, files) = walk::walk(options, &|path, bytes| {
         classify::file(&matcher, targets, path, bytes, options.parse)
     })?;
+    // Freeing the automata and the names of every flag takes a while: on another core,
+    // while the scan is reported.
+    rayon::spawn(move || drop(matcher));
     let mut scan = classify::collect(targets, files);
     scan.files = read;
     Ok(scan)
