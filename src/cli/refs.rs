@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use super::terminal::tell;
 use super::{Ctx, Format, Outcome, require_format};
-use flagctl::refs::diff::BaseScan;
-use flagctl::refs::history::LastUses;
 use flagctl::model::config::RefsConfig;
 use flagctl::model::{Config, SourceFile};
+use flagctl::refs::diff::BaseScan;
+use flagctl::refs::history::LastUses;
 use flagctl::refs::{self, Options, Scan, Target};
 use flagctl::repo::{Repo, work_tree_prefix};
 use flagctl::report::references::{self, Compared};
@@ -111,13 +111,13 @@ fn load_and_scan(ctx: &Ctx, paths: &[PathBuf], parse: bool) -> anyhow::Result<(R
     let (loaded, early) = std::thread::scope(|threads| {
         // The loader reads its files on a pool of its own: on the shared one, the
         // building of the automaton would wait for the whole load.
-        let loading = threads.spawn(|| match rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-        {
-            Ok(pool) => pool.install(|| Repo::open(&root, &source)),
-            Err(_) => Repo::open(&root, &source),
-        });
+        let loading =
+            threads.spawn(
+                || match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                    Ok(pool) => pool.install(|| Repo::open(&root, &source)),
+                    Err(_) => Repo::open(&root, &source),
+                },
+            );
         let early = Plan::listed(&root, paths, parse).and_then(|(plan, config)| {
             let scan = plan.scan_with(&root, &config).ok()?;
             Some((plan, config, scan))
