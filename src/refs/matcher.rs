@@ -170,12 +170,13 @@ impl Matcher {
             .collect();
         let (parts, accessors) = rayon::join(
             || Self::parts(&all, parse),
-            || {
+            move || {
                 // A name two flags share is the later one's, as a map filled in order.
-                let mut accessors = HashMap::new();
-                for ((_, names), target) in per_target.iter().zip(targets) {
+                let mut accessors =
+                    HashMap::with_capacity(per_target.iter().map(|(_, names)| names.len()).sum());
+                for ((_, names), target) in per_target.into_iter().zip(targets) {
                     for name in names {
-                        accessors.insert(name.clone(), target.key.clone());
+                        accessors.insert(name, target.key.clone());
                     }
                 }
                 accessors
