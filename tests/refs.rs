@@ -282,3 +282,37 @@ fn refs_and_audit_refs_of_the_example_read_as_people_see_them() {
     }
     insta::assert_snapshot!("example_audit_refs_human", text);
 }
+
+#[test]
+fn the_flags_of_the_loaded_repository_are_scanned_however_the_folder_is_laid_out() {
+    // The scan starts from the names of the flag files while the repository loads; a
+    // misplaced file, an archived flag and a flag file that does not parse are flags of
+    // the loaded repository all the same.
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(
+        "flags/_archive/app/old-ranker.toml",
+        &experiment("@ml", "2026-10-01", "2026-10-20"),
+    );
+    repo.write("flags/app/broken.toml", "description = \n");
+    repo.write(
+        "flags/stray.toml",
+        &experiment("@ml", "2026-11-01", "2026-12-20"),
+    );
+    repo.write(
+        "app/main.txt",
+        "a = \"ranker-v2\"\nb = \"old-ranker\"\nc = \"broken\"\nd = \"stray\"\n",
+    );
+    let json = refs_json(&repo, &[]);
+    assert_eq!(places(&json, "ranker-v2"), ["app/main.txt:1:text"]);
+    assert_eq!(places(&json, "old-ranker"), ["app/main.txt:2:text"]);
+    assert_eq!(places(&json, "broken"), ["app/main.txt:3:text"]);
+    assert_eq!(places(&json, "stray"), ["app/main.txt:4:text"]);
+    let archived: Vec<&str> = json["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["archived"] == true)
+        .map(|f| f["flag"].as_str().unwrap())
+        .collect();
+    assert_eq!(archived, ["old-ranker"]);
+}

@@ -3,12 +3,14 @@
 //! `audit --refs` runs.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use super::terminal::tell;
 use super::{Ctx, Format, Outcome, require_format};
+use flagctl::model::config::RefsConfig;
+use flagctl::model::{Config, SourceFile};
 use flagctl::refs::diff::BaseScan;
 use flagctl::refs::history::LastUses;
 use flagctl::refs::{self, Options, Scan, Target};
@@ -40,10 +42,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         "refs",
         &[Format::Human, Format::Json, Format::Github, Format::Sarif],
     )?;
-    let repo = ctx.load()?;
-    let mut plan = Plan::new(&repo, &args.paths)?;
-    plan.parse = !args.no_parse;
-    let scan = plan.scan(&repo)?;
+    let (repo, plan, scan) = load_and_scan(ctx, &args.paths, !args.no_parse)?;
     for skipped in &scan.skipped {
         tell!("note: {} left out: {}", skipped.path, skipped.reason);
     }
@@ -91,6 +90,52 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Loads the repository and scans its work tree. The keys are the names of the flag
+/// files, so the scan starts from a listing of the flags folder while the repository
+/// loads on another thread; it counts when the loaded repository asks for the same scan
+/// (the same flags, configuration and paths), else the scan is made again.
+fn load_and_scan(ctx: &Ctx, paths: &[PathBuf], parse: bool) -> anyhow::Result<(Repo, Plan, Scan)> {
+    let plan_of = |repo: &Repo| -> anyhow::Result<Plan> {
+        let mut plan = Plan::new(repo, paths)?;
+        plan.parse = parse;
+        Ok(plan)
+    };
+    let source = ctx.source();
+    if !matches!(source, flagctl::repo::Source::WorkTree) {
+        let repo = ctx.load()?;
+        let plan = plan_of(&repo)?;
+        let scan = plan.scan(&repo)?;
+        return Ok((repo, plan, scan));
+    }
+    let root = ctx.root()?;
+    let (loaded, early) = std::thread::scope(|threads| {
+        // The loader reads its files on a pool of its own: on the shared one, the
+        // building of the automaton would wait for the whole load.
+        let loading =
+            threads.spawn(
+                || match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                    Ok(pool) => pool.install(|| Repo::open(&root, &source)),
+                    Err(_) => Repo::open(&root, &source),
+                },
+            );
+        let early = Plan::listed(&root, paths, parse).and_then(|(plan, config)| {
+            let scan = plan.scan_with(&root, &config).ok()?;
+            Some((plan, config, scan))
+        });
+        let loaded = loading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (loaded, early)
+    });
+    let repo = loaded?;
+    let plan = plan_of(&repo)?;
+    let scan = match early {
+        Some((early, config, scan)) if early.same(&plan) && config == repo.config.refs => scan,
+        _ => plan.scan(&repo)?,
+    };
+    Ok((repo, plan, scan))
+}
+
 /// What a scan of the code looks for and where: every flag of the repository, in
 /// `paths` when given (each inside the repository), else in `[refs] paths`, never in the
 /// flags folder.
@@ -124,10 +169,51 @@ impl Plan {
         })
     }
 
+    /// The plan of a repository whose configuration is read from `flagctl.toml` and whose
+    /// flags are the names of the files of its flags folder, with that configuration of
+    /// `[refs]`; `None` when either cannot be read (loading the repository says why).
+    fn listed(root: &Path, paths: &[PathBuf], parse: bool) -> Option<(Plan, RefsConfig)> {
+        use flagctl::model::config::CONFIG_FILE;
+        let config = match std::fs::read_to_string(root.join(CONFIG_FILE)) {
+            Ok(text) => Config::parse(&SourceFile::new(CONFIG_FILE, text)).ok()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            Err(_) => return None,
+        };
+        let paths = if paths.is_empty() {
+            config.refs.paths.clone()
+        } else {
+            refs::resolve_paths(root, paths).ok()?
+        };
+        let plan = Plan {
+            targets: refs::listed_targets(root, &config.flags_dir)?,
+            paths,
+            skip: [config.flags_dir.clone(), CONFIG_FILE.to_string()],
+            parse,
+        };
+        Some((plan, config.refs))
+    }
+
+    /// Whether two plans scan for the same flags in the same places, the same way.
+    fn same(&self, other: &Plan) -> bool {
+        self.targets == other.targets
+            && self.paths == other.paths
+            && self.skip == other.skip
+            && self.parse == other.parse
+    }
+
     fn options<'a>(&'a self, repo: &'a Repo, progress: &'a (dyn Fn(usize) + Sync)) -> Options<'a> {
+        self.options_with(&repo.root, &repo.config.refs, progress)
+    }
+
+    fn options_with<'a>(
+        &'a self,
+        root: &'a Path,
+        config: &'a RefsConfig,
+        progress: &'a (dyn Fn(usize) + Sync),
+    ) -> Options<'a> {
         Options {
-            root: &repo.root,
-            config: &repo.config.refs,
+            root,
+            config,
             paths: &self.paths,
             skip: &self.skip,
             parse: self.parse,
@@ -137,9 +223,14 @@ impl Plan {
 
     /// Scans the work tree. A spinner shows on a terminal when the scan takes a while.
     pub fn scan(&self, repo: &Repo) -> anyhow::Result<Scan> {
+        self.scan_with(&repo.root, &repo.config.refs)
+    }
+
+    /// Scans the work tree at `root` with `config`.
+    fn scan_with(&self, root: &Path, config: &RefsConfig) -> anyhow::Result<Scan> {
         let bar = spinner("scanning code {spinner} {pos} files");
         let progress = |done: usize| tick(&bar, done);
-        let scan = refs::scan(&self.targets, &self.options(repo, &progress))?;
+        let scan = refs::scan(&self.targets, &self.options_with(root, config, &progress))?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }

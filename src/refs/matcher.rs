@@ -115,14 +115,23 @@ impl Matcher {
                 // A generated accessor's name only makes the file worth parsing: the
                 // parser says whether it is the accessor (`solo()` may be any function).
                 // The prefilter looks for the key's core spellings, which every accessor
-                // name contains (`useRankerV2`, `ranker_v2_details`), not for each name.
+                // name contains (`useRankerV2`, `ranker_v2_details`), not for each name;
+                // a name without one, for the shortest other name it contains
+                // (`model_v_2_details` for `model_v_2`, as strcase splits digits off).
                 let names = super::syntax::accessor_names(&target.key);
                 let cores = core_spellings(&target.key);
                 for name in &names {
-                    match cores.iter().find(|core| name.contains(core.as_str())) {
-                        Some(core) => needles.push((core.clone(), Needle::Method)),
-                        None => needles.push((name.clone(), Needle::Method)),
-                    }
+                    let within = cores
+                        .iter()
+                        .find(|core| name.contains(core.as_str()))
+                        .or_else(|| {
+                            names
+                                .iter()
+                                .filter(|other| other.len() < name.len())
+                                .filter(|other| name.contains(other.as_str()))
+                                .min_by_key(|other| other.len())
+                        });
+                    needles.push((within.unwrap_or(name).clone(), Needle::Method));
                 }
                 (needles, names)
             })
@@ -161,12 +170,13 @@ impl Matcher {
             .collect();
         let (parts, accessors) = rayon::join(
             || Self::parts(&all, parse),
-            || {
+            move || {
                 // A name two flags share is the later one's, as a map filled in order.
-                let mut accessors = HashMap::new();
-                for ((_, names), target) in per_target.iter().zip(targets) {
+                let mut accessors =
+                    HashMap::with_capacity(per_target.iter().map(|(_, names)| names.len()).sum());
+                for ((_, names), target) in per_target.into_iter().zip(targets) {
                     for name in names {
-                        accessors.insert(name.clone(), target.key.clone());
+                        accessors.insert(name, target.key.clone());
                     }
                 }
                 accessors

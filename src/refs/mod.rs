@@ -154,7 +154,7 @@ impl Scan {
 }
 
 /// A flag to look for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub key: String,
     pub archived: bool,
@@ -175,6 +175,53 @@ pub fn targets(repo: &crate::repo::Repo) -> Vec<Target> {
     targets.sort_by(|a, b| a.key.cmp(&b.key).then(a.archived.cmp(&b.archived)));
     targets.dedup_by(|a, b| a.key == b.key);
     targets
+}
+
+/// The flags the flags folder `flags_dir` (relative to `root`) lists, as targets, read
+/// from the names of its files alone: `<service>/<key>.toml` and
+/// `_archive/<service>/<key>.toml`. What a scan can start from while the repository
+/// loads; [`targets`] of the loaded repository says what the scan was for. `None` when
+/// the folder cannot be listed.
+pub fn listed_targets(root: &Path, flags_dir: &str) -> Option<Vec<Target>> {
+    let dir = root.join(flags_dir);
+    let visible = |entry: &std::fs::DirEntry| !entry.file_name().to_string_lossy().starts_with('.');
+    let mut targets = Vec::new();
+    for service in std::fs::read_dir(&dir).ok()? {
+        let service = service.ok()?;
+        if !visible(&service) || !service.file_type().ok()?.is_dir() {
+            continue;
+        }
+        let archived = service.file_name() == crate::repo::ARCHIVE_DIR;
+        let services = if archived {
+            std::fs::read_dir(service.path())
+                .ok()?
+                .collect::<Result<Vec<_>, _>>()
+                .ok()?
+        } else {
+            vec![service]
+        };
+        for service in services.iter().filter(|s| visible(s)) {
+            if !service.file_type().ok()?.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(service.path()).ok()? {
+                let file = file.ok()?;
+                let name = file.file_name();
+                let Some(key) = name.to_str()?.strip_suffix(".toml") else {
+                    continue;
+                };
+                if visible(&file) {
+                    targets.push(Target {
+                        key: key.to_string(),
+                        archived,
+                    });
+                }
+            }
+        }
+    }
+    targets.sort_by(|a, b| a.key.cmp(&b.key).then(a.archived.cmp(&b.archived)));
+    targets.dedup_by(|a, b| a.key == b.key);
+    Some(targets)
 }
 
 /// What to scan and how.
@@ -199,6 +246,9 @@ pub fn scan(targets: &[Target], options: &Options) -> anyhow::Result<Scan> {
     let (read, files) = walk::walk(options, &|path, bytes| {
         classify::file(&matcher, targets, path, bytes, options.parse)
     })?;
+    // Freeing the automata and the names of every flag takes a while: on another core,
+    // while the scan is reported.
+    rayon::spawn(move || drop(matcher));
     let mut scan = classify::collect(targets, files);
     scan.files = read;
     Ok(scan)
