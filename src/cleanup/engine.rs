@@ -237,15 +237,14 @@ pub(crate) fn describe(rules: &Rules, src: &str, spans: &[Range<usize>]) -> Vec<
         return Vec::new();
     }
     let root = parse(src, rules.language.support_lang()).ok();
+    let strings = root
+        .as_ref()
+        .map(|root| innermost_strings(root, spans))
+        .unwrap_or_default();
     spans
         .iter()
         .map(|span| {
-            let string = root.as_ref().and_then(|root| {
-                path_down(root.root(), span, false)
-                    .into_iter()
-                    .rev()
-                    .find(|n| is_string_kind(&n.kind()))
-            });
+            let string = strings.get(span).cloned();
             let in_string = string.is_some();
             let why = match string {
                 None => "an alias or a case form of the key, not an SDK call: edit it by hand"
@@ -278,6 +277,41 @@ pub(crate) fn describe(rules: &Rules, src: &str, spans: &[Range<usize>]) -> Vec<
             (in_string, why)
         })
         .collect()
+}
+
+/// The innermost string node holding each of `spans`, where one does: one walk of the
+/// tree, into the nodes that hold a span (a node with thousands of children is walked
+/// once, not once a span).
+fn innermost_strings<'r>(
+    root: &'r Root,
+    spans: &[Range<usize>],
+) -> HashMap<Range<usize>, Node<'r>> {
+    let mut sorted: Vec<&Range<usize>> = spans.iter().collect();
+    sorted.sort_by_key(|s| (s.start, s.end));
+    let held = |range: Range<usize>| {
+        let first = sorted.partition_point(|s| s.start < range.start);
+        sorted[first..]
+            .iter()
+            .take_while(move |s| s.start < range.end)
+            .filter(move |s| s.end <= range.end)
+    };
+    let mut found = HashMap::new();
+    let mut stack = vec![root.root()];
+    while let Some(node) = stack.pop() {
+        let range = node.range();
+        if held(range.clone()).next().is_none() {
+            continue;
+        }
+        if is_string_kind(&node.kind()) {
+            // Pre-order: a string inside this one is visited later and replaces it.
+            for span in held(range) {
+                found.insert((*span).clone(), node.clone());
+            }
+        }
+        let children: Vec<Node<'r>> = node.children().collect();
+        stack.extend(children.into_iter().rev());
+    }
+    found
 }
 
 fn is_string_kind(kind: &str) -> bool {

@@ -32,6 +32,11 @@ use crate::repo::{FileChange, Repo, confine};
 /// The largest source file cleanup rewrites: what the commit transaction reads back.
 pub const MAX_SOURCE_BYTES: u64 = confine::MAX_FILE_BYTES;
 
+/// The most uses of the flags cleaned up that one file may hold: each is placed in the
+/// file's tree, so a generated file with tens of thousands of them would cost minutes;
+/// such a file is left to be edited by hand.
+pub const MAX_USES_PER_FILE: usize = 2_000;
+
 /// A finished flag and the value every evaluation of it now returns.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Winner {
@@ -369,6 +374,13 @@ fn file(
         };
         return (all_skipped(&why), None, None);
     };
+    if refs.len() > MAX_USES_PER_FILE {
+        let why = format!(
+            "the file names the flags {} times; cleanup rewrites files with at most {MAX_USES_PER_FILE}: edit it by hand",
+            refs.len()
+        );
+        return (all_skipped(&why), None, None);
+    }
     let text = match read(path) {
         Ok(text) => text,
         Err(why) => return (all_skipped(&why), None, None),
