@@ -316,3 +316,37 @@ fn the_flags_of_the_loaded_repository_are_scanned_however_the_folder_is_laid_out
         .collect();
     assert_eq!(archived, ["old-ranker"]);
 }
+
+/// Thousands of uses on one line of megabytes: each reference shows the line near its
+/// use, and the line is read once, not once a use; a file naming flags more than 10,000
+/// times is left out with a note, not listed use by use.
+#[test]
+fn long_lines_and_generated_files_cost_what_they_hold() {
+    let repo = repo_with_flag("ranker-v2");
+    let line = |uses: usize| format!("X = [{}]\n", vec!["\"ranker-v2\""; uses].join(","));
+    repo.write("app/long.py", &line(5_000));
+    repo.write("gen/huge.py", &line(12_000));
+    let json = refs_json(&repo, &[]);
+    let references = json["flags"][0]["references"].as_array().unwrap();
+    assert_eq!(references.len(), 5_000, "{}", references[0]);
+    assert!(references.iter().all(|r| r["path"] == "app/long.py"));
+    let last = &references[4_999];
+    assert_eq!(last["column"], 7 + 4_999 * 12, "{last}");
+    let text = last["text"].as_str().unwrap();
+    assert!(
+        text.starts_with('…') && text.contains("\"ranker-v2\""),
+        "{text}"
+    );
+    assert!(text.chars().count() <= 302, "{}", text.chars().count());
+    let skipped = json["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{json}");
+    assert_eq!(skipped[0]["path"], "gen/huge.py");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("names flags 12000 times"),
+        "{}",
+        skipped[0]
+    );
+}

@@ -6,7 +6,7 @@ use std::ops::Range;
 use super::matcher::{How, Matcher};
 use super::syntax::{self, Language, Syntax};
 use super::walk::Visit;
-use super::{FlagRefs, RefKind, Reference, Scan, Target, UnknownRef, line_text};
+use super::{FlagRefs, RefKind, Reference, Scan, Skipped, Target, UnknownRef, line_text};
 
 /// The references one file holds.
 #[derive(Debug, PartialEq)]
@@ -15,7 +15,14 @@ pub(super) struct FileRefs {
     refs: Vec<(usize, Reference)>,
     unknown: Vec<(String, Reference)>,
     parsed: bool,
+    /// How many times the file names flags, when it is more than [`MAX_REFS_PER_FILE`]:
+    /// then none of them is listed.
+    too_many: Option<usize>,
 }
+
+/// The most references one file may hold: a generated file that names flags hundreds of
+/// thousands of times is noted as skipped, not listed use by use.
+pub const MAX_REFS_PER_FILE: usize = 10_000;
 
 /// Classifies the hits of one file; `None` when it holds none.
 pub(super) fn file(
@@ -49,6 +56,15 @@ pub(super) fn file_read(
     let found = matcher.find(bytes);
     if found.hits.is_empty() && found.unknown.is_empty() && !found.method {
         return None;
+    }
+    let named = found.hits.len() + found.unknown.len();
+    if named > MAX_REFS_PER_FILE {
+        return Some(FileRefs {
+            refs: Vec::new(),
+            unknown: Vec::new(),
+            parsed: false,
+            too_many: Some(named),
+        });
     }
     let mut lines = Lines::new(bytes);
     let mut refs = Vec::new();
@@ -98,11 +114,12 @@ pub(super) fn file_read(
             claimed.push(call.key_span.clone());
         }
     }
+    // Key spans of calls do not overlap: the one starting last at or before a hit is the
+    // only one that can hold it.
+    claimed.sort_unstable_by_key(|c| c.start);
     for hit in &found.hits {
-        if claimed
-            .iter()
-            .any(|c| c.start <= hit.start && hit.end <= c.end)
-        {
+        let before = claimed.partition_point(|c| c.start <= hit.start);
+        if before > 0 && hit.end <= claimed[before - 1].end {
             continue;
         }
         let kind = match (&syntax, hit.how) {
@@ -128,6 +145,7 @@ pub(super) fn file_read(
         refs,
         unknown,
         parsed: syntax.is_some(),
+        too_many: None,
     })
 }
 
@@ -214,9 +232,18 @@ pub(super) fn collect(targets: &[Target], files: Vec<(String, Visit<FileRefs>)>)
         ..Scan::default()
     };
     let keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
-    for (_, visit) in files {
+    for (path, visit) in files {
         match visit {
             Visit::Skipped(skipped) => scan.skipped.push(skipped),
+            Visit::Read(FileRefs {
+                too_many: Some(named),
+                ..
+            }) => scan.skipped.push(Skipped {
+                path,
+                reason: format!(
+                    "it names flags {named} times, more than the {MAX_REFS_PER_FILE} flagctl lists of one file (a generated file?)"
+                ),
+            }),
             Visit::Read(file) => {
                 scan.parsed += usize::from(file.parsed);
                 for (target, reference) in file.refs {
@@ -247,6 +274,11 @@ struct Lines<'a> {
     bytes: &'a [u8],
     /// Start offsets of the lines seen so far.
     starts: Vec<usize>,
+    /// How far the bytes were searched for line ends.
+    scanned: usize,
+    /// The last position asked for: offset, line index, column. The next on the same line
+    /// counts its column from there, so a long line with many hits is read once.
+    last: Option<(usize, usize, usize)>,
 }
 
 impl<'a> Lines<'a> {
@@ -254,22 +286,30 @@ impl<'a> Lines<'a> {
         Lines {
             bytes,
             starts: vec![0],
+            scanned: 0,
+            last: None,
         }
     }
 
     fn at(&mut self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.bytes.len());
-        let from = *self.starts.last().unwrap_or(&0);
-        if from < offset {
+        if self.scanned < offset {
+            let from = self.scanned;
             self.starts.extend(
                 memchr::memchr_iter(b'\n', &self.bytes[from..offset]).map(|i| from + i + 1),
             );
+            self.scanned = offset;
         }
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
-        let column = String::from_utf8_lossy(&self.bytes[start..offset])
-            .chars()
-            .count();
+        let chars =
+            |range: Range<usize>| String::from_utf8_lossy(&self.bytes[range]).chars().count();
+        let column = match self.last {
+            Some((before, at_line, column)) if at_line == line && before <= offset => {
+                column + chars(before..offset)
+            }
+            _ => chars(self.starts[line]..offset),
+        };
+        self.last = Some((offset, line, column));
         (line + 1, column + 1)
     }
 }

@@ -411,6 +411,19 @@ impl<'t> UseCounter<'t> {
         if !hit && !named() {
             return Vec::new();
         }
+        if found.hits.len() + found.unknown.len() > classify::MAX_REFS_PER_FILE {
+            // Too many to classify (a generated file): each key found counts as a use, so
+            // such a file never ends a flag's use.
+            let mut counts = vec![0usize; self.counted.len()];
+            for hit in found.hits.iter().filter(|h| self.counted[h.target]) {
+                counts[hit.target] += 1;
+            }
+            return counts
+                .into_iter()
+                .enumerate()
+                .filter(|(_, uses)| *uses > 0)
+                .collect();
+        }
         let Some(refs) = classify::file(&self.matcher, self.targets, path, bytes, true) else {
             return Vec::new();
         };
@@ -429,13 +442,40 @@ impl<'t> UseCounter<'t> {
 }
 
 /// The line of `bytes` holding `offset`, trimmed and shortened, for display.
+/// Of a longer line, the bytes shown are those within [`LINE_REACH`] bytes of the use, so
+/// that a line of megabytes with thousands of uses is not read once per use.
 pub(crate) fn line_text(bytes: &[u8], offset: usize) -> String {
-    let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
+    let offset = offset.min(bytes.len());
+    let low = offset.saturating_sub(LINE_REACH);
+    let high = offset.saturating_add(LINE_REACH).min(bytes.len());
+    let (start, cut_before) = match memchr::memrchr(b'\n', &bytes[low..offset]) {
+        Some(i) => (low + i + 1, false),
+        None => (char_start(bytes, low), low > 0),
+    };
+    let (end, cut_after) = match memchr::memchr(b'\n', &bytes[offset..high]) {
+        Some(i) => (offset + i, false),
+        None => (char_start(bytes, high), high < bytes.len()),
+    };
     let line = String::from_utf8_lossy(&bytes[start..end]);
     let line = line.trim();
-    match line.char_indices().nth(300) {
+    let mut shown = match line.char_indices().nth(300) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
+        None if cut_after => format!("{line}…"),
         None => line.to_string(),
+    };
+    if cut_before {
+        shown.insert(0, '…');
     }
+    shown
+}
+
+/// How far from a use its line is read for display.
+const LINE_REACH: usize = 1024;
+
+/// `at`, moved back to the start of the UTF-8 character it falls in.
+fn char_start(bytes: &[u8], mut at: usize) -> usize {
+    while at > 0 && at < bytes.len() && bytes[at] & 0xC0 == 0x80 {
+        at -= 1;
+    }
+    at
 }
