@@ -436,3 +436,19 @@ fn a_file_with_too_many_uses_is_skipped_with_the_reason() {
         "{table}"
     );
 }
+
+/// After a key, a path that is not there is named as a missing path, not as a flag.
+#[test]
+fn a_missing_path_is_named_as_a_path() {
+    let repo = concluded("ranker-v2", "candidate");
+    let out = repo
+        .flagctl(&["cleanup", "ranker-v2", "services/nowhere", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("no file or folder `services/nowhere`"),
+        "{stderr}"
+    );
+}

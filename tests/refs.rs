@@ -350,3 +350,25 @@ fn long_lines_and_generated_files_cost_what_they_hold() {
         skipped[0]
     );
 }
+
+/// A file name with a line break cannot forge lines of the output: it is noted, escaped,
+/// and not read.
+#[cfg(unix)]
+#[test]
+fn a_file_name_with_a_line_break_is_noted_escaped() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write("app/z\n::error file=x::forged\n.py", "x = \"ranker-v2\"\n");
+    repo.write("app/ok.py", "x = \"ranker-v2\"\n");
+    let out = repo.flagctl(&["refs"]).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        !all.lines().any(|line| line.starts_with("::error")),
+        "{all}"
+    );
+    assert!(all.contains("app/z\\n::error"), "{all}");
+    assert!(stdout.contains("app/ok.py:1"), "{stdout}");
+    let json = refs_json(&repo, &[]);
+    assert_eq!(places(&json, "ranker-v2"), ["app/ok.py:1:string"]);
+}

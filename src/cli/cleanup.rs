@@ -118,8 +118,15 @@ fn keys_and_paths(repo: &Repo, args: &[String]) -> anyhow::Result<(Vec<String>, 
             }
         } else if repo.root.join(arg).exists() || std::path::Path::new(arg).exists() {
             paths.push(PathBuf::from(arg));
+        } else if !keys.is_empty() && (arg.contains('/') || arg.contains('.')) {
+            // After a key, what looks like a path is one that is not there.
+            bail!(
+                "no file or folder `{}`\nhelp: paths are relative to the repository root, {}",
+                arg.escape_debug(),
+                repo.root.display()
+            );
         } else {
-            // Names the nearest flag, or says the path does not exist.
+            // Names the nearest flag.
             repo.lookup(arg)?;
         }
     }
