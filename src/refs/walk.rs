@@ -221,8 +221,7 @@ pub(super) fn walk<T: Send>(
 /// Why a file of `size` bytes is left out.
 pub(super) fn too_large(size: u64) -> String {
     format!(
-        "it is {} MiB, more than the {} MiB flagctl reads of one source file",
-        size >> 20,
+        "it is {size} bytes, more than the {MAX_SOURCE_BYTES} ({} MiB) flagctl reads of one source file",
         MAX_SOURCE_BYTES >> 20
     )
 }
