@@ -85,7 +85,8 @@ pub fn check(ctx: &AuditCtx, scan: &Scan, sink: &mut Sink) {
             }
             continue;
         }
-        if refs.uses().next().is_none() {
+        // A concluded flag no code reads is ready to be archived: `readiness` says so.
+        if refs.uses().next().is_none() && flag.conclusion.is_none() {
             let comments = refs.references.len();
             let note = if comments > 0 {
                 format!(" (only {} in comments)", plural(comments, "mention"))

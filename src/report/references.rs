@@ -108,7 +108,7 @@ pub fn human(out: &mut dyn Write, scan: &Scan, last_uses: &LastUses) -> std::io:
         }
     }
     if !unused.is_empty() {
-        writeln!(out, "live flags no code reads: {}", unused.join(", "))?;
+        writeln!(out, "active flags no code reads: {}", unused.join(", "))?;
     }
     if !last_uses.removals.is_empty() {
         writeln!(out, "last uses removed:")?;
