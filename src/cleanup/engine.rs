@@ -286,26 +286,18 @@ fn innermost_strings<'r>(
     root: &'r Root,
     spans: &[Range<usize>],
 ) -> HashMap<Range<usize>, Node<'r>> {
-    let mut sorted: Vec<&Range<usize>> = spans.iter().collect();
-    sorted.sort_by_key(|s| (s.start, s.end));
-    let held = |range: Range<usize>| {
-        let first = sorted.partition_point(|s| s.start < range.start);
-        sorted[first..]
-            .iter()
-            .take_while(move |s| s.start < range.end)
-            .filter(move |s| s.end <= range.end)
-    };
+    let sorted = sorted_spans(spans);
     let mut found = HashMap::new();
     let mut stack = vec![root.root()];
     while let Some(node) = stack.pop() {
         let range = node.range();
-        if held(range.clone()).next().is_none() {
+        if within(&sorted, &range).next().is_none() {
             continue;
         }
         if is_string_kind(&node.kind()) {
             // Pre-order: a string inside this one is visited later and replaces it.
-            for span in held(range) {
-                found.insert((*span).clone(), node.clone());
+            for span in within(&sorted, &range) {
+                found.insert(span.clone(), node.clone());
             }
         }
         let children: Vec<Node<'r>> = node.children().collect();
@@ -357,16 +349,9 @@ fn locate<'r>(
     root: &'r Root,
     spans: &[Range<usize>],
 ) -> HashMap<Range<usize>, (Node<'r>, Vec<Node<'r>>)> {
-    let mut sorted: Vec<&Range<usize>> = spans.iter().collect();
-    sorted.sort_by_key(|s| (s.start, s.end));
+    let sorted = sorted_spans(spans);
     let wanted: std::collections::HashSet<&Range<usize>> = spans.iter().collect();
-    let holds = |range: &Range<usize>| {
-        let first = sorted.partition_point(|s| s.start < range.start);
-        sorted[first..]
-            .iter()
-            .take_while(|s| s.start < range.end)
-            .any(|s| s.end <= range.end)
-    };
+    let holds = |range: &Range<usize>| within(&sorted, range).next().is_some();
     let mut found = HashMap::new();
     let mut path: Vec<Node<'r>> = Vec::new();
     let mut stack = vec![(root.root(), 0usize)];
@@ -384,6 +369,27 @@ fn locate<'r>(
         path.push(node);
     }
     found
+}
+
+/// `spans` in the order [`within`] reads them.
+fn sorted_spans(spans: &[Range<usize>]) -> Vec<&Range<usize>> {
+    let mut sorted: Vec<&Range<usize>> = spans.iter().collect();
+    sorted.sort_by_key(|s| (s.start, s.end));
+    sorted
+}
+
+/// The spans of `sorted` (by start) that lie within `range`.
+fn within<'s>(
+    sorted: &'s [&'s Range<usize>],
+    range: &Range<usize>,
+) -> impl Iterator<Item = &'s Range<usize>> {
+    let first = sorted.partition_point(|s| s.start < range.start);
+    let end = range.end;
+    sorted[first..]
+        .iter()
+        .copied()
+        .take_while(move |s| s.start < end)
+        .filter(move |s| s.end <= end)
 }
 
 /// The text of a node shortened for a message.

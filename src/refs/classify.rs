@@ -57,8 +57,7 @@ pub(super) fn file_read(
     if found.hits.is_empty() && found.unknown.is_empty() && !found.method {
         return None;
     }
-    let named = found.hits.len() + found.unknown.len();
-    if named > MAX_REFS_PER_FILE {
+    if let Some(named) = too_many(&found) {
         return Some(FileRefs {
             refs: Vec::new(),
             unknown: Vec::new(),
@@ -147,6 +146,12 @@ pub(super) fn file_read(
         parsed: syntax.is_some(),
         too_many: None,
     })
+}
+
+/// How many times a file names flags, when it is more than [`MAX_REFS_PER_FILE`].
+pub(super) fn too_many(found: &super::matcher::Found) -> Option<usize> {
+    let named = found.hits.len() + found.unknown.len();
+    (named > MAX_REFS_PER_FILE).then_some(named)
 }
 
 /// Reads the statements around the hits, SDK method names and pattern matches of a file

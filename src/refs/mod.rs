@@ -411,7 +411,7 @@ impl<'t> UseCounter<'t> {
         if !hit && !named() {
             return Vec::new();
         }
-        if found.hits.len() + found.unknown.len() > classify::MAX_REFS_PER_FILE {
+        if classify::too_many(&found).is_some() {
             // Too many to classify (a generated file): each key found counts as a use, so
             // such a file never ends a flag's use.
             let mut counts = vec![0usize; self.counted.len()];

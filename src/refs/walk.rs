@@ -176,19 +176,17 @@ pub(super) fn walk<T: Send>(
             }
             // A name with a line break (or any control character) could forge lines of
             // the output where it is shown: it is noted, escaped, and not read.
-            if rel.chars().any(char::is_control) {
-                let shown: String = rel.chars().flat_map(char::escape_debug).collect();
-                let skipped = Skipped {
-                    path: shown.clone(),
-                    reason: "its name holds a control character; rename it".to_string(),
-                };
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((shown, Visit::Skipped(skipped)));
-                return ignore::WalkState::Continue;
-            }
-            let visit = match read_source(entry.path(), &mut buffer) {
+            let (rel, read_it) = if rel.chars().any(char::is_control) {
+                let shown = rel.chars().flat_map(char::escape_debug).collect();
+                (
+                    shown,
+                    Err("its name holds a control character; rename it".to_string()),
+                )
+            } else {
+                let read_it = read_source(entry.path(), &mut buffer);
+                (rel, read_it)
+            };
+            let visit = match read_it {
                 Ok(true) => {
                     let done = count.fetch_add(1, Ordering::Relaxed) + 1;
                     if done.is_multiple_of(256) {

@@ -914,17 +914,31 @@ mod tests {
         let mut config = git.config().unwrap();
         config.set_str("user.name", "Test").unwrap();
         config.set_str("user.email", "test@example.com").unwrap();
-        std::fs::create_dir_all(dir.path().join("flags/s")).unwrap();
-        std::fs::write(dir.path().join("flags/s/a.toml"), BEFORE).unwrap();
+        commit_file(&git, "flags/s/a.toml", BEFORE, "init");
+        (dir, git)
+    }
+
+    /// Writes `text` at `path` of the work tree, stages it and commits it on HEAD.
+    fn commit_file(git: &Repository, path: &str, text: &str, message: &str) {
+        let file = git.workdir().unwrap().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, text).unwrap();
         let mut index = git.index().unwrap();
-        index.add_path(Path::new("flags/s/a.toml")).unwrap();
+        index.add_path(Path::new(path)).unwrap();
         index.write().unwrap();
         let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
         let signature = git.signature().unwrap();
-        git.commit(Some("HEAD"), &signature, &signature, "init", &tree, &[])
-            .unwrap();
-        drop(tree);
-        (dir, git)
+        let parent = git.head().ok().and_then(|head| head.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        git.commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap();
     }
 
     /// HEAD, the index's blob of the file, the work tree's text, and what lies about.
@@ -1057,23 +1071,9 @@ mod tests {
             .set_bool("core.autocrlf", true)
             .unwrap();
         let crlf = "a = 1\r\n";
-        std::fs::write(dir.path().join("flags/s/a.toml"), crlf).unwrap();
-        let mut index = git.index().unwrap();
-        index.add_path(Path::new("flags/s/a.toml")).unwrap();
-        index.write().unwrap();
-        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
-        let signature = git.signature().unwrap();
-        let parent = git.head().unwrap().peel_to_commit().unwrap();
-        git.commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            "crlf",
-            &tree,
-            &[&parent],
-        )
-        .unwrap();
+        commit_file(&git, "flags/s/a.toml", crlf, "crlf");
         // git holds `a = 1\n`: the work tree is clean through the filter.
+        let index = git.index().unwrap();
         let staged = index.get_path(Path::new("flags/s/a.toml"), 0).unwrap().id;
         assert_eq!(staged, git.blob(b"a = 1\n").unwrap());
         assert!(git.statuses(None).unwrap().is_empty());
@@ -1152,23 +1152,7 @@ mod tests {
     fn commits_any_path_of_the_repository_not_only_flag_files() {
         let (dir, git) = repository();
         let source = "services/ranking/deep/rank.py";
-        std::fs::create_dir_all(dir.path().join("services/ranking/deep")).unwrap();
-        std::fs::write(dir.path().join(source), "if flag():\n    a()\n").unwrap();
-        let mut index = git.index().unwrap();
-        index.add_path(Path::new(source)).unwrap();
-        index.write().unwrap();
-        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
-        let signature = git.signature().unwrap();
-        let parent = git.head().unwrap().peel_to_commit().unwrap();
-        git.commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            "code",
-            &tree,
-            &[&parent],
-        )
-        .unwrap();
+        commit_file(&git, source, "if flag():\n    a()\n", "code");
         let mut changes = change();
         changes.push(FileChange {
             path: source.into(),
