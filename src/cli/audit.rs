@@ -111,11 +111,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         Some(paths) => Some(Plan::new(&repo, paths)?),
         None => None,
     };
-    let scan = plan.as_ref().map(|plan| plan.scan(&repo)).transpose()?;
+    let scan = plan.as_ref().map(Plan::scan).transpose()?;
     // With --base, the code at the base too: what the change adds, and the findings the
     // base already had.
     let base_scan = match (&plan, &args.base) {
-        (Some(plan), Some(rev)) => Some(plan.scan_at(&repo, "--base", rev)?),
+        (Some(plan), Some(rev)) => Some(plan.scan_at("--base", rev)?),
         _ => None,
     };
     let added = match (&base_scan, &scan) {

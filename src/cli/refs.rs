@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::terminal::tell;
 use super::{Ctx, Format, Outcome, require_format};
+use flagctl::model::Config;
 use flagctl::model::config::RefsConfig;
-use flagctl::model::{Config, SourceFile};
 use flagctl::refs::diff::BaseScan;
 use flagctl::refs::history::LastUses;
 use flagctl::refs::{self, Options, Scan, Target};
@@ -42,15 +42,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         "refs",
         &[Format::Human, Format::Json, Format::Github, Format::Sarif],
     )?;
-    let (repo, plan, scan) = load_and_scan(ctx, &args.paths, !args.no_parse)?;
+    let (plan, scan) = load_and_scan(ctx, &args.paths, !args.no_parse)?;
     for skipped in &scan.skipped {
         tell!("note: {} left out: {}", skipped.path, skipped.reason);
     }
-    let base = work_tree_prefix(&repo.root);
+    let base = work_tree_prefix(&plan.root);
     let mut json = std::io::BufWriter::new(std::io::stdout().lock());
     let mut out = super::terminal::stdout(ctx.color, ctx.format() != Format::Github);
     if let Some(rev) = &args.base {
-        let before = plan.scan_at(&repo, "--base", rev)?;
+        let before = plan.scan_at("--base", rev)?;
         for note in &before.notes {
             tell!("note: {note}");
         }
@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         let last_uses = if args.no_history || !shown {
             LastUses::default()
         } else {
-            plan.last_uses(&repo, &scan)?
+            plan.last_uses(&scan)?
         };
         for note in &last_uses.notes {
             tell!("note: {note}");
@@ -90,56 +90,29 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the repository and scans its work tree. The keys are the names of the flag
-/// files, so the scan starts from a listing of the flags folder while the repository
-/// loads on another thread; it counts when the loaded repository asks for the same scan
-/// (the same flags, configuration and paths), else the scan is made again.
-fn load_and_scan(ctx: &Ctx, paths: &[PathBuf], parse: bool) -> anyhow::Result<(Repo, Plan, Scan)> {
-    let plan_of = |repo: &Repo| -> anyhow::Result<Plan> {
-        let mut plan = Plan::new(repo, paths)?;
-        plan.parse = parse;
-        Ok(plan)
-    };
-    let source = ctx.source();
-    if !matches!(source, flagctl::repo::Source::WorkTree) {
-        let repo = ctx.load()?;
-        let plan = plan_of(&repo)?;
-        let scan = plan.scan(&repo)?;
-        return Ok((repo, plan, scan));
+/// Lists the flags of the work tree and scans its code. A flag's key is its file's name,
+/// so the flag files are listed, not read: `refs` reports on code, and `validate` on the
+/// flag files.
+fn load_and_scan(ctx: &Ctx, paths: &[PathBuf], parse: bool) -> anyhow::Result<(Plan, Scan)> {
+    if ctx.global.rev.is_some() {
+        anyhow::bail!("{FROM_WORK_TREE}");
     }
-    let root = ctx.root()?;
-    let (loaded, early) = std::thread::scope(|threads| {
-        // The loader reads its files on a pool of its own: on the shared one, the
-        // building of the automaton would wait for the whole load.
-        let loading =
-            threads.spawn(
-                || match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-                    Ok(pool) => pool.install(|| Repo::open(&root, &source)),
-                    Err(_) => Repo::open(&root, &source),
-                },
-            );
-        let early = Plan::listed(&root, paths, parse).and_then(|(plan, config)| {
-            let scan = plan.scan_with(&root, &config).ok()?;
-            Some((plan, config, scan))
-        });
-        let loaded = loading
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (loaded, early)
-    });
-    let repo = loaded?;
-    let plan = plan_of(&repo)?;
-    let scan = match early {
-        Some((early, config, scan)) if early.same(&plan) && config == repo.config.refs => scan,
-        _ => plan.scan(&repo)?,
-    };
-    Ok((repo, plan, scan))
+    let listing = Repo::list(&ctx.root()?)?;
+    let targets = refs::targets(listing.flag_files());
+    let mut plan = Plan::of(&listing.root, &listing.config, targets, paths)?;
+    plan.parse = parse;
+    let scan = plan.scan()?;
+    Ok((plan, scan))
 }
+
+const FROM_WORK_TREE: &str = "code references are read from the work tree; --rev reads flags from a commit (use `--base REV` to compare with a commit)";
 
 /// What a scan of the code looks for and where: every flag of the repository, in
 /// `paths` when given (each inside the repository), else in `[refs] paths`, never in the
 /// flags folder.
 pub struct Plan {
+    root: PathBuf,
+    config: RefsConfig,
     targets: Vec<Target>,
     paths: Vec<String>,
     skip: [String; 2],
@@ -147,73 +120,47 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan for every flag of a loaded repository.
     pub fn new(repo: &Repo, paths: &[PathBuf]) -> anyhow::Result<Plan> {
         if repo.revision.is_some() {
-            anyhow::bail!(
-                "code references are read from the work tree; --rev reads flags from a commit (use `--base REV` to compare with a commit)"
-            );
+            anyhow::bail!("{FROM_WORK_TREE}");
         }
+        Plan::of(
+            &repo.root,
+            &repo.config,
+            refs::targets(repo.flag_files()),
+            paths,
+        )
+    }
+
+    fn of(
+        root: &Path,
+        config: &Config,
+        targets: Vec<Target>,
+        paths: &[PathBuf],
+    ) -> anyhow::Result<Plan> {
         let paths = if paths.is_empty() {
-            repo.config.refs.paths.clone()
+            config.refs.paths.clone()
         } else {
-            refs::resolve_paths(&repo.root, paths)?
+            refs::resolve_paths(root, paths)?
         };
         Ok(Plan {
-            targets: refs::targets(repo),
+            root: root.to_path_buf(),
+            config: config.refs.clone(),
+            targets,
             paths,
             skip: [
-                repo.config.flags_dir.clone(),
+                config.flags_dir.clone(),
                 flagctl::model::config::CONFIG_FILE.to_string(),
             ],
             parse: true,
         })
     }
 
-    /// The plan of a repository whose configuration is read from `flagctl.toml` and whose
-    /// flags are the names of the files of its flags folder, with that configuration of
-    /// `[refs]`; `None` when either cannot be read (loading the repository says why).
-    fn listed(root: &Path, paths: &[PathBuf], parse: bool) -> Option<(Plan, RefsConfig)> {
-        use flagctl::model::config::CONFIG_FILE;
-        let config = match std::fs::read_to_string(root.join(CONFIG_FILE)) {
-            Ok(text) => Config::parse(&SourceFile::new(CONFIG_FILE, text)).ok()?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
-            Err(_) => return None,
-        };
-        let paths = if paths.is_empty() {
-            config.refs.paths.clone()
-        } else {
-            refs::resolve_paths(root, paths).ok()?
-        };
-        let plan = Plan {
-            targets: refs::listed_targets(root, &config.flags_dir)?,
-            paths,
-            skip: [config.flags_dir.clone(), CONFIG_FILE.to_string()],
-            parse,
-        };
-        Some((plan, config.refs))
-    }
-
-    /// Whether two plans scan for the same flags in the same places, the same way.
-    fn same(&self, other: &Plan) -> bool {
-        self.targets == other.targets
-            && self.paths == other.paths
-            && self.skip == other.skip
-            && self.parse == other.parse
-    }
-
-    fn options<'a>(&'a self, repo: &'a Repo, progress: &'a (dyn Fn(usize) + Sync)) -> Options<'a> {
-        self.options_with(&repo.root, &repo.config.refs, progress)
-    }
-
-    fn options_with<'a>(
-        &'a self,
-        root: &'a Path,
-        config: &'a RefsConfig,
-        progress: &'a (dyn Fn(usize) + Sync),
-    ) -> Options<'a> {
+    fn options<'a>(&'a self, progress: &'a (dyn Fn(usize) + Sync)) -> Options<'a> {
         Options {
-            root,
-            config,
+            root: &self.root,
+            config: &self.config,
             paths: &self.paths,
             skip: &self.skip,
             parse: self.parse,
@@ -222,15 +169,10 @@ impl Plan {
     }
 
     /// Scans the work tree. A spinner shows on a terminal when the scan takes a while.
-    pub fn scan(&self, repo: &Repo) -> anyhow::Result<Scan> {
-        self.scan_with(&repo.root, &repo.config.refs)
-    }
-
-    /// Scans the work tree at `root` with `config`.
-    fn scan_with(&self, root: &Path, config: &RefsConfig) -> anyhow::Result<Scan> {
+    pub fn scan(&self) -> anyhow::Result<Scan> {
         let bar = spinner("scanning code {spinner} {pos} files");
         let progress = |done: usize| tick(&bar, done);
-        let scan = refs::scan(&self.targets, &self.options_with(root, config, &progress))?;
+        let scan = refs::scan(&self.targets, &self.options(&progress))?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
@@ -238,20 +180,16 @@ impl Plan {
     }
 
     /// Scans the code of the commit `rev` (given as `option REV`), read from git.
-    pub fn scan_at(&self, repo: &Repo, option: &str, rev: &str) -> anyhow::Result<BaseScan> {
-        refs::diff::scan_at(option, rev, &self.targets, &self.options(repo, &|_| {}))
+    pub fn scan_at(&self, option: &str, rev: &str) -> anyhow::Result<BaseScan> {
+        refs::diff::scan_at(option, rev, &self.targets, &self.options(&|_| {}))
     }
 
     /// When each flag `scan` found no use of lost its last one, from git history.
-    pub fn last_uses(&self, repo: &Repo, scan: &Scan) -> anyhow::Result<LastUses> {
+    pub fn last_uses(&self, scan: &Scan) -> anyhow::Result<LastUses> {
         let bar = spinner("reading history {spinner} {pos} commits with changes");
         let mut progress = |done: usize| tick(&bar, done);
-        let found = refs::history::last_uses(
-            scan,
-            &self.targets,
-            &self.options(repo, &|_| {}),
-            &mut progress,
-        );
+        let found =
+            refs::history::last_uses(scan, &self.targets, &self.options(&|_| {}), &mut progress);
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
@@ -284,5 +222,5 @@ fn tick(bar: &Option<indicatif::ProgressBar>, done: usize) {
 pub fn scan(repo: &Repo, paths: &[PathBuf], parse: bool) -> anyhow::Result<Scan> {
     let mut plan = Plan::new(repo, paths)?;
     plan.parse = parse;
-    plan.scan(repo)
+    plan.scan()
 }

@@ -160,68 +160,22 @@ pub struct Target {
     pub archived: bool,
 }
 
-/// The flags of a loaded repository, live and archived, as targets of a scan.
-pub fn targets(repo: &crate::repo::Repo) -> Vec<Target> {
-    let mut targets: Vec<Target> = repo
-        .files
-        .iter()
-        .filter_map(|file| {
-            crate::model::names::key_of_file(&file.source.path).map(|key| Target {
+/// The flags of a repository, live and archived, as targets of a scan, from the paths of
+/// their files and whether each is archived ([`crate::repo::Repo::flag_files`]): a
+/// flag's key is its file's name.
+pub fn targets<'a>(files: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<Target> {
+    let mut targets: Vec<Target> = files
+        .into_iter()
+        .filter_map(|(path, archived)| {
+            crate::model::names::key_of_file(path).map(|key| Target {
                 key: key.to_string(),
-                archived: file.archived,
+                archived,
             })
         })
         .collect();
     targets.sort_by(|a, b| a.key.cmp(&b.key).then(a.archived.cmp(&b.archived)));
     targets.dedup_by(|a, b| a.key == b.key);
     targets
-}
-
-/// The flags the flags folder `flags_dir` (relative to `root`) lists, as targets, read
-/// from the names of its files alone: `<service>/<key>.toml` and
-/// `_archive/<service>/<key>.toml`. What a scan can start from while the repository
-/// loads; [`targets`] of the loaded repository says what the scan was for. `None` when
-/// the folder cannot be listed.
-pub fn listed_targets(root: &Path, flags_dir: &str) -> Option<Vec<Target>> {
-    let dir = root.join(flags_dir);
-    let visible = |entry: &std::fs::DirEntry| !entry.file_name().to_string_lossy().starts_with('.');
-    let mut targets = Vec::new();
-    for service in std::fs::read_dir(&dir).ok()? {
-        let service = service.ok()?;
-        if !visible(&service) || !service.file_type().ok()?.is_dir() {
-            continue;
-        }
-        let archived = service.file_name() == crate::repo::ARCHIVE_DIR;
-        let services = if archived {
-            std::fs::read_dir(service.path())
-                .ok()?
-                .collect::<Result<Vec<_>, _>>()
-                .ok()?
-        } else {
-            vec![service]
-        };
-        for service in services.iter().filter(|s| visible(s)) {
-            if !service.file_type().ok()?.is_dir() {
-                continue;
-            }
-            for file in std::fs::read_dir(service.path()).ok()? {
-                let file = file.ok()?;
-                let name = file.file_name();
-                let Some(key) = name.to_str()?.strip_suffix(".toml") else {
-                    continue;
-                };
-                if visible(&file) {
-                    targets.push(Target {
-                        key: key.to_string(),
-                        archived,
-                    });
-                }
-            }
-        }
-    }
-    targets.sort_by(|a, b| a.key.cmp(&b.key).then(a.archived.cmp(&b.archived)));
-    targets.dedup_by(|a, b| a.key == b.key);
-    Some(targets)
 }
 
 /// What to scan and how.

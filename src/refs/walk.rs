@@ -230,22 +230,20 @@ pub(super) fn is_binary(bytes: &[u8]) -> bool {
 }
 
 /// Reads a file into `bytes` (a buffer each thread reuses); `false` for a binary file;
-/// `Err` with the reason for one too large or unreadable.
+/// `Err` with the reason for one too large or unreadable. The walk saw a regular file:
+/// it is opened without following a symlink or waiting on a FIFO (either may have taken
+/// its place since), and read up to the bound, with no lookup of its size first.
 fn read_source(path: &Path, bytes: &mut Vec<u8>) -> Result<bool, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let metadata = file
-        .metadata()
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    if !metadata.is_file() {
-        return Ok(false);
-    }
-    if metadata.len() > MAX_SOURCE_BYTES {
-        return Err(too_large(metadata.len()));
-    }
+    let file = crate::repo::confine::open(path).map_err(|e| format!("cannot read it: {e}"))?;
     bytes.clear();
-    bytes.reserve(metadata.len() as usize + 1);
-    file.take(MAX_SOURCE_BYTES)
+    (&file)
+        .take(MAX_SOURCE_BYTES + 1)
         .read_to_end(bytes)
         .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        let size = file.metadata().map_or(bytes.len() as u64, |m| m.len());
+        bytes.clear();
+        return Err(too_large(size));
+    }
     Ok(!is_binary(bytes))
 }

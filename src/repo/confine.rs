@@ -76,34 +76,50 @@ pub fn resolve(root: &Path, rel: &str, for_write: bool) -> Result<PathBuf, Refus
 /// [`MAX_FILE_BYTES`], and text that is not UTF-8.
 pub fn read_text(root: &Path, rel: &str) -> Result<Option<String>, Refusal> {
     let path = resolve(root, rel, false)?;
-    let metadata = match std::fs::metadata(&path) {
-        Ok(metadata) => metadata,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {rel}: {e}")),
-    };
-    read_regular(&path, &metadata)
-        .map(Some)
-        .map_err(|why| format!("{rel}: {why}"))
+    match open(&path) {
+        Ok(file) => read_open(file)
+            .map(Some)
+            .map_err(|why| format!("{rel}: {why}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {rel}: {e}")),
+    }
 }
 
 /// Reads a file already known to be inside the repository (found by a walk that does not
 /// follow symlinks, or resolved by [`resolve`]), checking what it is first.
 pub(crate) fn read_file(path: &Path) -> Result<String, String> {
-    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    read_regular(path, &metadata)
+    let file = open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    read_open(file)
 }
 
-fn read_regular(path: &Path, metadata: &std::fs::Metadata) -> Result<String, String> {
+/// Opens `path` for reading without waiting and without following a symlink in its last
+/// part: opening a FIFO returns at once (a blocking open would wait for a writer), and a
+/// file swapped for a symlink since it was resolved is refused. What was opened is then
+/// checked on the open file itself, one path lookup per file.
+pub(crate) fn open(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+fn read_open(file: std::fs::File) -> Result<String, String> {
+    let metadata = file
+        .metadata()
+        .map_err(|e| format!("cannot read the file: {e}"))?;
     if !metadata.is_file() {
         return Err(format!(
             "{}, not a regular file; it is not read",
-            kind_of(metadata)
+            kind_of(&metadata)
         ));
     }
     if metadata.len() > MAX_FILE_BYTES {
         return Err(too_large(metadata.len()));
     }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)

@@ -145,6 +145,32 @@ impl Repo {
     }
 
     fn load_work_tree(root: &Path, policy: Option<Option<String>>) -> anyhow::Result<Repo> {
+        let (config, config_file, entries) = Repo::work_tree_entries(root, policy)?;
+        Ok(Repo::assemble(root, config, config_file, entries, None))
+    }
+
+    /// The configuration and the flag files of the work tree at `root`, listed as a load
+    /// lists them but not read: for a command that needs only which flags exist.
+    pub fn list(root: &Path) -> anyhow::Result<Listing> {
+        let (config, _, entries) = Repo::work_tree_entries(root, None)?;
+        Ok(Listing {
+            root: root.to_path_buf(),
+            config,
+            files: entries.into_iter().map(|e| (e.path, e.archived)).collect(),
+        })
+    }
+
+    /// Each flag file's path and whether it is archived.
+    pub fn flag_files(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.files
+            .iter()
+            .map(|file| (file.source.path.as_str(), file.archived))
+    }
+
+    fn work_tree_entries(
+        root: &Path,
+        policy: Option<Option<String>>,
+    ) -> anyhow::Result<(Config, Option<SourceFile>, Vec<Entry>)> {
         let config_text = match policy {
             Some(text) => text,
             None => confine::read_text(root, CONFIG_FILE).map_err(|why| ConfigError {
@@ -157,7 +183,7 @@ impl Repo {
             bail!("{}", not_a_flag_repository(root, &config.flags_dir));
         }
         let entries = walk::flag_files(root, &config.flags_dir)?;
-        Ok(Repo::assemble(root, config, config_file, entries, None))
+        Ok((config, config_file, entries))
     }
 
     /// Reads the repository from `source`: the work tree, or a commit straight from git's
@@ -384,6 +410,24 @@ fn parse_config(text: Option<String>) -> anyhow::Result<(Config, Option<SourceFi
     match Config::parse(&file) {
         Ok(config) => Ok((config, Some(file))),
         Err(problems) => Err(ConfigError { file, problems }.into()),
+    }
+}
+
+/// The flag files of a work tree, listed and not read (see [`Repo::list`]).
+#[derive(Debug)]
+pub struct Listing {
+    pub root: PathBuf,
+    pub config: Config,
+    /// Each flag file's path, relative to the root with `/`, and whether it is archived.
+    files: Vec<(String, bool)>,
+}
+
+impl Listing {
+    /// Each flag file's path and whether it is archived, as [`Repo::flag_files`] has them.
+    pub fn flag_files(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.files
+            .iter()
+            .map(|(path, archived)| (path.as_str(), *archived))
     }
 }
 
