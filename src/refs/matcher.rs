@@ -71,7 +71,6 @@ pub(super) struct Matcher {
     /// Every needle in one automaton, which decides what a file where a method name and
     /// another needle overlap holds (built the first time one does).
     all: std::sync::OnceLock<Part>,
-    all_needles: Vec<(String, Vec<Needle>)>,
     delimiters: Vec<Vec<u8>>,
     patterns: Vec<regex::bytes::Regex>,
     key_targets: HashMap<String, usize>,
@@ -88,8 +87,8 @@ impl Matcher {
             .enumerate()
             .map(|(i, t)| (t.key.clone(), i))
             .collect();
-        // The needles and accessor names of each flag, on every core.
-        let mut per_target: Vec<FlagNeedles> = targets
+        // The needles of each flag, on every core.
+        let per_target: Vec<Vec<(String, Needle)>> = targets
             .par_iter()
             .enumerate()
             .map(|(index, target)| {
@@ -109,37 +108,30 @@ impl Matcher {
                 for alias in config.aliases.get(&target.key).into_iter().flatten() {
                     needles.push((alias.clone(), Needle::Alias(index)));
                 }
-                if !parse {
-                    return (needles, Vec::new());
+                if parse {
+                    // A generated accessor's name only makes the file worth parsing: the
+                    // parser says whether it is the accessor (`solo()` may be any
+                    // function). Every accessor name holds one of the key's stems
+                    // (`useRankerV2`, `ranker_v2_details`); the prefilter looks for the
+                    // key's core spelling within each stem where there is one (they are
+                    // needles already), else for the stem (`model_v_2`, as strcase splits
+                    // digits off).
+                    let cores = core_spellings(&target.key);
+                    for stem in super::syntax::accessor_stems(&target.key) {
+                        let within = cores.iter().find(|core| stem.contains(core.as_str()));
+                        let text = within.cloned().unwrap_or(stem);
+                        if !needles
+                            .iter()
+                            .any(|(t, n)| *t == text && *n == Needle::Method)
+                        {
+                            needles.push((text, Needle::Method));
+                        }
+                    }
                 }
-                // A generated accessor's name only makes the file worth parsing: the
-                // parser says whether it is the accessor (`solo()` may be any function).
-                // The prefilter looks for the key's core spellings, which every accessor
-                // name contains (`useRankerV2`, `ranker_v2_details`), not for each name;
-                // a name without one, for the shortest other name it contains
-                // (`model_v_2_details` for `model_v_2`, as strcase splits digits off).
-                let names = super::syntax::accessor_names(&target.key);
-                let cores = core_spellings(&target.key);
-                for name in &names {
-                    let within = cores
-                        .iter()
-                        .find(|core| name.contains(core.as_str()))
-                        .or_else(|| {
-                            names
-                                .iter()
-                                .filter(|other| other.len() < name.len())
-                                .filter(|other| name.contains(other.as_str()))
-                                .min_by_key(|other| other.len())
-                        });
-                    needles.push((within.unwrap_or(name).clone(), Needle::Method));
-                }
-                (needles, names)
+                needles
             })
             .collect();
-        let mut needles: Vec<(String, Needle)> = per_target
-            .iter_mut()
-            .flat_map(|(needles, _)| std::mem::take(needles))
-            .collect();
+        let mut needles: Vec<(String, Needle)> = per_target.into_iter().flatten().collect();
         if parse {
             // Go's short forms (`client.String(ctx, key, …)`) are words of every Go file:
             // a misspelt key in one of them is found only in a file with another hit.
@@ -150,31 +142,22 @@ impl Matcher {
                 needles.push((method.to_string(), Needle::Method));
             }
         }
-        // One pattern a string, in the order they came, with its needles in that order.
-        let mut group_of: HashMap<&str, usize, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(needles.len(), Default::default());
-        let mut groups: Vec<(usize, Vec<Needle>)> = Vec::new();
-        for (at, (text, needle)) in needles.iter().enumerate() {
-            let group = *group_of.entry(text.as_str()).or_insert_with(|| {
-                groups.push((at, Vec::new()));
-                groups.len() - 1
-            });
-            if !groups[group].1.contains(needle) {
-                groups[group].1.push(*needle);
-            }
-        }
-        drop(group_of);
-        let all: Vec<(String, Vec<Needle>)> = groups
-            .into_iter()
-            .map(|(at, group)| (std::mem::take(&mut needles[at].0), group))
-            .collect();
+        let all = Needles::group(needles);
         let (parts, accessors) = rayon::join(
-            || Self::parts(&all, parse),
-            move || {
-                // A name two flags share is the later one's, as a map filled in order.
-                let mut accessors =
-                    HashMap::with_capacity(per_target.iter().map(|(_, names)| names.len()).sum());
-                for ((_, names), target) in per_target.into_iter().zip(targets) {
+            || Self::parts(all, parse),
+            || {
+                // identifier → key, for the parser; a name two flags share is the later
+                // one's, as a map filled in order.
+                let names: Vec<Vec<String>> = if parse {
+                    targets
+                        .par_iter()
+                        .map(|target| super::syntax::accessor_names(&target.key))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let mut accessors = HashMap::with_capacity(names.iter().map(Vec::len).sum());
+                for (names, target) in names.into_iter().zip(targets) {
                     for name in names {
                         accessors.insert(name, target.key.clone());
                     }
@@ -205,7 +188,6 @@ impl Matcher {
                 None => Marks::Automaton(AhoCorasick::new(MARKS)?),
             },
             all: std::sync::OnceLock::new(),
-            all_needles: all,
             delimiters: config
                 .delimiters
                 .iter()
@@ -219,7 +201,7 @@ impl Matcher {
 
     /// The automaton of every needle but the SDK method names, and theirs (with `parse`,
     /// when every method name holds a mark); else the automaton of every needle.
-    fn parts(all: &[(String, Vec<Needle>)], parse: bool) -> anyhow::Result<(Part, Option<Part>)> {
+    fn parts(all: Needles, parse: bool) -> anyhow::Result<(Part, Option<Part>)> {
         let method_names: std::collections::HashSet<&str> = if parse {
             super::syntax::sdk_method_names()
                 .iter()
@@ -234,16 +216,22 @@ impl Matcher {
             && method_names
                 .iter()
                 .all(|m| MARKS.iter().any(|mark| m.contains(mark)));
-        let (keys, methods) = if split {
-            let (methods, keys): (Vec<_>, Vec<_>) = all
-                .iter()
-                .cloned()
-                .partition(|(text, _)| method_names.contains(text.as_str()));
-            (Part::new(keys)?, Some(Part::new(methods)?))
-        } else {
-            (Part::new(all.to_vec())?, None)
-        };
-        Ok((keys, methods))
+        if !split {
+            return Ok((Part::new(all)?, None));
+        }
+        let (methods, keys) = all.partition(|text| method_names.contains(text));
+        Ok((Part::new(keys)?, Some(Part::new(methods)?)))
+    }
+
+    /// The automaton of every needle, built the first time it is needed.
+    fn all(&self) -> &Part {
+        self.all.get_or_init(|| {
+            let mut all = self.keys.needles.clone();
+            if let Some(methods) = &self.methods {
+                all.extend(&methods.needles);
+            }
+            Part::new(all).expect("the needles of two automata build one")
+        })
     }
 
     /// Every occurrence in `bytes`, in order.
@@ -258,11 +246,7 @@ impl Matcher {
                 let keys: Vec<_> = self.keys.automaton.find_iter(bytes).collect();
                 let names: Vec<_> = methods.automaton.find_iter(bytes).collect();
                 if overlap(&keys, &names) {
-                    let all = self.all.get_or_init(|| {
-                        Part::new(self.all_needles.clone())
-                            .expect("the needles of two automata build one")
-                    });
-                    self.read(all, bytes, &mut found);
+                    self.read(self.all(), bytes, &mut found);
                 } else {
                     let mut merged: Vec<(aho_corasick::Match, &Part)> = keys
                         .into_iter()
@@ -284,10 +268,7 @@ impl Matcher {
     #[cfg(test)]
     pub fn find_in_one(&self, bytes: &[u8]) -> Found {
         let mut found = Found::default();
-        let all = self
-            .all
-            .get_or_init(|| Part::new(self.all_needles.clone()).unwrap());
-        self.read(all, bytes, &mut found);
+        self.read(self.all(), bytes, &mut found);
         self.patterns(bytes, &mut found);
         found
     }
@@ -303,7 +284,7 @@ impl Matcher {
         let (start, end) = (m.start(), m.end());
         let delimited = || self.delimited(bytes, start, end);
         let identifier = || whole_identifier(bytes, start, end);
-        let needles = &part.needles[m.pattern().as_usize()];
+        let needles = part.needles.of(m.pattern().as_usize());
         // A key between delimiters is that key, whatever else the text also spells.
         let hit = needles
             .iter()
@@ -370,25 +351,112 @@ impl Matcher {
     }
 }
 
-/// The needles of one flag, and the names of its accessors.
-type FlagNeedles = (Vec<(String, Needle)>, Vec<String>);
-
 /// One automaton and what each of its patterns stands for.
 struct Part {
     automaton: AhoCorasick,
-    /// The needles of each pattern (a string can stand for several).
-    needles: Vec<Vec<Needle>>,
+    /// The strings of the patterns, and what each stands for.
+    needles: Needles,
 }
 
 impl Part {
-    fn new(needles: Vec<(String, Vec<Needle>)>) -> anyhow::Result<Part> {
+    fn new(needles: Needles) -> anyhow::Result<Part> {
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .build(needles.iter().map(|(text, _)| text))?;
-        Ok(Part {
-            automaton,
-            needles: needles.into_iter().map(|(_, n)| n).collect(),
-        })
+            .build(&needles.texts)?;
+        Ok(Part { automaton, needles })
+    }
+}
+
+/// Strings to look for, each once, and the needles each stands for (a string can stand
+/// for several: the key of one flag and an alias of another), in one table.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Needles {
+    texts: Vec<String>,
+    /// The needles of `texts[i]` are `needles[starts[i]..starts[i + 1]]`.
+    needles: Vec<Needle>,
+    starts: Vec<usize>,
+}
+
+impl Needles {
+    /// One string per text, in the order they first came, with its needles in the order
+    /// they came, each once.
+    fn group(pairs: Vec<(String, Needle)>) -> Needles {
+        let mut group_of: HashMap<&str, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(pairs.len(), Default::default());
+        let mut first = Vec::new();
+        let groups: Vec<usize> = pairs
+            .iter()
+            .enumerate()
+            .map(|(at, (text, _))| {
+                *group_of.entry(text.as_str()).or_insert_with(|| {
+                    first.push(at);
+                    first.len() - 1
+                })
+            })
+            .collect();
+        drop(group_of);
+        // Counting sort of the needles by group, keeping their order.
+        let mut starts = vec![0; first.len() + 1];
+        for &group in &groups {
+            starts[group + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut filled = starts.clone();
+        let mut needles = vec![Needle::Method; pairs.len()];
+        let mut texts: Vec<Option<String>> = vec![None; first.len()];
+        for ((text, needle), group) in pairs.into_iter().zip(groups) {
+            needles[filled[group]] = needle;
+            filled[group] += 1;
+            texts[group].get_or_insert(text);
+        }
+        // A needle twice in a group is once.
+        let mut out = Needles {
+            texts: texts.into_iter().flatten().collect(),
+            needles: Vec::with_capacity(needles.len()),
+            starts: Vec::with_capacity(starts.len()),
+        };
+        for group in starts.windows(2) {
+            let from = out.needles.len();
+            out.starts.push(from);
+            for needle in &needles[group[0]..group[1]] {
+                if !out.needles[from..].contains(needle) {
+                    out.needles.push(*needle);
+                }
+            }
+        }
+        out.starts.push(out.needles.len());
+        out
+    }
+
+    fn of(&self, pattern: usize) -> &[Needle] {
+        &self.needles[self.starts[pattern]..self.starts[pattern + 1]]
+    }
+
+    /// The strings `pick` says yes to, and the others, each with its needles.
+    fn partition(self, pick: impl Fn(&str) -> bool) -> (Needles, Needles) {
+        let (mut yes, mut no) = (Needles::default(), Needles::default());
+        for (pattern, text) in self.texts.into_iter().enumerate() {
+            let side = if pick(&text) { &mut yes } else { &mut no };
+            side.starts.push(side.needles.len());
+            side.needles
+                .extend_from_slice(&self.needles[self.starts[pattern]..self.starts[pattern + 1]]);
+            side.texts.push(text);
+        }
+        for side in [&mut yes, &mut no] {
+            side.starts.push(side.needles.len());
+        }
+        (yes, no)
+    }
+
+    /// `other`'s strings after these (none of them among these).
+    fn extend(&mut self, other: &Needles) {
+        self.starts.pop();
+        let offset = self.needles.len();
+        self.texts.extend(other.texts.iter().cloned());
+        self.needles.extend_from_slice(&other.needles);
+        self.starts.extend(other.starts.iter().map(|s| s + offset));
     }
 }
 
@@ -491,6 +559,32 @@ mod tests {
             .into_iter()
             .map(|h| (text[h.start..h.end].to_string(), h.how))
             .collect()
+    }
+
+    #[test]
+    fn needles_are_grouped_by_string_in_the_order_they_came() {
+        let pair = |text: &str, needle| (text.to_string(), needle);
+        let needles = Needles::group(vec![
+            pair("b", Needle::Key(0)),
+            pair("a", Needle::Alias(1)),
+            pair("b", Needle::Alias(2)),
+            pair("b", Needle::Key(0)),
+            pair("a", Needle::Method),
+        ]);
+        assert_eq!(needles.texts, ["b", "a"]);
+        assert_eq!(needles.of(0), [Needle::Key(0), Needle::Alias(2)]);
+        assert_eq!(needles.of(1), [Needle::Alias(1), Needle::Method]);
+        // Split and joined again, each string keeps its needles.
+        let (a, mut b) = needles.clone().partition(|text| text == "a");
+        assert_eq!(
+            (a.texts.as_slice(), a.of(0)),
+            (&["a".to_string()][..], needles.of(1))
+        );
+        b.extend(&a);
+        assert_eq!(b.texts, ["b", "a"]);
+        assert_eq!(b.of(0), needles.of(0));
+        assert_eq!(b.of(1), needles.of(1));
+        assert_eq!(Needles::group(Vec::new()).texts.len(), 0);
     }
 
     #[test]

@@ -191,17 +191,45 @@ pub fn sdk_method_names() -> &'static [&'static str] {
 /// every language it supports that is listed above (Go, React, Node.js, Angular, NestJS,
 /// Python, Java): sorted, without duplicates, only those that are identifiers.
 pub fn accessor_names(key: &str) -> Vec<String> {
+    // Every template once: the SDKs of several languages share most of them.
+    static TEMPLATES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut templates: Vec<&'static str> = SDKS
+            .iter()
+            .flat_map(|sdk| &sdk.accessors)
+            .flat_map(|accessor| &accessor.names)
+            .map(String::as_str)
+            .collect();
+        templates.sort_unstable();
+        templates.dedup();
+        templates
+    });
     let cases = Cases::of(key);
-    let mut names: Vec<String> = SDKS
+    let mut names: Vec<String> = TEMPLATES
         .iter()
-        .flat_map(|sdk| &sdk.accessors)
-        .flat_map(|accessor| &accessor.names)
         .filter_map(|template| cases.expand(template))
         .filter(|name| is_identifier(name))
         .collect();
     names.sort_unstable();
     names.dedup();
     names
+}
+
+/// What every identifier of [`accessor_names`] for `key` contains: the key in each case the
+/// names are written in (each name is one of them with a prefix or a suffix).
+pub fn accessor_stems(key: &str) -> Vec<String> {
+    let cases = Cases::of(key);
+    let mut stems: Vec<String> = [
+        cases.pascal,
+        cases.camel,
+        cases.snake,
+        cases.screaming_snake,
+    ]
+    .into_iter()
+    .filter(|stem| !stem.is_empty())
+    .collect();
+    stems.sort_unstable();
+    stems.dedup();
+    stems
 }
 
 /// Reads one source file. `accessors` maps an identifier the OpenFeature CLI generates for a
@@ -1091,20 +1119,32 @@ impl Cases {
     /// The template with the key in its cases; None where a case of it is empty (a key of
     /// punctuation only), as no generated name is.
     fn expand(&self, template: &str) -> Option<String> {
-        let mut name = template.to_owned();
-        for (placeholder, value) in [
-            ("{Pascal}", &self.pascal),
-            ("{camel}", &self.camel),
-            ("{snake}", &self.snake),
-            ("{SCREAMING_SNAKE}", &self.screaming_snake),
-        ] {
-            if name.contains(placeholder) {
-                if value.is_empty() {
-                    return None;
+        let mut name = String::with_capacity(template.len() + self.pascal.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            name.push_str(&rest[..open]);
+            let after = &rest[open..];
+            let placeholder = [
+                ("{Pascal}", &self.pascal),
+                ("{camel}", &self.camel),
+                ("{snake}", &self.snake),
+                ("{SCREAMING_SNAKE}", &self.screaming_snake),
+            ]
+            .into_iter()
+            .find(|(placeholder, _)| after.starts_with(placeholder));
+            match placeholder {
+                Some((_, value)) if value.is_empty() => return None,
+                Some((placeholder, value)) => {
+                    name.push_str(value);
+                    rest = &after[placeholder.len()..];
                 }
-                name = name.replace(placeholder, value);
+                None => {
+                    name.push('{');
+                    rest = &after[1..];
+                }
             }
         }
+        name.push_str(rest);
         Some(name)
     }
 }
@@ -1432,6 +1472,28 @@ pub(crate) mod tests {
                 "{key}"
             );
         }
+    }
+
+    #[test]
+    fn every_accessor_name_holds_a_stem() {
+        for key in [
+            "enable-feature-a",
+            "model-ranker-v12",
+            "HTTPServer",
+            "a.b_c-d",
+            "x",
+            "--",
+            "9lives",
+        ] {
+            let stems = accessor_stems(key);
+            for name in accessor_names(key) {
+                assert!(
+                    stems.iter().any(|stem| name.contains(stem.as_str())),
+                    "{key}: {name} holds none of {stems:?}"
+                );
+            }
+        }
+        assert!(accessor_stems("").is_empty());
     }
 
     #[test]
