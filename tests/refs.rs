@@ -284,10 +284,9 @@ fn refs_and_audit_refs_of_the_example_read_as_people_see_them() {
 }
 
 #[test]
-fn the_flags_of_the_loaded_repository_are_scanned_however_the_folder_is_laid_out() {
-    // The scan starts from the names of the flag files while the repository loads; a
-    // misplaced file, an archived flag and a flag file that does not parse are flags of
-    // the loaded repository all the same.
+fn every_flag_file_is_scanned_for_however_the_folder_is_laid_out() {
+    // The flag files are listed as a load lists them, not read: a misplaced file, an
+    // archived flag and a flag file that does not parse are flags all the same.
     let repo = repo_with_flag("ranker-v2");
     repo.write(
         "flags/_archive/app/old-ranker.toml",
