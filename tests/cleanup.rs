@@ -84,7 +84,7 @@ fn expire_dry_run_cleanup_audit_archive() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("services/ranking/helpers.go:4:25  skipped    String: the value flows into a function call (`use(…)`)"),
+        stdout.contains("services/ranking/helpers.go:4:26  skipped    String: the value flows into a function call (`use(…)`)"),
         "{stdout}"
     );
     assert!(
@@ -115,12 +115,12 @@ fn expire_dry_run_cleanup_audit_archive() {
         "{message}"
     );
     assert!(
-        message.contains("services/ranking/rank.py:2:37 ranker-v2 rewritten (get_string_value)"),
+        message.contains("services/ranking/rank.py:2:38 ranker-v2 rewritten (get_string_value)"),
         "{message}"
     );
     assert!(
         message.contains(
-            "services/ranking/helpers.go:4:25 ranker-v2 skipped (String): the value flows"
+            "services/ranking/helpers.go:4:26 ranker-v2 skipped (String): the value flows"
         ),
         "{message}"
     );

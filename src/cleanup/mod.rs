@@ -441,7 +441,8 @@ fn site_use(
     text: &str,
     path: &str,
 ) -> Use {
-    let (line, column) = lines.at(text, site.key_span.start);
+    let at = crate::refs::key_text(text.as_bytes(), &site.key_span, &site.key).start;
+    let (line, column) = lines.at(text, at);
     let kind = match (site.kind, scanned) {
         (engine::SiteKind::Call, _) => RefKind::Call,
         (engine::SiteKind::Accessor, _) => RefKind::Accessor,
@@ -461,7 +462,7 @@ fn site_use(
             Outcome::Skipped
         },
         reason: site.outcome.clone().err(),
-        text: crate::refs::line_text(text.as_bytes(), site.key_span.start),
+        text: crate::refs::line_text(text.as_bytes(), at),
     }
 }
 

@@ -100,7 +100,7 @@ pub(super) fn file_read(
             } else {
                 RefKind::Call
             };
-            let mut r = reference(call.key_span.clone(), kind);
+            let mut r = reference(super::key_text(bytes, &call.key_span, key), kind);
             r.method = Some(call.method.clone());
             r.default = call.default.clone();
             r.default_text = call.default_text.clone();

@@ -19,6 +19,7 @@ pub mod syntax;
 mod walk;
 mod window;
 
+use std::ops::Range;
 use std::path::Path;
 
 use schemars::JsonSchema;
@@ -393,6 +394,19 @@ impl<'t> UseCounter<'t> {
             .filter(|(_, uses)| *uses > 0)
             .collect()
     }
+}
+
+/// The key's own text in the literal at `literal` (after its quote): where a reference to
+/// it is placed, as for every other kind of reference; the whole literal when its text is
+/// escaped.
+pub(crate) fn key_text(bytes: &[u8], literal: &Range<usize>, key: &str) -> Range<usize> {
+    bytes
+        .get(literal.clone())
+        .and_then(|text| memchr::memmem::find(text, key.as_bytes()))
+        .map_or(literal.clone(), |offset| {
+            let at = literal.start + offset;
+            at..at + key.len()
+        })
 }
 
 /// The line of `bytes` holding `offset`, trimmed and shortened, for display.
