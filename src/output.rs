@@ -98,16 +98,7 @@ mod tests {
 /// document means exactly the same to a parser.
 struct Visible<F>(F);
 
-/// Whether `c` reaches a reader as something other than what it looks like.
-pub fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-        )
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-}
+pub use crate::model::source::{is_hidden, shown};
 
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Visible<F> {
     fn write_string_fragment<W: ?Sized + std::io::Write>(

@@ -371,3 +371,40 @@ fn a_file_name_with_a_line_break_is_noted_escaped() {
     let json = refs_json(&repo, &[]);
     assert_eq!(places(&json, "ranker-v2"), ["app/ok.py:1:string"]);
 }
+
+/// What code and history hold is shown on one line: a default argument that spans lines,
+/// a file name with a line break in a commit, a commit summary and author are never
+/// printed with a raw line break that could forge a line of the output.
+#[cfg(unix)]
+#[test]
+fn code_and_history_forge_no_line_of_the_output() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(
+        "app/main.py",
+        "x = client.get_string_value(\"ranker-v2\", \"\"\"\nfake-flag: 1 use\n\"\"\", ctx)\n",
+    );
+    repo.write("app/z\nranker-v2: forged.py", "x = \"ranker-v2\"\n");
+    repo.commit_all_at(
+        "a use in a file with a line break in its name",
+        "2026-11-01",
+    );
+    std::fs::remove_file(repo.path().join("app/z\nranker-v2: forged.py")).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.commit_all_at("remove it\n\nforged: body", "2026-11-02");
+    for args in [&["refs"][..], &["refs", "--base", "HEAD~1"]] {
+        let out = repo.flagctl(args).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !stdout
+                .lines()
+                .any(|line| line.starts_with("fake-flag") || line.starts_with("ranker-v2: forged")),
+            "{args:?}:\n{stdout}"
+        );
+    }
+    let out = repo.flagctl(&["refs"]).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("(default \"\"\" fake-flag: 1 use \"\"\")"),
+        "{stdout}"
+    );
+}

@@ -1,4 +1,5 @@
-//! A file's text with the means to turn byte offsets into line and column.
+//! A file's text with the means to turn byte offsets into line and column, and text read
+//! from a repository as a reader is shown it.
 
 use std::ops::Range;
 
@@ -45,6 +46,34 @@ impl SourceFile {
             .map_or(self.text.len(), |i| start + i);
         start..end
     }
+}
+
+/// Whether `c` reaches a reader as something other than what it looks like.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` with every hidden character escaped (`\n`, `\u{202e}`): a name or message read
+/// from a repository, shown on a line of its own without forging another.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

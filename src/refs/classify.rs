@@ -103,7 +103,7 @@ pub(super) fn file_read(
             let mut r = reference(super::key_text(bytes, &call.key_span, key), kind);
             r.method = Some(call.method.clone());
             r.default = call.default.clone();
-            r.default_text = call.default_text.clone();
+            r.default_text = call.default_text.as_deref().map(super::one_line);
             r.value_type = call.value_type;
             match targets.binary_search_by(|t| t.key.as_str().cmp(key)) {
                 Ok(target) => refs.push((target, r)),

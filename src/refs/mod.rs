@@ -437,6 +437,23 @@ pub(crate) fn line_text(bytes: &[u8], offset: usize) -> String {
     shown
 }
 
+/// A default argument's source text on one line, for display: each line break with the
+/// indentation around it becomes one space, at most 80 characters are kept, and hidden
+/// characters are escaped.
+pub(crate) fn one_line(text: &str) -> String {
+    let joined = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cut = match joined.char_indices().nth(80) {
+        Some((at, _)) => format!("{}…", &joined[..at]),
+        None => joined,
+    };
+    crate::model::source::shown(&cut).into_owned()
+}
+
 /// How far from a use its line is read for display.
 const LINE_REACH: usize = 1024;
 
@@ -446,4 +463,29 @@ fn char_start(bytes: &[u8], mut at: usize) -> usize {
         at -= 1;
     }
     at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_shows_on_one_line_and_forges_none() {
+        assert_eq!(one_line("{\n  \"a\": 1,\n}"), "{ \"a\": 1, }");
+        assert_eq!(
+            one_line("\"\"\"\nfake: 1 use\n\"\"\""),
+            "\"\"\" fake: 1 use \"\"\""
+        );
+        assert_eq!(one_line("\"a\u{1b}[31m\rb\""), "\"a\\u{1b}[31m\\rb\"");
+        assert_eq!(one_line(&"x".repeat(100)).chars().count(), 81);
+        assert_eq!(one_line("0.8"), "0.8");
+    }
+
+    #[test]
+    fn a_key_is_placed_at_its_text_not_its_quote() {
+        let bytes = b"f(\"ranker-v2\")";
+        assert_eq!(key_text(bytes, &(2..13), "ranker-v2"), 3..12);
+        // An escaped key is not found in its literal: the whole literal.
+        assert_eq!(key_text(b"f(\"a\\x2db\")", &(2..11), "a-b"), 2..11);
+    }
 }

@@ -116,9 +116,12 @@ impl Scope {
     }
 
     /// As [`Scope::wants`], for a path of a tree read from git: hidden files and folders
-    /// are left out too, as the walk of the work tree leaves them out.
+    /// are left out too, and names holding a control character, as the walk of the work
+    /// tree leaves them out.
     pub fn wants_committed(&self, rel: &str, is_dir: bool) -> bool {
-        !rel.split('/').any(|part| part.starts_with('.')) && self.wants(rel, is_dir)
+        !rel.split('/').any(|part| part.starts_with('.'))
+            && !rel.chars().any(char::is_control)
+            && self.wants(rel, is_dir)
     }
 }
 
@@ -177,9 +180,8 @@ pub(super) fn walk<T: Send>(
             // A name with a line break (or any control character) could forge lines of
             // the output where it is shown: it is noted, escaped, and not read.
             let (rel, read_it) = if rel.chars().any(char::is_control) {
-                let shown = rel.chars().flat_map(char::escape_debug).collect();
                 (
-                    shown,
+                    crate::model::source::shown(&rel).into_owned(),
                     Err("its name holds a control character; rename it".to_string()),
                 )
             } else {

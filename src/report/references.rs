@@ -149,9 +149,9 @@ fn removed_since(removal: &Removal) -> String {
     format!(
         "no use since {} ({}{date}): {} ({})",
         short_id(&removal.commit),
-        removal.author,
-        removal.summary,
-        removal.path
+        crate::output::shown(&removal.author),
+        crate::output::shown(&removal.summary),
+        crate::output::shown(&removal.path)
     )
 }
 
@@ -166,7 +166,10 @@ fn line(reference: &Reference) -> String {
     }
     format!(
         "{}:{}:{}  {what}  | {}",
-        reference.path, reference.line, reference.column, reference.text
+        crate::output::shown(&reference.path),
+        reference.line,
+        reference.column,
+        reference.text
     )
 }
 
