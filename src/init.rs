@@ -53,6 +53,22 @@ review_days = 90
 # Per-rule severity: "error", "warning" or "off".
 # [severity]
 # expiring-soon = "error"
+
+# Where `refs` and `audit --refs` look for code that reads flags (default: everywhere).
+# [refs]
+# paths = ["src", "services"]
+# exclude = ["**/testdata/**"]
+# aliases = { ranker-v2 = ["RANKER_NEXT"] }
+# patterns = ['flag\("(?P<key>[^"]+)"\)']
+
+# When a launched flag is ready to conclude and remove (`report`, `archive --ready`).
+# [cleanup]
+# min_age_days = 30
+# stable_days = 7
+
+# The bucketing of the flagd release that serves the export: "v2" (today's), or "v3".
+# [export]
+# fractional = "v2"
 "##;
 
 /// Writes `flagctl.toml` and `flags/.gitkeep` into `root`, refusing when a configuration
@@ -82,6 +98,34 @@ pub fn init(root: &Path) -> anyhow::Result<Vec<String>> {
 
 #[cfg(all(test, unix))]
 mod tests {
+    /// Every commented example of the template, uncommented, is a valid configuration
+    /// that means what it says.
+    #[test]
+    fn the_commented_examples_are_valid_when_uncommented() {
+        let text: String = super::CONFIG_TEMPLATE
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest.split_once(" = ").is_some_and(|(key, _)| {
+                            key.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+                        }) =>
+                {
+                    rest
+                }
+                _ => line,
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let file = crate::model::SourceFile::new("flagctl.toml", text);
+        let config = crate::model::Config::parse(&file).unwrap();
+        assert_eq!(config.refs.paths, ["src", "services"]);
+        assert_eq!(config.refs.patterns.len(), 1);
+        assert_eq!(config.cleanup.min_age_days, 30);
+        assert!(config.segments.contains_key("sg-users"));
+    }
+
     #[test]
     fn writes_a_valid_config_and_refuses_symlinks() {
         let dir = tempfile::tempdir().unwrap();
