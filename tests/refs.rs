@@ -408,3 +408,92 @@ fn code_and_history_forge_no_line_of_the_output() {
         "{stdout}"
     );
 }
+
+/// The gate says what it could not read: a source file left out (a control character in
+/// its name) is a note of `audit --refs` in every format, and `skipped` holds its real
+/// name, escaped by JSON alone.
+#[cfg(unix)]
+#[test]
+fn audit_refs_notes_the_files_it_left_out() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(
+        "app/b\u{1b}[31m.py",
+        "x = client.get_boolean_value(\"rankr-v2\", True)\n",
+    );
+    let out = repo
+        .flagctl(&["--format", "json", "audit", "--refs"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("app/b\\\\u{1b}[31m.py left out"), "{notes}");
+    let out = repo.flagctl(&["audit", "--refs"]).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("app/b\\u{1b}[31m.py left out"), "{stderr}");
+    assert_eq!(
+        refs_json(&repo, &[])["skipped"][0]["path"],
+        "app/b\u{1b}[31m.py"
+    );
+}
+
+/// The flags folder is not code where a symlink leads it either; a flag mentioned only in
+/// comments is one no code reads; a folder of `[refs] paths` that is not there is a note.
+#[cfg(unix)]
+#[test]
+fn the_flags_folder_behind_a_symlink_is_not_code_and_comments_are_no_use() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(
+        "flags/app/ranker-v3.toml",
+        "description = \"next\"\nkind = \"experiment\"\nowner = \"@ml\"\ncreated = 2026-11-01\nexpires = 2026-12-20\ndefault = \"off\"\nrequires = [{ flag = \"ranker-v2\", variant = \"on\" }]\n[variants]\noff = false\non = true\n",
+    );
+    repo.write("app/a.py", "# \"ranker-v3\" is next\n");
+    std::fs::rename(repo.path().join("flags"), repo.path().join("real-flags")).unwrap();
+    std::os::unix::fs::symlink("real-flags", repo.path().join("flags")).unwrap();
+    let json = refs_json(&repo, &[]);
+    assert_eq!(places(&json, "ranker-v2"), Vec::<String>::new());
+    assert_eq!(places(&json, "ranker-v3"), ["app/a.py:1:comment"]);
+    let out = repo.flagctl(&["refs"]).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("active flags no code reads: ranker-v2, ranker-v3"),
+        "{stdout}"
+    );
+
+    repo.write("flagctl.toml", "[refs]\npaths = [\"app\", \"srcc\"]\n");
+    let out = repo.flagctl(&["refs"]).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("[refs] paths: `srcc` does not exist"),
+        "{stderr}"
+    );
+}
+
+/// A flag file whose name holds a line break is a problem under its escaped name, and
+/// the name forges no line wherever it is shown.
+#[cfg(unix)]
+#[test]
+fn a_flag_file_name_with_a_line_break_forges_no_line() {
+    let repo = repo_with_flag("ranker-v2");
+    repo.write(
+        "flags/app/x\n0 errors, 0 warnings in 1 flag file.toml",
+        &experiment("@ml", "2026-11-01", "2026-12-20"),
+    );
+    for args in [&["refs"][..], &["validate"], &["audit"], &["list"]] {
+        let out = repo.flagctl(args).output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !all.lines().any(|line| line.starts_with("0 errors")),
+            "{args:?}:\n{all}"
+        );
+    }
+    let out = repo.flagctl(&["validate"]).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("its name holds a control character; rename it"),
+        "{stdout}"
+    );
+}

@@ -174,7 +174,11 @@ pub fn check(ctx: &AuditCtx, scan: &Scan, sink: &mut Sink) {
                 path: reference.path.clone(),
                 line,
                 column,
-                message: format!("`{}` is no flag{}", unknown.key, how(reference)),
+                message: format!(
+                    "`{}` is no flag{}",
+                    crate::model::source::shown(&unknown.key),
+                    how(reference)
+                ),
                 help: None,
                 span: reference.span.clone(),
                 code: Some(reference.text.clone()),

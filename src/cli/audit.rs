@@ -123,6 +123,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         _ => None,
     };
     notes.extend(base_scan.iter().flat_map(|b| b.notes.iter().cloned()));
+    notes.extend(plan.iter().flat_map(|p| p.missing.iter().cloned()));
+    // A file the scan could not read holds code no rule saw: the gate says so.
+    notes.extend(scan.iter().flat_map(|s| &s.skipped).map(|s| s.note()));
     let run_audit = |repo: &Repo, refs: Option<&Scan>, added: Option<&[RefChange]>| {
         let mut sink = Sink::new(&severities);
         let history = history.as_ref();

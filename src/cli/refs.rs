@@ -23,7 +23,7 @@ pub struct Args {
     /// whole repository)
     paths: Vec<PathBuf>,
     /// Match text only: every key between delimiters counts as `text` (faster; finds no
-    /// SDK calls, types, defaults or comments)
+    /// SDK calls, accessors, types, defaults or comments)
     #[arg(long)]
     no_parse: bool,
     /// Show the references the change since REV adds and removes: the code of commit REV,
@@ -43,8 +43,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         &[Format::Human, Format::Json, Format::Github, Format::Sarif],
     )?;
     let (plan, scan) = load_and_scan(ctx, &args.paths, !args.no_parse)?;
+    for note in &plan.missing {
+        tell!("note: {note}");
+    }
     for skipped in &scan.skipped {
-        tell!("note: {} left out: {}", skipped.path, skipped.reason);
+        tell!("note: {}", skipped.note());
     }
     let base = work_tree_prefix(&plan.root);
     let mut json = std::io::BufWriter::new(std::io::stdout().lock());
@@ -115,8 +118,10 @@ pub struct Plan {
     config: RefsConfig,
     targets: Vec<Target>,
     paths: Vec<String>,
-    skip: [String; 2],
+    skip: Vec<String>,
     parse: bool,
+    /// Notes on the configured paths that do not exist.
+    pub missing: Vec<String>,
 }
 
 impl Plan {
@@ -139,20 +144,29 @@ impl Plan {
         targets: Vec<Target>,
         paths: &[PathBuf],
     ) -> anyhow::Result<Plan> {
-        let paths = if paths.is_empty() {
-            config.refs.paths.clone()
+        let (paths, missing) = if paths.is_empty() {
+            // A folder of `[refs] paths` that is not there is a note, not an error: a
+            // service may not have its code yet.
+            let missing = config
+                .refs
+                .paths
+                .iter()
+                .filter(|path| std::fs::symlink_metadata(root.join(path)).is_err())
+                .map(|path| {
+                    format!("[refs] paths: `{path}` does not exist; no code was read there")
+                })
+                .collect();
+            (config.refs.paths.clone(), missing)
         } else {
-            refs::resolve_paths(root, paths)?
+            (refs::resolve_paths(root, paths)?, Vec::new())
         };
         Ok(Plan {
             root: root.to_path_buf(),
             config: config.refs.clone(),
             targets,
             paths,
-            skip: [
-                config.flags_dir.clone(),
-                flagctl::model::config::CONFIG_FILE.to_string(),
-            ],
+            missing,
+            skip: skipped_folders(root, config),
             parse: true,
         })
     }
@@ -195,6 +209,29 @@ impl Plan {
         }
         found
     }
+}
+
+/// What is never code: the flags folder, where a symlink leads it too, and
+/// `flagctl.toml`.
+fn skipped_folders(root: &Path, config: &Config) -> Vec<String> {
+    let mut skip = vec![
+        config.flags_dir.clone(),
+        flagctl::model::config::CONFIG_FILE.to_string(),
+    ];
+    let real = flagctl::repo::confine::resolve(root, &config.flags_dir, false).ok();
+    let real_root = root.canonicalize().ok();
+    if let (Some(real), Some(real_root)) = (real, real_root)
+        && let Ok(inside) = real.strip_prefix(&real_root)
+    {
+        let inside: Vec<String> = inside
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if !inside.is_empty() && !skip.contains(&inside.join("/")) {
+            skip.push(inside.join("/"));
+        }
+    }
+    skip
 }
 
 /// A spinner for stderr on a terminal, shown only once the work takes a while.

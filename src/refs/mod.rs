@@ -130,6 +130,17 @@ pub struct Skipped {
     pub reason: String,
 }
 
+impl Skipped {
+    /// "path left out: reason", the path's hidden characters escaped.
+    pub fn note(&self) -> String {
+        format!(
+            "{} left out: {}",
+            crate::model::source::shown(&self.path),
+            self.reason
+        )
+    }
+}
+
 /// Everything one scan found.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Scan {

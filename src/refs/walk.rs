@@ -120,7 +120,7 @@ impl Scope {
     /// tree leaves them out.
     pub fn wants_committed(&self, rel: &str, is_dir: bool) -> bool {
         !rel.split('/').any(|part| part.starts_with('.'))
-            && !rel.chars().any(char::is_control)
+            && !rel.chars().any(crate::model::source::is_hidden)
             && self.wants(rel, is_dir)
     }
 }
@@ -179,9 +179,9 @@ pub(super) fn walk<T: Send>(
             }
             // A name with a line break (or any control character) could forge lines of
             // the output where it is shown: it is noted, escaped, and not read.
-            let (rel, read_it) = if rel.chars().any(char::is_control) {
+            let (rel, read_it) = if rel.chars().any(crate::model::source::is_hidden) {
                 (
-                    crate::model::source::shown(&rel).into_owned(),
+                    rel,
                     Err("its name holds a control character; rename it".to_string()),
                 )
             } else {

@@ -57,6 +57,10 @@ pub(crate) fn flag_files(
     let mut entries = Vec::new();
     let mut visit = |parts: &[&str], entry: &git2::TreeEntry| -> anyhow::Result<()> {
         let rel = format!("{rel_dir}/{}", parts.join("/"));
+        if let Some(hidden) = super::walk::hidden_name(&rel) {
+            entries.push(hidden);
+            return Ok(());
+        }
         let Some(place) = Placement::of(parts) else {
             entries.push(misplaced(rel, rel_dir));
             return Ok(());

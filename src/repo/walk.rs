@@ -31,6 +31,10 @@ pub(crate) fn flag_files(root: &Path, flags_dir: &str) -> anyhow::Result<Vec<Ent
         let path = item.path();
         let inner = relative(&dir, path);
         let rel_root = format!("{flags_dir}/{inner}");
+        if let Some(entry) = hidden_name(&rel_root) {
+            entries.push(entry);
+            continue;
+        }
         if item.file_type().is_dir() {
             refuse_nested_repository(path, &rel_root)?;
         }
@@ -74,6 +78,18 @@ fn refuse_nested_repository(dir: &Path, shown: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A file or folder whose name holds a control character (a line break could forge
+/// lines of the output where its name is shown): a problem under its escaped name, and
+/// not read.
+pub(crate) fn hidden_name(rel: &str) -> Option<Entry> {
+    rel.chars().any(crate::model::source::is_hidden).then(|| {
+        unreadable(
+            crate::model::source::shown(rel).into_owned(),
+            "its name holds a control character; rename it",
+        )
+    })
 }
 
 /// A file below the flags folder that cannot be a flag, and why.

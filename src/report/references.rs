@@ -73,13 +73,15 @@ pub fn json(
 pub fn human(out: &mut dyn Write, scan: &Scan, last_uses: &LastUses) -> std::io::Result<()> {
     let mut unused = Vec::new();
     for flag in &scan.flags {
+        let uses = flag.uses().count();
+        // A mention in a comment is no use: such a flag is listed with its comments, and
+        // among those no code reads.
+        if uses == 0 && !flag.archived {
+            unused.push(flag.flag.as_str());
+        }
         if flag.references.is_empty() {
-            if !flag.archived {
-                unused.push(flag.flag.as_str());
-            }
             continue;
         }
-        let uses = flag.uses().count();
         let comments = flag.references.len() - uses;
         let mut counts = vec![plural(uses, "use")];
         if comments > 0 {
@@ -102,7 +104,7 @@ pub fn human(out: &mut dyn Write, scan: &Scan, last_uses: &LastUses) -> std::io:
             writeln!(
                 out,
                 "  `{}`{near}  {}",
-                unknown.key,
+                crate::model::source::shown(&unknown.key),
                 line(&unknown.reference)
             )?;
         }
@@ -246,7 +248,10 @@ fn unknown_message(unknown: &UnknownRef) -> String {
         .as_deref()
         .map(|n| format!("; did you mean `{n}`?"))
         .unwrap_or_default();
-    format!("`{}` is no flag{near}", unknown.key)
+    format!(
+        "`{}` is no flag{near}",
+        crate::model::source::shown(&unknown.key)
+    )
 }
 
 /// A SARIF location at a reference.
@@ -314,6 +319,8 @@ fn sarif_log(
                 "rules": rules,
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The flag repository root" } } },
+            // Columns count characters, as every other format of flagctl counts them.
+            "columnKind": "unicodeCodePoints",
             "results": results,
             "properties": properties,
         }],

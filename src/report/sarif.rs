@@ -84,6 +84,8 @@ pub fn render(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
                 "rules": rules,
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The flag repository root" } } },
+            // Columns count characters, as every other format of flagctl counts them.
+            "columnKind": "unicodeCodePoints",
             "results": results,
             "invocations": [{
                 "executionSuccessful": report.completed(),
