@@ -28,6 +28,15 @@ fn refs_json(repo: &TestRepo, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// What `flagctl ARGS` prints on stdout and on stderr.
+fn printed(repo: &TestRepo, args: &[&str]) -> (String, String) {
+    let out = repo.flagctl(args).output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `path:line:kind` of every reference to `key`.
 fn places(json: &Value, key: &str) -> Vec<String> {
     json["flags"]
@@ -392,8 +401,7 @@ fn code_and_history_forge_no_line_of_the_output() {
     repo.git(&["add", "-A"]);
     repo.commit_all_at("remove it\n\nforged: body", "2026-11-02");
     for args in [&["refs"][..], &["refs", "--base", "HEAD~1"]] {
-        let out = repo.flagctl(args).output().unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
+        let (stdout, _) = printed(&repo, args);
         assert!(
             !stdout
                 .lines()
@@ -401,8 +409,7 @@ fn code_and_history_forge_no_line_of_the_output() {
             "{args:?}:\n{stdout}"
         );
     }
-    let out = repo.flagctl(&["refs"]).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (stdout, _) = printed(&repo, &["refs"]);
     assert!(
         stdout.contains("(default \"\"\" fake-flag: 1 use \"\"\")"),
         "{stdout}"
@@ -427,8 +434,7 @@ fn audit_refs_notes_the_files_it_left_out() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let notes = json["notes"].to_string();
     assert!(notes.contains("app/b\\\\u{1b}[31m.py left out"), "{notes}");
-    let out = repo.flagctl(&["audit", "--refs"]).output().unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (_, stderr) = printed(&repo, &["audit", "--refs"]);
     assert!(stderr.contains("app/b\\u{1b}[31m.py left out"), "{stderr}");
     assert_eq!(
         refs_json(&repo, &[])["skipped"][0]["path"],
@@ -452,16 +458,14 @@ fn the_flags_folder_behind_a_symlink_is_not_code_and_comments_are_no_use() {
     let json = refs_json(&repo, &[]);
     assert_eq!(places(&json, "ranker-v2"), Vec::<String>::new());
     assert_eq!(places(&json, "ranker-v3"), ["app/a.py:1:comment"]);
-    let out = repo.flagctl(&["refs"]).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (stdout, _) = printed(&repo, &["refs"]);
     assert!(
         stdout.contains("active flags no code reads: ranker-v2, ranker-v3"),
         "{stdout}"
     );
 
     repo.write("flagctl.toml", "[refs]\npaths = [\"app\", \"srcc\"]\n");
-    let out = repo.flagctl(&["refs"]).output().unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (_, stderr) = printed(&repo, &["refs"]);
     assert!(
         stderr.contains("[refs] paths: `srcc` does not exist"),
         "{stderr}"
@@ -479,19 +483,14 @@ fn a_flag_file_name_with_a_line_break_forges_no_line() {
         &experiment("@ml", "2026-11-01", "2026-12-20"),
     );
     for args in [&["refs"][..], &["validate"], &["audit"], &["list"]] {
-        let out = repo.flagctl(args).output().unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (stdout, stderr) = printed(&repo, args);
+        let all = format!("{stdout}{stderr}");
         assert!(
             !all.lines().any(|line| line.starts_with("0 errors")),
             "{args:?}:\n{all}"
         );
     }
-    let out = repo.flagctl(&["validate"]).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (stdout, _) = printed(&repo, &["validate"]);
     assert!(
         stdout.contains("its name holds a control character; rename it"),
         "{stdout}"
