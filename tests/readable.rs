@@ -21,16 +21,23 @@ fn run(mut cmd: assert_cmd::Command, code: i32) -> (String, String) {
 
 /// What flagctl prints in a pseudo-terminal of `columns` columns (line ends as `\n`).
 fn in_terminal(columns: u16, args: &[&str]) -> String {
+    // The terminal's size is set once the child waits for it: the pty sets its own
+    // default of 80 columns after the child starts, which a `stty` in the child races.
     let mut command = std::process::Command::new("sh");
     command
         .arg("-c")
-        .arg(format!("stty cols {columns} rows 50 && exec \"$0\" \"$@\""))
+        .arg("read sized && exec \"$0\" \"$@\"")
         .arg(assert_cmd::cargo::cargo_bin!("flagctl"))
         .args(common::dated(args))
         .current_dir(example_repo())
         .env("NO_COLOR", "1")
         .env("TERM", "xterm");
     let mut session = Session::spawn(command).expect("spawn flagctl in a pty");
+    session
+        .get_process_mut()
+        .set_window_size(columns, 50)
+        .expect("size the pty");
+    session.send_line("sized").expect("start flagctl");
     session.set_expect_timeout(Some(Duration::from_secs(20)));
     let all = session.expect(Eof).unwrap();
     String::from_utf8_lossy(all.get(0).unwrap()).replace("\r\n", "\n")

@@ -479,12 +479,14 @@ struct LineIndex {
 
 impl LineIndex {
     fn new(text: &str) -> LineIndex {
-        let mut starts = vec![0];
+        // A byte order mark is no column of the first line, as for the scan.
+        let mut starts = vec![if text.starts_with('\u{feff}') { 3 } else { 0 }];
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { starts }
     }
 
     fn at(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.max(self.starts[0]);
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
         let column = text.get(start..offset).map_or(0, |t| t.chars().count());

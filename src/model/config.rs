@@ -271,7 +271,15 @@ pub fn compile_ref_pattern(pattern: &str) -> Result<regex::Regex, String> {
     let regex = regex::RegexBuilder::new(pattern)
         .size_limit(MAX_PATTERN_BYTES)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            // A syntax error quotes the pattern with a caret over lines of its own; the
+            // last line says what is wrong, and the message stays on one line.
+            let text = e.to_string();
+            let last = text.lines().rev().find(|l| !l.trim().is_empty());
+            last.map_or(text.clone(), |l| {
+                l.trim().trim_start_matches("error: ").to_string()
+            })
+        })?;
     if !regex.capture_names().any(|name| name == Some("key")) {
         return Err("it has no named group `key`, such as `(?P<key>[a-z0-9._-]+)`".into());
     }
@@ -586,8 +594,9 @@ impl Config {
         if let Some(refs) = raw.refs {
             let span = refs.span();
             config.refs = refs.into_inner();
-            for problem in refs_problems(&config.refs) {
-                problems.push(Problem::new(span.clone(), problem));
+            for (field, problem) in refs_problems(&config.refs) {
+                let at = field_in_table(&file.text, &span, field).unwrap_or(span.clone());
+                problems.push(Problem::new(at, problem));
             }
         }
         if let Some(cleanup) = raw.cleanup {
@@ -731,8 +740,33 @@ fn cleanup_rule_problems(rules: &[CleanupRule]) -> Vec<String> {
     problems
 }
 
-/// What is wrong with a `[refs]` table, one message each.
-fn refs_problems(refs: &RefsConfig) -> Vec<String> {
+/// Where `field = …` starts on a line of its own in the table whose header (or inline
+/// value) is at `table` in `text`: up to the next table header. A problem then points at
+/// the line at fault rather than at the table.
+fn field_in_table(
+    text: &str,
+    table: &std::ops::Range<usize>,
+    field: &str,
+) -> Option<std::ops::Range<usize>> {
+    let mut offset = table.end;
+    for line in text.get(table.end..)?.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') && offset > table.end {
+            return None;
+        }
+        if let Some(rest) = trimmed.strip_prefix(field)
+            && rest.trim_start().starts_with('=')
+        {
+            let start = offset + (line.len() - trimmed.len());
+            return Some(start..start + field.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// What is wrong with a `[refs]` table, one message each, with the field at fault.
+fn refs_problems(refs: &RefsConfig) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     for path in &refs.paths {
         let p = std::path::Path::new(path);
@@ -741,39 +775,51 @@ fn refs_problems(refs: &RefsConfig) -> Vec<String> {
             || p.components()
                 .any(|c| matches!(c, std::path::Component::ParentDir))
         {
-            problems.push(format!(
+            problems.push(("paths", format!(
                 "[refs] path {path:?} must be a folder or file inside the repository (relative, without `..`)"
-            ));
+            )));
         }
     }
     if let Err(why) = compile_excludes(&refs.exclude) {
-        problems.push(format!("[refs] exclude: {why}"));
+        problems.push(("exclude", format!("[refs] exclude: {why}")));
     }
     for delimiter in &refs.delimiters {
         if delimiter.is_empty() || delimiter.len() > 8 || delimiter.trim().is_empty() {
-            problems.push(format!(
-                "[refs] delimiter {delimiter:?} must be 1 to 8 characters, not only spaces"
+            problems.push((
+                "delimiters",
+                format!(
+                    "[refs] delimiter {delimiter:?} must be 1 to 8 characters, not only spaces"
+                ),
             ));
         }
     }
     for (key, aliases) in &refs.aliases {
         for alias in aliases {
             if alias.trim().is_empty() || alias.len() > 200 {
-                problems.push(format!(
-                    "[refs] alias {alias:?} of `{key}` must be 1 to 200 characters, not only spaces"
+                problems.push((
+                    "aliases",
+                    format!(
+                        "[refs] alias {alias:?} of `{key}` must be 1 to 200 characters, not only spaces"
+                    ),
                 ));
             }
         }
     }
     if refs.patterns.len() > MAX_REF_PATTERNS {
-        problems.push(format!(
-            "[refs] has {} patterns; at most {MAX_REF_PATTERNS} are allowed",
-            refs.patterns.len()
+        problems.push((
+            "patterns",
+            format!(
+                "[refs] has {} patterns; at most {MAX_REF_PATTERNS} are allowed",
+                refs.patterns.len()
+            ),
         ));
     }
     for pattern in refs.patterns.iter().take(MAX_REF_PATTERNS) {
         if let Err(why) = compile_ref_pattern(pattern) {
-            problems.push(format!("[refs] pattern {pattern:?} is not usable: {why}"));
+            problems.push((
+                "patterns",
+                format!("[refs] pattern {pattern:?} is not usable: {why}"),
+            ));
         }
     }
     problems
@@ -785,6 +831,23 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, Vec<Problem>> {
         Config::parse(&SourceFile::new(CONFIG_FILE, text))
+    }
+
+    #[test]
+    fn a_refs_problem_points_at_its_field() {
+        let text = "# c\n\n[refs]\nexclude = []\npaths = [\"src\", \"../x\"]\n[policy]\n";
+        let problems = parse(text).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].span.start, text.find("paths").unwrap());
+        // A regex's error is one line: what is wrong, not the pattern drawn again.
+        let problems = parse("[refs]\npatterns = [\"(x\"]\n").unwrap_err();
+        assert!(
+            problems[0].message.ends_with("unclosed group"),
+            "{problems:?}"
+        );
+        // An inline table: the table.
+        let problems = parse("refs = { paths = [\"../x\"] }\n").unwrap_err();
+        assert_eq!(problems[0].span.start, "refs = ".len());
     }
 
     #[test]

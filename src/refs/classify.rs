@@ -275,6 +275,15 @@ pub(super) fn collect(targets: &[Target], files: Vec<(String, Visit<FileRefs>)>)
 }
 
 /// Line and column of offsets visited in any order, counted incrementally.
+/// The length of the UTF-8 byte order mark `bytes` start with, or 0.
+pub(super) fn bom_len(bytes: &[u8]) -> usize {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    }
+}
+
 struct Lines<'a> {
     bytes: &'a [u8],
     /// Start offsets of the lines seen so far.
@@ -290,14 +299,15 @@ impl<'a> Lines<'a> {
     fn new(bytes: &'a [u8]) -> Self {
         Lines {
             bytes,
-            starts: vec![0],
+            // A byte order mark is no column of the first line, as editors show it.
+            starts: vec![bom_len(bytes)],
             scanned: 0,
             last: None,
         }
     }
 
     fn at(&mut self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.bytes.len());
+        let offset = offset.min(self.bytes.len()).max(self.starts[0]);
         if self.scanned < offset {
             let from = self.scanned;
             self.starts.extend(

@@ -429,7 +429,8 @@ pub(crate) fn line_text(bytes: &[u8], offset: usize) -> String {
     let high = offset.saturating_add(LINE_REACH).min(bytes.len());
     let (start, cut_before) = match memchr::memrchr(b'\n', &bytes[low..offset]) {
         Some(i) => (low + i + 1, false),
-        None => (char_start(bytes, low), low > 0),
+        None if low == 0 => (classify::bom_len(&bytes[..offset]), false),
+        None => (char_start(bytes, low), true),
     };
     let (end, cut_after) = match memchr::memchr(b'\n', &bytes[offset..high]) {
         Some(i) => (offset + i, false),
@@ -490,6 +491,23 @@ mod tests {
         assert_eq!(one_line("\"a\u{1b}[31m\rb\""), "\"a\\u{1b}[31m\\rb\"");
         assert_eq!(one_line(&"x".repeat(100)).chars().count(), 81);
         assert_eq!(one_line("0.8"), "0.8");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_column() {
+        let targets = [Target {
+            key: "ranker-v2".into(),
+            archived: false,
+        }];
+        let scan = scan_texts(
+            &targets,
+            &RefsConfig::default(),
+            &[("a.py", "\u{feff}x = \"ranker-v2\"\n")],
+        )
+        .unwrap();
+        let reference = &scan.flags[0].references[0];
+        assert_eq!((reference.line, reference.column), (1, 6));
+        assert_eq!(reference.text, "x = \"ranker-v2\"");
     }
 
     #[test]
