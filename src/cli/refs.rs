@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         "refs",
         &[Format::Human, Format::Json, Format::Github, Format::Sarif],
     )?;
-    let (plan, scan) = load_and_scan(ctx, &args.paths, !args.no_parse)?;
+    let (plan, scan) = list_and_scan(ctx, &args.paths, !args.no_parse)?;
     for note in &plan.missing {
         tell!("note: {note}");
     }
@@ -96,7 +96,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
 /// Lists the flags of the work tree and scans its code. A flag's key is its file's name,
 /// so the flag files are listed, not read: `refs` reports on code, and `validate` on the
 /// flag files.
-fn load_and_scan(ctx: &Ctx, paths: &[PathBuf], parse: bool) -> anyhow::Result<(Plan, Scan)> {
+fn list_and_scan(ctx: &Ctx, paths: &[PathBuf], parse: bool) -> anyhow::Result<(Plan, Scan)> {
     if ctx.global.rev.is_some() {
         anyhow::bail!("{FROM_WORK_TREE}");
     }
