@@ -321,3 +321,35 @@ fn make_executable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// A commit takes its author and committer, and their dates, from git's environment as
+/// `git commit` does; a date flagctl cannot read is refused before anything changes.
+#[test]
+fn commits_take_git_s_environment_as_git_commit_does() {
+    let repo = example();
+    let key_args = create("ranker-v9", "ranking", "team-ranking");
+    let words: Vec<&str> = key_args.iter().map(String::as_str).collect();
+    repo.flagctl(&words)
+        .env("GIT_AUTHOR_NAME", "Ada Lima")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-11-20T09:30:00+02:00")
+        .env("GIT_COMMITTER_DATE", "@1795680000 +0100")
+        .assert()
+        .success();
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%an <%ae> %aI|%cn <%ce> %cI"])
+            .trim(),
+        "Ada Lima <ada@example.com> 2026-11-20T09:30:00+02:00|Test User <test@example.com> 2026-11-26T09:00:00+01:00"
+    );
+
+    let before = snapshot(&repo);
+    let key_args = create("ranker-v10", "ranking", "team-ranking");
+    let words: Vec<&str> = key_args.iter().map(String::as_str).collect();
+    repo.flagctl(&words)
+        .env("GIT_AUTHOR_DATE", "last tuesday")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("GIT_AUTHOR_DATE is not a date"));
+    assert_eq!(snapshot(&repo), before);
+    assert!(!repo.path().join("flags/ranking/ranker-v10.toml").exists());
+}

@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
     let transaction = if args.commit.dry_run {
         None
     } else {
-        Some(Transaction::begin(&root, args.commit.options())?)
+        Some(Transaction::begin(&root, args.commit.options()?)?)
     };
     let repo = Repo::load(&root)?;
     let (keys, paths) = keys_and_paths(&repo, &args.args)?;

@@ -99,7 +99,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
         description: args.description.unwrap_or_default(),
         template: args.template,
     };
-    if ctx.today > ctx.clock_today && !args.commit.options().no_commit {
+    if ctx.today > ctx.clock_today && !args.commit.no_commit {
         bail!(
             "--as-of {} is after today ({}): the flag's `created` would be later than the commit that adds it, which `audit` reports as created-mismatch\n\
              help: create it on or before today, or pass --no-commit",
@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Outcome {
             ctx.clock_today
         );
     }
-    let transaction = Transaction::begin(&root, args.commit.options())?;
+    let transaction = Transaction::begin(&root, args.commit.options()?)?;
     let repo = Repo::load(&root)?;
     let planned = plan(&repo, &templates::available(&root)?, &request, ctx.today)?;
     let applied = transaction.apply(std::slice::from_ref(&planned.change), &planned.message)?;

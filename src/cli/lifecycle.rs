@@ -123,7 +123,7 @@ pub struct CommitArgs {
     pub dry_run: bool,
     /// Write the file without committing it
     #[arg(long)]
-    no_commit: bool,
+    pub no_commit: bool,
     /// Skip the pre-commit, prepare-commit-msg and commit-msg hooks
     #[arg(long)]
     no_verify: bool,
@@ -133,13 +133,57 @@ pub struct CommitArgs {
 }
 
 impl CommitArgs {
-    pub fn options(&self) -> CommitOptions {
-        CommitOptions {
+    /// The options of the commit, with the author and committer git's environment names.
+    pub fn options(&self) -> anyhow::Result<CommitOptions> {
+        Ok(CommitOptions {
             no_commit: self.no_commit,
             no_verify: self.no_verify,
             allow_detached: self.force_detached,
+            author: identity_from_env("AUTHOR")?,
+            committer: identity_from_env("COMMITTER")?,
+        })
+    }
+}
+
+/// `GIT_<ROLE>_NAME`, `GIT_<ROLE>_EMAIL` and `GIT_<ROLE>_DATE`, as `git commit` reads them.
+fn identity_from_env(role: &str) -> anyhow::Result<flagctl::repo::Identity> {
+    let var = |part: &str| {
+        std::env::var(format!("GIT_{role}_{part}"))
+            .ok()
+            .filter(|v| !v.is_empty())
+    };
+    let time = match var("DATE") {
+        Some(text) => Some(git_date(&text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "GIT_{role}_DATE is not a date flagctl reads
+                 help: use RFC 3339 (2026-11-26T10:00:00+02:00), RFC 2822 (Thu, 26 Nov 2026 10:00:00 +0200) or git's raw form (@1795680000 +0200)"
+            )
+        })?),
+        None => None,
+    };
+    Ok(flagctl::repo::Identity {
+        name: var("NAME"),
+        email: var("EMAIL"),
+        time,
+    })
+}
+
+/// A date as git's environment gives it: RFC 3339 or ISO 8601 with a space, RFC 2822, or
+/// git's raw `@SECONDS ±HHMM`.
+fn git_date(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    use chrono::DateTime;
+    let text = text.trim();
+    if let Some((seconds, zone)) = text.trim_start_matches('@').split_once(' ') {
+        let zone = DateTime::parse_from_str(&format!("0 {zone}"), "%s %z").ok();
+        if let (Ok(seconds), Some(zone)) = (seconds.parse::<i64>(), zone) {
+            return DateTime::from_timestamp(seconds, 0).map(|t| t.with_timezone(zone.offset()));
         }
     }
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S %z"))
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z"))
+        .or_else(|_| DateTime::parse_from_rfc2822(text))
+        .ok()
 }
 
 impl Output for Done {
@@ -212,7 +256,7 @@ fn run(ctx: &Ctx, key: &str, step: Step, commit: &CommitArgs) -> Outcome {
             lifecycle::plan(&repo, key, &step, ctx.today, repo.tip().as_deref())?,
         );
     }
-    let transaction = Transaction::begin(&root, commit.options())?;
+    let transaction = Transaction::begin(&root, commit.options()?)?;
     let repo = Repo::load(&root)?;
     let plan = lifecycle::plan(&repo, key, &step, ctx.today, transaction.head().as_deref())?;
     let applied = transaction.apply(&plan.changes, &plan.message)?;
@@ -286,7 +330,7 @@ pub fn archive(ctx: &Ctx, args: ArchiveArgs) -> Outcome {
     // A dry run takes no lock: the lock's recovery of an interrupted step writes files.
     let transaction = match args.commit.dry_run {
         true => None,
-        false => Some(Transaction::begin(&root, args.commit.options())?),
+        false => Some(Transaction::begin(&root, args.commit.options()?)?),
     };
     let repo = Repo::load(&root)?;
     let keys = match args.ready {
@@ -349,4 +393,33 @@ fn ready_to_archive(ctx: &Ctx, repo: &Repo, paths: &[PathBuf]) -> anyhow::Result
         .filter(|r| r.readiness == Readiness::ReadyToArchive)
         .map(|r| r.flag)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::git_date;
+
+    #[test]
+    fn git_dates_in_the_forms_git_reads() {
+        let at = |text: &str| git_date(text).map(|t| t.to_rfc3339());
+        let expected = Some("2026-11-26T10:00:00+02:00".to_string());
+        for text in [
+            "2026-11-26T10:00:00+02:00",
+            "2026-11-26 10:00:00 +0200",
+            "Thu, 26 Nov 2026 10:00:00 +0200",
+            "@1795680000 +0200",
+            "1795680000 +0200",
+        ] {
+            assert_eq!(at(text), expected, "{text}");
+        }
+        for text in [
+            "last tuesday",
+            "",
+            "@x +0200",
+            "@1795680000 +99",
+            "2026-11-26",
+        ] {
+            assert_eq!(at(text), None, "{text}");
+        }
+    }
 }

@@ -154,49 +154,37 @@ pub fn ensure_identity(repo: &Repository) -> anyhow::Result<()> {
     )
 }
 
-/// Commits exactly `paths` (added, modified or deleted in the work tree) with `message`,
-/// using the repository's configured identity.
-pub fn commit_paths(
+/// The signature of `who`: the repository's configured name and email where `who` names
+/// none, and the time of the commit where it gives none.
+pub fn signature(
     repo: &Repository,
-    paths: &[String],
-    message: &str,
-) -> anyhow::Result<git2::Oid> {
-    let signature = repo
-        .signature()
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let mut index = repo.index().context("cannot open the git index")?;
-    let workdir = repo
-        .workdir()
-        .context("the git repository has no work tree")?;
-    for path in paths {
-        if workdir.join(path).exists() {
-            index.add_path(Path::new(path))
-        } else {
-            index.remove_path(Path::new(path))
+    who: &super::transaction::Identity,
+) -> anyhow::Result<git2::Signature<'static>> {
+    let (name, email) = match (&who.name, &who.email) {
+        (Some(name), Some(email)) => (name.clone(), email.clone()),
+        _ => {
+            ensure_identity(repo)?;
+            let configured = repo
+                .signature()
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            let part = |given: &Option<String>, configured: Option<&str>| {
+                given
+                    .clone()
+                    .unwrap_or_else(|| configured.unwrap_or_default().to_string())
+            };
+            (
+                part(&who.name, configured.name().ok()),
+                part(&who.email, configured.email().ok()),
+            )
         }
-        .with_context(|| format!("cannot stage {path}"))?;
-    }
-    // The index on disk changes only once the commit exists: a failed commit leaves it
-    // as it was.
-    let tree = repo.find_tree(index.write_tree()?)?;
-    let parent = match repo.head() {
-        Ok(head) => Some(head.peel_to_commit()?),
-        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
-        Err(e) => return Err(e).context("cannot read HEAD"),
     };
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    let id = repo
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &parents,
-        )
-        .map_err(|e| anyhow::anyhow!("cannot commit: {}", e.message()))?;
-    index
-        .write()
-        .context("committed, but cannot write the git index")?;
-    Ok(id)
+    let signature = match who.time {
+        Some(time) => git2::Signature::new(
+            &name,
+            &email,
+            &git2::Time::new(time.timestamp(), time.offset().local_minus_utc() / 60),
+        ),
+        None => git2::Signature::now(&name, &email),
+    };
+    signature.map_err(|e| anyhow::anyhow!("cannot sign as {name} <{email}>: {}", e.message()))
 }

@@ -9,7 +9,7 @@ mod tree;
 mod walk;
 
 pub use discover::discover_root;
-pub use transaction::{Applied, CommitOptions, FileChange, Transaction};
+pub use transaction::{Applied, CommitOptions, FileChange, Identity, Transaction};
 pub use walk::ARCHIVE_DIR;
 
 use std::path::{Path, PathBuf};

@@ -37,7 +37,7 @@ pub struct FileChange {
 }
 
 /// How a transaction commits.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CommitOptions {
     /// Only write the files (`--no-commit`).
     pub no_commit: bool,
@@ -45,6 +45,20 @@ pub struct CommitOptions {
     pub no_verify: bool,
     /// Commit on a detached HEAD (`--force`).
     pub allow_detached: bool,
+    /// The author, where git's environment names one (`GIT_AUTHOR_*`).
+    pub author: Identity,
+    /// The committer, where git's environment names one (`GIT_COMMITTER_*`).
+    pub committer: Identity,
+}
+
+/// Who a commit is by, and when, as far as it differs from the repository's configured
+/// identity and the time of the commit: what `git commit` reads from `GIT_AUTHOR_NAME`,
+/// `GIT_AUTHOR_EMAIL` and `GIT_AUTHOR_DATE` (and their `GIT_COMMITTER_` kin).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub time: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 /// What a transaction did.
@@ -402,6 +416,8 @@ struct Commit<'c> {
     dir: PathBuf,
     workdir: PathBuf,
     hooks: PathBuf,
+    author: git2::Signature<'static>,
+    committer: git2::Signature<'static>,
 }
 
 impl<'c> Commit<'c> {
@@ -413,7 +429,8 @@ impl<'c> Commit<'c> {
         message: &str,
     ) -> anyhow::Result<Commit<'c>> {
         let head = head(git, tx.options.allow_detached)?;
-        git::ensure_identity(git)?;
+        let author = git::signature(git, &tx.options.author)?;
+        let committer = git::signature(git, &tx.options.committer)?;
         let git_paths = changes
             .iter()
             .map(|c| git::git_path(git, &tx.root, &c.path))
@@ -472,6 +489,8 @@ impl<'c> Commit<'c> {
             dir: git.path().to_path_buf(),
             hooks: hooks_dir(git, &workdir),
             workdir,
+            author,
+            committer,
         })
     }
 
@@ -634,13 +653,17 @@ impl<'c> Commit<'c> {
             .and_then(|c| c.get_bool("commit.gpgsign"))
             .unwrap_or(false);
         if !sign {
-            let signature = git
-                .signature()
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             let tree = git.find_tree(tree)?;
             let parents: Vec<&git2::Commit> = parents.iter().collect();
             return git
-                .commit(None, &signature, &signature, message, &tree, &parents)
+                .commit(
+                    None,
+                    &self.author,
+                    &self.committer,
+                    message,
+                    &tree,
+                    &parents,
+                )
                 .map_err(|e| anyhow::anyhow!("cannot commit: {}", e.message()));
         }
         let message_file = self.dir.join(MESSAGE_FILE);
