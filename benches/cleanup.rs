@@ -10,123 +10,19 @@
 // Benchmarks print their measurements and time them with the clock.
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
-use std::fmt::Write as _;
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const FLAGS: usize = 2_000;
-const FILES: usize = 6_000;
-/// Lines of ordinary code per file: about 17 KB a file.
-const LINES: usize = 280;
-/// SDK calls per file.
-const CALLS: usize = 6;
+use support::code::{self, FILES, FLAGS};
+
 /// The flag cleaned up, and how many uses it has: one in every sixth file.
 const TARGET: &str = "ranker-cleanup";
 const USES: usize = 1_000;
 const RUNS: usize = 5;
 const GOAL: Duration = Duration::from_secs(2);
-
-fn key(n: usize) -> String {
-    format!(
-        "model-{}-v{}",
-        ["ranker", "scorer", "embedder", "router"][n % 4],
-        n
-    )
-}
-
-/// One source file of `language` with `CALLS` SDK calls among ordinary code; the first
-/// call reads the target flag when `target`, and a condition reads its variable.
-fn source(language: usize, n: usize, target: bool) -> String {
-    let mut text = String::with_capacity(17_500);
-    let call_every = LINES / CALLS;
-    for line in 0..LINES {
-        let is_call = line % call_every == call_every / 2;
-        let is_target = target && line == call_every / 2;
-        let k = if is_target {
-            TARGET.to_string()
-        } else {
-            key((n * 7 + line * 13) % FLAGS)
-        };
-        match language {
-            0 => {
-                if is_call {
-                    let _ = writeln!(
-                        text,
-                        "    enabled_{line} = client.get_boolean_value(\"{k}\", False, ctx)"
-                    );
-                    if is_target {
-                        let _ = writeln!(
-                            text,
-                            "    if enabled_{line}:\n        features_{line} = boost(batch)\n    else:\n        features_{line} = batch"
-                        );
-                    }
-                } else if line % 10 == 0 {
-                    let _ = writeln!(
-                        text,
-                        "    # step {line}: normalise the features of batch {n}"
-                    );
-                } else {
-                    let _ = writeln!(
-                        text,
-                        "    features_{line} = normalise(batch[\"feature_{line}\"], scale={line}.0)"
-                    );
-                }
-            }
-            1 => {
-                if is_call {
-                    let _ = writeln!(
-                        text,
-                        "  const enabled{line} = await client.getBooleanValue('{k}', false, ctx);"
-                    );
-                    if is_target {
-                        let _ = writeln!(
-                            text,
-                            "  if (enabled{line}) {{\n    candidate.boost = {line};\n  }} else {{\n    candidate.boost = 0;\n  }}"
-                        );
-                    }
-                } else if line % 10 == 0 {
-                    let _ = writeln!(text, "  // step {line}: score the candidates of batch {n}");
-                } else {
-                    let _ = writeln!(
-                        text,
-                        "  const score{line} = weights.get(\"w{line}\") * candidate.features[{line}];"
-                    );
-                }
-            }
-            _ => {
-                if is_call {
-                    let _ = writeln!(
-                        text,
-                        "\tenabled{line}, _ := client.BooleanValue(ctx, \"{k}\", false, evalCtx)"
-                    );
-                    if is_target {
-                        let _ = writeln!(
-                            text,
-                            "\tif enabled{line} {{\n\t\trequest.Boost = {line}\n\t}} else {{\n\t\trequest.Boost = 0\n\t}}"
-                        );
-                    }
-                } else if line % 10 == 0 {
-                    let _ = writeln!(text, "\t// step {line}: route the request of batch {n}");
-                } else {
-                    let _ = writeln!(
-                        text,
-                        "\troute{line} := router.Pick(\"r{line}\", request.Shard+{line})"
-                    );
-                }
-            }
-        }
-    }
-    match language {
-        0 => format!("def handle_{n}(client, batch, ctx):\n{text}    return True\n"),
-        1 => format!(
-            "export async function handle{n}(client, weights, candidate, ctx) {{\n{text}  return true;\n}}\n"
-        ),
-        _ => format!(
-            "package svc\n\nfunc Handle{n}(ctx context.Context, client Client, router Router, request Request, evalCtx EvalCtx) bool {{\n{text}\treturn true\n}}\n"
-        ),
-    }
-}
 
 fn git(root: &Path, args: &[&str]) {
     let status = Command::new("git")
@@ -144,34 +40,17 @@ fn generate(root: &Path) -> u64 {
     git(root, &["config", "user.name", "Bench"]);
     git(root, &["config", "user.email", "bench@example.com"]);
     git(root, &["config", "commit.gpgsign", "false"]);
-    std::fs::write(
-        root.join("flagctl.toml"),
-        "[refs]\npaths = [\"services\"]\n",
-    )
-    .unwrap();
-    let flag = "description = \"generated\"\nkind = \"experiment\"\nowner = \"@team\"\ncreated = 2026-11-01\nexpires = 2026-11-30\ndefault = \"off\"\n[variants]\noff = false\non = true\n";
-    for n in 0..FLAGS {
-        let dir = root.join(format!("flags/svc-{:02}", n % 40));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{}.toml", key(n))), flag).unwrap();
-    }
+    let bytes = code::write(root, |n| {
+        (true, n.is_multiple_of(FILES / USES).then_some(TARGET))
+    });
     std::fs::write(
         root.join(format!("flags/svc-00/{TARGET}.toml")),
         format!(
-            "{flag}\n[conclusion]\ndate = 2026-11-20\nwinner = \"on\"\nremove_by = 2026-12-20\n"
+            "{}\n[conclusion]\ndate = 2026-11-20\nwinner = \"on\"\nremove_by = 2026-12-20\n",
+            code::FLAG
         ),
     )
     .unwrap();
-    let mut bytes = 0;
-    for n in 0..FILES {
-        let language = n % 3;
-        let dir = root.join(format!("services/svc-{:02}/module-{:02}", n % 30, n % 7));
-        std::fs::create_dir_all(&dir).unwrap();
-        let extension = ["py", "ts", "go"][language];
-        let text = source(language, n, n % (FILES / USES) == 0);
-        bytes += text.len() as u64;
-        std::fs::write(dir.join(format!("handler_{n}.{extension}")), text).unwrap();
-    }
     git(root, &["add", "-A"]);
     git(root, &["commit", "-qm", "generated"]);
     bytes

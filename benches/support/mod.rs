@@ -1,6 +1,6 @@
 //! What the benchmarks share: running a command to its end, timing it and reading its
-//! peak memory, putting the two sides side by side, and writing commits through
-//! `git fast-import`.
+//! peak memory, putting the two sides side by side, writing commits through
+//! `git fast-import`, and the generated code of the references and cleanup benchmarks.
 
 // Benchmarks print their measurements and time them with the clock.
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods, dead_code)]
@@ -205,10 +205,12 @@ pub fn write_commit(
     writeln!(stream).unwrap();
 }
 
+/// Wall time of a whole process whose output goes through a pipe and is read to the end
+/// (ripgrep stops early when it sees its output is /dev/null).
 pub fn time(mut command: Command) -> Duration {
     let start = Instant::now();
     let out = command
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
         .unwrap();
@@ -224,4 +226,123 @@ pub fn time(mut command: Command) -> Duration {
 pub fn median(mut times: Vec<Duration>) -> f64 {
     times.sort();
     times[times.len() / 2].as_secs_f64() * 1000.0
+}
+
+/// The code tree of the references and cleanup benchmarks: handlers in Python,
+/// TypeScript and Go reading 2,000 flags through OpenFeature SDK calls.
+pub mod code {
+    use std::fmt::Write as _;
+    use std::path::Path;
+
+    pub const FLAGS: usize = 2_000;
+    pub const FILES: usize = 6_000;
+    /// Lines of ordinary code per file: about 17 KB a file.
+    pub const LINES: usize = 280;
+    /// SDK calls per file that reads flags.
+    pub const CALLS: usize = 6;
+
+    pub fn key(n: usize) -> String {
+        format!(
+            "model-{}-v{}",
+            ["ranker", "scorer", "embedder", "router"][n % 4],
+            n
+        )
+    }
+
+    /// Handler `n` in `language` (0 Python, 1 TypeScript, 2 Go): with `reads_flags`,
+    /// `CALLS` SDK calls among ordinary code. With a `target`, the first call reads that
+    /// flag and a condition reads its variable.
+    pub fn handler(language: usize, n: usize, reads_flags: bool, target: Option<&str>) -> String {
+        let mut text = String::with_capacity(17_500);
+        let call_every = LINES / CALLS;
+        for line in 0..LINES {
+            let is_call = reads_flags && line % call_every == call_every / 2;
+            let target = target.filter(|_| is_call && line == call_every / 2);
+            let k = target.map_or_else(|| key((n * 7 + line * 13) % FLAGS), str::to_string);
+            let (call, branch, comment, code) = match language {
+                0 => (
+                    format!("    enabled_{line} = client.get_boolean_value(\"{k}\", False, ctx)"),
+                    format!(
+                        "    if enabled_{line}:\n        features_{line} = boost(batch)\n    else:\n        features_{line} = batch"
+                    ),
+                    format!("    # step {line}: normalise the features of batch {n}"),
+                    format!(
+                        "    features_{line} = normalise(batch[\"feature_{line}\"], scale={line}.0)"
+                    ),
+                ),
+                1 => (
+                    format!(
+                        "  const enabled{line} = await client.getBooleanValue('{k}', false, ctx);"
+                    ),
+                    format!(
+                        "  if (enabled{line}) {{\n    candidate.boost = {line};\n  }} else {{\n    candidate.boost = 0;\n  }}"
+                    ),
+                    format!("  // step {line}: score the candidates of batch {n}"),
+                    format!(
+                        "  const score{line} = weights.get(\"w{line}\") * candidate.features[{line}];"
+                    ),
+                ),
+                _ => (
+                    format!(
+                        "\tenabled{line}, _ := client.BooleanValue(ctx, \"{k}\", false, evalCtx)"
+                    ),
+                    format!(
+                        "\tif enabled{line} {{\n\t\trequest.Boost = {line}\n\t}} else {{\n\t\trequest.Boost = 0\n\t}}"
+                    ),
+                    format!("\t// step {line}: route the request of batch {n}"),
+                    format!("\troute{line} := router.Pick(\"r{line}\", request.Shard+{line})"),
+                ),
+            };
+            let _ = if is_call {
+                writeln!(text, "{call}")
+            } else if line % 10 == 0 {
+                writeln!(text, "{comment}")
+            } else {
+                writeln!(text, "{code}")
+            };
+            if target.is_some() {
+                let _ = writeln!(text, "{branch}");
+            }
+        }
+        match language {
+            0 => format!("def handle_{n}(client, batch, ctx):\n{text}    return True\n"),
+            1 => format!(
+                "export async function handle{n}(client, weights, candidate, ctx) {{\n{text}  return true;\n}}\n"
+            ),
+            _ => format!(
+                "package svc\n\nfunc Handle{n}(ctx context.Context, client Client, router Router, request Request, evalCtx EvalCtx) bool {{\n{text}\treturn true\n}}\n"
+            ),
+        }
+    }
+
+    /// Writes the `FLAGS` flags (experiments, in 40 services) under `root/flags`, and the
+    /// `FILES` handlers under `root/services`; `reads(n)` says whether handler `n` reads
+    /// flags and which flag its first call reads. Returns the bytes of code written.
+    pub fn write(root: &Path, reads: impl Fn(usize) -> (bool, Option<&'static str>)) -> u64 {
+        std::fs::write(
+            root.join("flagctl.toml"),
+            "[refs]\npaths = [\"services\"]\n",
+        )
+        .unwrap();
+        for n in 0..FLAGS {
+            let dir = root.join(format!("flags/svc-{:02}", n % 40));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{}.toml", key(n))), FLAG).unwrap();
+        }
+        let mut bytes = 0;
+        for n in 0..FILES {
+            let language = n % 3;
+            let dir = root.join(format!("services/svc-{:02}/module-{:02}", n % 30, n % 7));
+            std::fs::create_dir_all(&dir).unwrap();
+            let extension = ["py", "ts", "go"][language];
+            let (reads_flags, target) = reads(n);
+            let text = handler(language, n, reads_flags, target);
+            bytes += text.len() as u64;
+            std::fs::write(dir.join(format!("handler_{n}.{extension}")), text).unwrap();
+        }
+        bytes
+    }
+
+    /// Every generated flag's file.
+    pub const FLAG: &str = "description = \"generated\"\nkind = \"experiment\"\nowner = \"@team\"\ncreated = 2026-11-01\nexpires = 2026-11-30\ndefault = \"off\"\n[variants]\noff = false\non = true\n";
 }
