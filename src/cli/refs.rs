@@ -218,18 +218,12 @@ fn skipped_folders(root: &Path, config: &Config) -> Vec<String> {
         config.flags_dir.clone(),
         flagctl::model::config::CONFIG_FILE.to_string(),
     ];
-    let real = flagctl::repo::confine::resolve(root, &config.flags_dir, false).ok();
-    let real_root = root.canonicalize().ok();
-    if let (Some(real), Some(real_root)) = (real, real_root)
-        && let Ok(inside) = real.strip_prefix(&real_root)
+    if let Ok(real) = refs::resolve_paths(root, &[root.join(&config.flags_dir)])
+        && let Some(real) = real.into_iter().next()
+        && real != "."
+        && !skip.contains(&real)
     {
-        let inside: Vec<String> = inside
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        if !inside.is_empty() && !skip.contains(&inside.join("/")) {
-            skip.push(inside.join("/"));
-        }
+        skip.push(real);
     }
     skip
 }

@@ -543,30 +543,23 @@ fn lex(family: Family, bytes: &[u8]) -> Option<Vec<Line>> {
     Some(lines)
 }
 
+/// A table of the 256 bytes: `set` for those in `bytes`, the others not.
+const fn byte_table(bytes: &[u8], set: bool) -> [bool; 256] {
+    let mut table = [!set; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = set;
+        i += 1;
+    }
+    table
+}
+
 /// The bytes code can hold that mean nothing to the lexer: neither whitespace (the
 /// indentation), a quote, a bracket, a slash nor `#`.
-static PLAIN: [bool; 256] = {
-    let mut plain = [true; 256];
-    let special = b" \t\r\n\x0c\"'`()[]{}/#";
-    let mut i = 0;
-    while i < special.len() {
-        plain[special[i] as usize] = false;
-        i += 1;
-    }
-    plain
-};
+static PLAIN: [bool; 256] = byte_table(b" \t\r\n\x0c\"'`()[]{}/#", false);
 
 /// The bytes that can end or escape a string, or start a substitution in it.
-static STRING_STOPS: [bool; 256] = {
-    let mut stops = [false; 256];
-    let special = b"\"'`\\$\n";
-    let mut i = 0;
-    while i < special.len() {
-        stops[special[i] as usize] = true;
-        i += 1;
-    }
-    stops
-};
+static STRING_STOPS: [bool; 256] = byte_table(b"\"'`\\$\n", true);
 
 /// Rust: the end of the char literal starting at `i` (`'a'`, `'\n'`, `'é'`), or None for a
 /// lifetime or a label.
