@@ -89,11 +89,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let mut dir = tempfile::tempdir().unwrap();
-    if std::env::var_os("FLAGCTL_BENCH_KEEP").is_some() {
-        dir.disable_cleanup(true);
-        println!("tree kept at {}", dir.path().display());
-    }
+    let dir = support::bench_dir();
     let root = dir.path();
     let generated = Instant::now();
     let bytes = generate(root);

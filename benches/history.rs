@@ -157,11 +157,7 @@ fn main() {
         ("by pull request", 10_000, true),
         ("on main", 100_000, false),
     ] {
-        let mut dir = tempfile::tempdir().unwrap();
-        if std::env::var_os("FLAGCTL_BENCH_KEEP").is_some() {
-            dir.disable_cleanup(true);
-            println!("repository kept at {}", dir.path().display());
-        }
+        let dir = support::bench_dir();
         let generated = Instant::now();
         let commits = generate(dir.path(), changes, pull_requests);
         println!(

@@ -40,11 +40,7 @@ fn generate(root: &Path) -> u64 {
 type Side<'a> = (&'static str, Box<dyn Fn() -> Command + 'a>);
 
 fn main() {
-    let mut dir = tempfile::tempdir().unwrap();
-    if std::env::var_os("FLAGCTL_BENCH_KEEP").is_some() {
-        dir.disable_cleanup(true);
-        println!("tree kept at {}", dir.path().display());
-    }
+    let dir = support::bench_dir();
     let root = dir.path();
     let generated = Instant::now();
     let bytes = generate(root);

@@ -12,6 +12,8 @@
 // Benchmarks print their measurements and time them with the clock.
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -359,17 +361,8 @@ fn time(mut command: Command) -> (Duration, Vec<u8>) {
     (elapsed, out.stdout)
 }
 
-fn median(mut times: Vec<Duration>) -> f64 {
-    times.sort();
-    times[times.len() / 2].as_secs_f64() * 1000.0
-}
-
 fn main() {
-    let mut dir = tempfile::tempdir().unwrap();
-    if std::env::var_os("FLAGCTL_BENCH_KEEP").is_some() {
-        dir.disable_cleanup(true);
-        println!("repository kept at {}", dir.path().display());
-    }
+    let dir = support::bench_dir();
     let generated = Instant::now();
     let expected = generate(dir.path());
     let count = |args: &[&str]| {
@@ -442,7 +435,11 @@ fn main() {
         without.push(time(flagctl(false)).0);
         log.push(time(git_log()).0);
     }
-    let (with, without, log) = (median(with), median(without), median(log));
+    let (with, without, log) = (
+        support::median(with),
+        support::median(without),
+        support::median(log),
+    );
     let history = with - without;
     println!("refs (scan and history):       {with:.0} ms");
     println!("refs --no-history (scan only): {without:.0} ms");

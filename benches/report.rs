@@ -162,11 +162,7 @@ fn generate(root: &Path) {
 }
 
 fn main() {
-    let mut dir = tempfile::tempdir().unwrap();
-    if std::env::var_os("FLAGCTL_BENCH_KEEP").is_some() {
-        dir.disable_cleanup(true);
-        println!("repository kept at {}", dir.path().display());
-    }
+    let dir = support::bench_dir();
     let generated = Instant::now();
     generate(dir.path());
     println!(

@@ -205,6 +205,16 @@ pub fn write_commit(
     writeln!(stream).unwrap();
 }
 
+/// A temporary folder for a generated tree, kept (and named) with `FLAGCTL_BENCH_KEEP`.
+pub fn bench_dir() -> tempfile::TempDir {
+    let mut dir = tempfile::tempdir().unwrap();
+    if std::env::var_os("FLAGCTL_BENCH_KEEP").is_some() {
+        dir.disable_cleanup(true);
+        println!("tree kept at {}", dir.path().display());
+    }
+    dir
+}
+
 /// Wall time of a whole process whose output goes through a pipe and is read to the end
 /// (ripgrep stops early when it sees its output is /dev/null).
 pub fn time(mut command: Command) -> Duration {
